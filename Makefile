@@ -1,0 +1,33 @@
+# Two entry points on a fresh machine: `make demo` and `make test`. Both create the
+# virtual environment and install qualcode first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO ?= demo
+
+.PHONY: demo test install clean benchmark
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	rm -rf $(DEMO)
+	$(BIN)/qualcode init $(DEMO)
+	$(BIN)/qualcode --project $(DEMO) import corpus --manifest corpus/manifest.csv --jobs 2
+	$(BIN)/qualcode --project $(DEMO) docs list
+	$(BIN)/qualcode --project $(DEMO) export passages --format xlsx --output $(DEMO)/outputs/passages.xlsx
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache

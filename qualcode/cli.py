@@ -1,0 +1,231 @@
+"""The command line: parse options → one library call → render. No SQL, pandas or jieba here."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import EXIT_PARTIAL, QualcodeError
+
+OUTPUT_FORMATS = ("table", "csv", "json")
+
+
+class QualcodeGroup(click.Group):
+    """Turns library exceptions into one message, a hint and an exit code, in one place."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except QualcodeError as exc:
+            click.echo(f"Error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(f"Hint: {exc.hint}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def render(rows: list[dict], columns: list[str], fmt: str) -> None:
+    from .tables import csv_text, json_text, text_table
+
+    if fmt == "json":
+        click.echo(json_text(rows, columns), nl=False)
+    elif fmt == "csv":
+        click.echo(csv_text(rows, columns), nl=False)
+    else:
+        click.echo(text_table(rows, columns))
+
+
+def output_option(f):
+    return click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True,
+                        help="Output as an aligned table, CSV or JSON.")(f)
+
+
+def open_project(ctx):
+    from .project import Project, find_root
+
+    root = ctx.find_root().params.get("project")
+    return Project(find_root(Path(root)) if root else find_root())
+
+
+@click.group(cls=QualcodeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qualcode")
+@click.option("--project", type=click.Path(file_okay=False), envvar="QUALCODE_PROJECT",
+              help="Project directory (default: the current directory or a parent; env QUALCODE_PROJECT).")
+def cli(project):
+    """Code Chinese field-interview transcripts: import, segment, auto-code, review, report."""
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False), default=".")
+@click.option("--db", help="Database: a SQLite file name (default qualcode.db) or a postgresql:// URL.")
+@click.option("--name", help="Project name (default: the directory name).")
+def init(directory, db, name):
+    """Create a project in DIRECTORY: qualcode.toml, qualcode.db, codebooks/, outputs/."""
+    from .project import Project
+
+    project = Project.init(Path(directory), db=db, name=name)
+    click.echo(f"Created qualcode project {project.name!r} in {project.root}")
+    if project.codebook_path:
+        click.echo(f"Codebook: {project.codebook_path.relative_to(project.root)}")
+
+
+def _parse_attrs(values: tuple[str, ...]) -> dict[str, str]:
+    attrs = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE", param_hint="--attr")
+        attrs[key.strip()] = val.strip()
+    return attrs
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--case", help="Case (e.g. the street, N街道) for every imported document.")
+@click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Document attribute; repeatable.")
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False),
+              help="CSV/XLSX sheet: file (name, path or glob) → case, role, date, other columns.")
+@click.option("--case-from-folder", is_flag=True, help="Use each file's folder name as its case.")
+@click.option("--encoding", help="Force a text encoding (e.g. gb18030, big5, utf-16) instead of detecting it.")
+@click.option("--format", "style", type=click.Choice(["feishu", "iflytek", "bracketed", "timestamp", "merged", "qa",
+              "srt", "vtt", "quote", "plain"]), help="Force a transcript style instead of detecting it per file.")
+@click.option("--script", type=click.Choice(["keep", "simplified", "traditional"]), default="keep", show_default=True,
+              help="Convert the stored text to one script (matching works across scripts either way).")
+@click.option("--replace", is_flag=True, help="Replace documents whose file changed (codings are carried over).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for parsing and segmentation.")
+@click.pass_context
+def import_(ctx, paths, case, attrs, manifest, case_from_folder, encoding, style, script, replace, jobs):
+    """Import transcripts (files or folders, recursively) into the project."""
+    from .ingest.pipeline import FAILED, ImportOptions, import_paths
+
+    project = open_project(ctx)
+    man = None
+    if manifest:
+        from .ingest.manifest import load_manifest
+
+        man = load_manifest(Path(manifest))
+    options = ImportOptions(case=case, attributes=_parse_attrs(attrs), manifest=man, encoding=encoding,
+                            style=style, script=script, case_from_folder=case_from_folder, replace=replace)
+    bar = {"obj": None}
+
+    def on_total(n):
+        if n > 3 and sys.stderr.isatty():
+            bar["obj"] = click.progressbar(length=n, label="Importing", file=sys.stderr)
+            bar["obj"].__enter__()
+
+    def progress(result):
+        if bar["obj"] is not None and result.status != "skipped":
+            bar["obj"].update(1)
+        if result.status not in ("imported",):
+            if bar["obj"] is None or result.status in ("skipped", FAILED, "changed"):
+                click.echo(f"{result.status}: {result.message}", err=result.status in ("skipped", FAILED))
+
+    try:
+        report = import_paths(project, [Path(p) for p in paths], options, jobs=jobs, progress=progress, on_total=on_total)
+    finally:
+        if bar["obj"] is not None:
+            bar["obj"].__exit__(None, None, None)
+    for r in report.results:
+        if r.status == "imported":
+            click.echo(f"imported: {r.document} ({r.message})")
+    click.echo(report.summary())
+    if not report.ok:
+        ctx.exit(EXIT_PARTIAL)
+
+
+@cli.group()
+def docs():
+    """List, show and adjust imported documents."""
+
+
+DOC_COLUMNS = ["id", "name", "case", "speakers", "passages", "characters", "encoding", "style", "warnings"]
+
+
+@docs.command("list")
+@output_option
+@click.pass_context
+def docs_list(ctx, fmt):
+    """Documents with case, speakers, passages, characters, encoding, style and warnings."""
+    from . import queries
+
+    render(queries.list_documents(open_project(ctx).store), DOC_COLUMNS, fmt)
+
+
+@docs.command("show")
+@click.argument("doc")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def docs_show(ctx, doc, fmt):
+    """The segmented document: passages with ids, speakers, roles, offsets and sentences."""
+    from . import queries
+
+    project = open_project(ctx)
+    info = queries.document_detail(project.store, project.document_id(doc))
+    if fmt == "json":
+        click.echo(json.dumps(info, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{info['id']}  {info['name']}  case={info['case'] or '-'}  style={info['style']}  "
+               f"encoding={info['encoding']}  script={info['script']}  {info['n_chars']} characters")
+    for key, value in sorted(info["attributes"].items()):
+        click.echo(f"  {key}: {value}")
+    for sp in info["speakers"]:
+        click.echo(f"  speaker {sp['label']}: {sp['role'] or 'unknown role'}")
+    for w in info["warnings"]:
+        click.echo(f"  warning: {w}")
+    for p in info["passages"]:
+        who = f"{p['speaker']} ({p['role'] or '?'})" if p["speaker"] else "-"
+        stamp = f" [{p['timestamp']}]" if p["timestamp"] else ""
+        click.echo(f"\n{p['passage']}  [{p['start']}, {p['end']}){stamp}  {who}  {len(p['sentences'])} sentences")
+        click.echo(f"  {p['text']}")
+
+
+@docs.command("set-role")
+@click.argument("doc")
+@click.argument("speaker")
+@click.argument("role")
+@click.pass_context
+def docs_set_role(ctx, doc, speaker, role):
+    """Set SPEAKER's ROLE in DOC (interviewer, interviewee or other; 采访者/受访者 accepted)."""
+    from . import queries
+    from .ingest.speakers import parse_role
+
+    try:
+        role = parse_role(role)
+    except ValueError:
+        raise click.BadParameter(f"{role!r}; use interviewer, interviewee or other", param_hint="ROLE") from None
+    project = open_project(ctx)
+    n = queries.set_speaker_role(project.store, project.document_id(doc), speaker, role)
+    click.echo(f"{speaker} is now {role} ({n} passages)")
+
+
+@cli.group()
+def export():
+    """Export tables (passages, codings) as CSV, JSON or XLSX."""
+
+
+@export.command("passages")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="File to write.")
+@click.option("--doc", "docs_", multiple=True, help="Only these documents (id or name); repeatable.")
+@click.pass_context
+def export_passages(ctx, fmt, output, docs_):
+    """Every passage with its document, case, speaker, role, offsets and text."""
+    from . import queries
+    from .tables import write_rows
+
+    project = open_project(ctx)
+    ids = [project.document_id(d) for d in docs_] or None
+    rows = queries.passages(project.store, doc_ids=ids)
+    write_rows(rows, queries.PASSAGE_COLUMNS, fmt, Path(output), sheet="passages")
+    click.echo(f"Wrote {len(rows)} passages to {output}")
+
+
+def main():
+    cli(prog_name="qualcode")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Exception types and the exit codes the CLI maps them to.
+
+Library code raises these; only ``qualcode.cli`` turns them into a message and an exit
+code. Messages name the file, line or passage at fault; hints say what to do.
+"""
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # a command failed on bad input or bad data
+EXIT_USAGE = 2  # click's own code for bad options
+EXIT_NO_PROJECT = 3
+EXIT_PARTIAL = 4  # a batch finished but some items failed
+
+
+class QualcodeError(Exception):
+    """Base class: a problem the user can fix, reported in one line plus a hint."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ProjectNotFound(QualcodeError):
+    exit_code = EXIT_NO_PROJECT
+
+
+class InputFileError(QualcodeError):
+    """A file that cannot be read as a transcript (junk, undecodable, empty)."""
+
+
+class NotFound(QualcodeError):
+    """An unknown document, passage, code or coding id."""
+
+
+class ConfigError(QualcodeError):
+    """A bad qualcode.toml, manifest or option value."""

@@ -1,0 +1,1 @@
+"""Transcript import: readers per format, encodings, normalisation, speakers, the pipeline."""

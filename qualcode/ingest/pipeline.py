@@ -1,0 +1,289 @@
+"""Import transcripts into a project: read → parse → segment (pure) → write (one transaction).
+
+``prepare`` is a pure function of a file and the options, so it runs in worker processes
+with ``jobs > 1``; the parent process is the single writer.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from ..errors import InputFileError, QualcodeError
+from ..script import convert, detect_script
+from ..segment import Segmenter, pack_tokens, split_sentences
+from .model import ParsedDocument
+
+IMPORTED, REPLACED, UNCHANGED, CHANGED, SKIPPED, FAILED = (
+    "imported", "replaced", "unchanged", "changed", "skipped", "failed",
+)
+
+
+@dataclass
+class ImportOptions:
+    case: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+    manifest: object | None = None  # ingest.manifest.Manifest
+    encoding: str | None = None
+    style: str | None = None
+    script: str = "keep"
+    case_from_folder: bool = False
+    replace: bool = False
+
+
+@dataclass
+class PreparedPassage:
+    seq: int
+    speaker: str | None
+    timestamp: str | None
+    line: int | None
+    start: int
+    end: int
+    tokens: bytes
+    sentences: list[tuple[int, int]]
+    mojibake: str | None = None
+
+
+@dataclass
+class PreparedDocument:
+    path: str
+    file_name: str
+    content_hash: str
+    text: str
+    encoding: str
+    style: str
+    script: str
+    case: str | None
+    attributes: dict[str, str]
+    speakers: dict[str, str | None]  # label -> role
+    passages: list[PreparedPassage]
+    warnings: list[str]
+    dict_version: str
+
+
+@dataclass
+class ImportResult:
+    path: str
+    status: str
+    message: str = ""
+    document: str | None = None
+
+
+@dataclass
+class ImportReport:
+    results: list[ImportResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return self.count(FAILED) == 0
+
+    def summary(self) -> str:
+        parts = [f"{self.count(IMPORTED)} imported"]
+        for status in (REPLACED, CHANGED):
+            if self.count(status):
+                parts.append(f"{self.count(status)} {status}")
+        parts += [f"{self.count(s)} {s}" for s in (UNCHANGED, SKIPPED, FAILED)]
+        return ", ".join(parts)
+
+
+# -- collecting files ----------------------------------------------------------------------
+def collect(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
+    """Files to import, each with a skip reason or None. Directories are walked recursively."""
+    from .readers import skip_reason
+
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if any(part.startswith(".") for part in child.relative_to(path).parts[:-1]):
+                    continue  # inside a hidden folder (.git, .DS_Store dirs ...)
+                yield child, skip_reason(child)
+        elif path.is_file():
+            yield path, skip_reason(path)
+        else:
+            yield path, "no such file or directory"
+
+
+# -- the pure part ---------------------------------------------------------------------------
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def metadata_for(path: Path, parsed: ParsedDocument, options: ImportOptions) -> tuple[str | None, dict[str, str]]:
+    """Case and attributes, by precedence: command line > manifest > folder > file header."""
+    attrs = dict(parsed.attributes)
+    case = None
+    if options.case_from_folder:
+        case = path.parent.name
+    if options.manifest is not None:
+        row = options.manifest.lookup(path)
+        if row:
+            attrs.update(row.get("attributes") or {})
+            for key in ("role", "date"):
+                if row.get(key):
+                    attrs[key] = row[key]
+            case = row.get("case") or case
+    attrs.update(options.attributes)
+    if options.case:
+        case = options.case
+    return case, attrs
+
+
+def prepare(path: Path, options: ImportOptions, segmenter: Segmenter) -> PreparedDocument:
+    """Read, parse and segment one file. Raises InputFileError for files that are not transcripts."""
+    from .normalize import suspect_mojibake
+    from .readers import read_source
+    from .speakers import infer_roles
+    from .styles import parse
+
+    data_hash = file_hash(path)
+    source = read_source(path, encoding=options.encoding)
+    parsed = parse(source, style=options.style)
+    warnings = list(source.warnings) + list(parsed.warnings)
+    warnings += infer_roles(parsed.turns)
+    turns = [t for t in parsed.turns if t.text.strip()]
+    if not turns:
+        raise InputFileError(f"{path}: no transcript text after cleaning", hint="check the file's content")
+    texts = [convert(t.text, options.script) for t in turns]
+    case, attrs = metadata_for(path, parsed, options)
+
+    text_parts: list[str] = []
+    passages: list[PreparedPassage] = []
+    speakers: dict[str, str | None] = {}
+    pos = 0
+    for seq, (turn, body) in enumerate(zip(turns, texts), start=1):
+        if seq > 1:
+            text_parts.append("\n")
+            pos += 1
+        start, end = pos, pos + len(body)
+        text_parts.append(body)
+        pos = end
+        if turn.speaker is not None:
+            speakers.setdefault(turn.speaker, turn.role)
+        passages.append(
+            PreparedPassage(
+                seq=seq,
+                speaker=turn.speaker,
+                timestamp=turn.timestamp,
+                line=turn.line,
+                start=start,
+                end=end,
+                tokens=pack_tokens(segmenter.token_lengths(body)),
+                sentences=split_sentences(body),  # relative to the passage; shifted on write
+                mojibake=suspect_mojibake(body),
+            )
+        )
+    text = "".join(text_parts)
+    return PreparedDocument(
+        path=str(path),
+        file_name=path.name,
+        content_hash=data_hash,
+        text=text,
+        encoding=source.encoding,
+        style=parsed.style,
+        script=detect_script(text),
+        case=case,
+        attributes=attrs,
+        speakers=speakers,
+        passages=passages,
+        warnings=warnings,
+        dict_version=segmenter.version,
+    )
+
+
+# -- the writer ------------------------------------------------------------------------------
+def _worker_init(words: list[str]) -> None:
+    global _WORKER_SEGMENTER
+    _WORKER_SEGMENTER = Segmenter(words)
+
+
+def _worker_prepare(args):
+    path, options = args
+    try:
+        return path, prepare(path, options, _WORKER_SEGMENTER), None
+    except QualcodeError as exc:
+        return path, None, exc
+    except Exception as exc:  # a bug must not stop the folder: report it as failed
+        return path, None, exc
+
+
+def import_paths(
+    project,
+    paths: Iterable[Path],
+    options: ImportOptions,
+    jobs: int = 1,
+    progress: Callable[[ImportResult], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import files and folders into ``project``; one transaction per document."""
+    from . import writer
+
+    report = ImportReport()
+    todo: list[Path] = []
+    for path, reason in collect(paths):
+        if reason:
+            _record(report, progress, ImportResult(str(path), SKIPPED, reason))
+        else:
+            todo.append(path)
+    if on_total:
+        on_total(len(todo))
+    if not todo:
+        return report
+
+    words = project.user_words()
+    known = writer.known_hashes(project.store)
+    # Identical bytes already in the project: no need to parse or segment them again.
+    fresh = []
+    for path in todo:
+        try:
+            digest = file_hash(path)
+        except OSError as exc:
+            _record(report, progress, ImportResult(str(path), FAILED, f"{path}: cannot read ({exc.strerror})"))
+            continue
+        if digest in known:
+            _record(report, progress, ImportResult(str(path), UNCHANGED, f"already imported as {known[digest]}", known[digest]))
+        else:
+            fresh.append(path)
+
+    for path, prepared, error in _prepared(fresh, options, words, jobs):
+        if error is not None:
+            if isinstance(error, InputFileError):
+                result = ImportResult(str(path), SKIPPED, error.message)
+            elif isinstance(error, QualcodeError):
+                result = ImportResult(str(path), FAILED, error.message)
+            else:
+                result = ImportResult(str(path), FAILED, f"{path}: internal error while reading ({type(error).__name__}: {error})")
+        else:
+            try:
+                result = writer.write(project, prepared, replace=options.replace)
+            except QualcodeError as exc:
+                result = ImportResult(str(path), FAILED, exc.message)
+        _record(report, progress, result)
+    return report
+
+
+def _prepared(paths: list[Path], options: ImportOptions, words: list[str], jobs: int):
+    if jobs <= 1 or len(paths) < 2:
+        _worker_init(words)
+        for path in paths:
+            yield _worker_prepare((path, options))
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(words,)) as pool:
+        yield from pool.map(_worker_prepare, [(p, options) for p in paths], chunksize=4)
+
+
+def _record(report: ImportReport, progress, result: ImportResult) -> None:
+    report.results.append(result)
+    if progress:
+        progress(result)
+
+
+def dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False)

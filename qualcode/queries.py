@@ -1,0 +1,154 @@
+"""Read-side queries over the store, returned as plain rows (lists of dicts)."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select, update
+
+from .errors import NotFound
+from .store import schema as t
+
+PASSAGE_COLUMNS = ["passage", "document", "case", "speaker", "role", "start", "end", "text"]
+
+
+def passage_ref(doc_id: int, seq: int) -> str:
+    return f"{doc_id}:{seq}"
+
+
+def resolve_document(store, ref: str) -> int:
+    """A document id from a numeric id or a name (exact, else a unique prefix)."""
+    from .project import not_found
+
+    with store.read() as conn:
+        rows = conn.execute(select(t.documents.c.id, t.documents.c.name)).all()
+    if ref.isdigit() and any(r.id == int(ref) for r in rows):
+        return int(ref)
+    exact = [r.id for r in rows if r.name == ref]
+    if exact:
+        return exact[0]
+    prefixed = [r for r in rows if r.name.startswith(ref)]
+    if len(prefixed) == 1:
+        return prefixed[0].id
+    if len(prefixed) > 1:
+        names = ", ".join(r.name for r in prefixed[:5])
+        raise NotFound(f"document {ref!r} is ambiguous: {names}", hint="give the full name or the numeric id")
+    raise not_found("doc", ref, [r.name for r in rows])
+
+
+def resolve_passage(store, ref: str) -> int:
+    """A passage's row id from 'DOC:SEQ' (DOC = id or name)."""
+    doc_ref, sep, seq = ref.rpartition(":")
+    if not sep or not seq.isdigit():
+        raise NotFound(f"{ref!r} is not a passage id", hint="passage ids look like 3:12 (document 3, passage 12)")
+    doc_id = resolve_document(store, doc_ref)
+    with store.read() as conn:
+        found = conn.execute(
+            select(t.passages.c.id).where(t.passages.c.document_id == doc_id, t.passages.c.seq == int(seq))
+        ).scalar()
+        if found is None:
+            n = conn.execute(select(func.max(t.passages.c.seq)).where(t.passages.c.document_id == doc_id)).scalar()
+            raise NotFound(f"document {doc_id} has no passage {seq}", hint=f"its passages are {doc_id}:1 to {doc_id}:{n}")
+    return found
+
+
+def list_documents(store) -> list[dict]:
+    d, c, p, s = t.documents, t.cases, t.passages, t.speakers
+    n_passages = select(func.count()).where(p.c.document_id == d.c.id).scalar_subquery()
+    n_speakers = select(func.count()).where(s.c.document_id == d.c.id).scalar_subquery()
+    query = (
+        select(
+            d.c.id, d.c.name, c.c.name.label("case"), n_speakers.label("speakers"),
+            n_passages.label("passages"), d.c.n_chars.label("characters"), d.c.encoding,
+            d.c.style, d.c.script, d.c.warnings,
+        )
+        .select_from(d.outerjoin(c, d.c.case_id == c.c.id))
+        .order_by(d.c.id)
+    )
+    with store.read() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    for row in rows:
+        row["warnings"] = len(json.loads(row["warnings"]))
+        row["case"] = row["case"] or ""
+    return rows
+
+
+def document_detail(store, doc_id: int) -> dict:
+    d, c = t.documents, t.cases
+    with store.read() as conn:
+        doc = conn.execute(
+            select(d, c.c.name.label("case")).select_from(d.outerjoin(c, d.c.case_id == c.c.id)).where(d.c.id == doc_id)
+        ).mappings().one()
+        attrs = dict(conn.execute(select(t.attributes.c.key, t.attributes.c.value).where(t.attributes.c.document_id == doc_id)).all())
+        speakers = [dict(r._mapping) for r in conn.execute(
+            select(t.speakers.c.label, t.speakers.c.role).where(t.speakers.c.document_id == doc_id).order_by(t.speakers.c.id)
+        )]
+    info = {k: doc[k] for k in ("id", "name", "case", "file_name", "source_path", "encoding", "style", "script", "n_chars", "imported_at")}
+    info["case"] = info["case"] or ""
+    info["attributes"] = attrs
+    info["speakers"] = speakers
+    info["warnings"] = json.loads(doc["warnings"])
+    info["passages"] = passages(store, doc_ids=[doc_id], with_sentences=True, text=doc["text"])
+    return info
+
+
+def passages(store, doc_ids: list[int] | None = None, with_sentences: bool = False, text: str | None = None) -> list[dict]:
+    """Passage rows with the PASSAGE_COLUMNS (and 'timestamp', 'line', 'sentences' on request)."""
+    d, c, p, s = t.documents, t.cases, t.passages, t.speakers
+    query = (
+        select(
+            p.c.id.label("_pid"), d.c.id.label("_doc"), p.c.seq, d.c.name.label("document"),
+            c.c.name.label("case"), s.c.label.label("speaker"), s.c.role, p.c.start, p.c.end,
+            p.c.timestamp, p.c.line,
+        )
+        .select_from(p.join(d, p.c.document_id == d.c.id).outerjoin(c, d.c.case_id == c.c.id).outerjoin(s, p.c.speaker_id == s.c.id))
+        .order_by(d.c.id, p.c.seq)
+    )
+    if doc_ids is not None:
+        query = query.where(d.c.id.in_(doc_ids))
+    texts: dict[int, str] = {}
+    out = []
+    with store.read() as conn:
+        sentence_rows: dict[int, list] = {}
+        if with_sentences:
+            sq = select(t.sentences.c.passage_id, t.sentences.c.start, t.sentences.c.end).order_by(t.sentences.c.passage_id, t.sentences.c.seq)
+            if doc_ids is not None:
+                sq = sq.join(p, p.c.id == t.sentences.c.passage_id).where(p.c.document_id.in_(doc_ids))
+            for pid, start, end in conn.execute(sq):
+                sentence_rows.setdefault(pid, []).append((start, end))
+        for r in conn.execute(query):
+            if r._doc not in texts:
+                texts[r._doc] = text if (text is not None and doc_ids == [r._doc]) else conn.execute(
+                    select(d.c.text).where(d.c.id == r._doc)
+                ).scalar_one()
+            body = texts[r._doc]
+            row = {
+                "passage": passage_ref(r._doc, r.seq),
+                "document": r.document,
+                "case": r.case or "",
+                "speaker": r.speaker or "",
+                "role": r.role or "",
+                "start": r.start,
+                "end": r.end,
+                "text": body[r.start : r.end],
+                "timestamp": r.timestamp or "",
+                "line": r.line,
+            }
+            if with_sentences:
+                row["sentences"] = sentence_rows.get(r._pid, [])
+            out.append(row)
+    return out
+
+
+def set_speaker_role(store, doc_id: int, speaker: str, role: str) -> int:
+    """Set the role of one speaker label in a document; returns the number of passages affected."""
+    from .project import not_found
+
+    with store.transaction() as conn:
+        labels = [l for (l,) in conn.execute(select(t.speakers.c.label).where(t.speakers.c.document_id == doc_id))]
+        if speaker not in labels:
+            raise not_found("speaker", speaker, labels)
+        conn.execute(
+            update(t.speakers).where(t.speakers.c.document_id == doc_id, t.speakers.c.label == speaker).values(role=role)
+        )
+        sid = conn.execute(select(t.speakers.c.id).where(t.speakers.c.document_id == doc_id, t.speakers.c.label == speaker)).scalar_one()
+        return conn.execute(select(func.count()).where(t.passages.c.speaker_id == sid)).scalar_one()

@@ -1,0 +1,106 @@
+"""Sentences and tokens, with code-point offsets.
+
+Tokenisation runs jieba on the script-folded text (``script.fold``), so traditional-script
+passages are segmented with jieba's simplified dictionary and token offsets still refer to
+the original characters. Tokens are stored as an array of lengths per passage; later steps
+rebuild boundaries from it and never re-segment.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from array import array
+from pathlib import Path
+from typing import Iterable
+
+from .script import fold
+
+# A sentence ends after terminal punctuation (and any closing quotes/brackets after it), or
+# at a line break inside a passage.
+_SENTENCE_END = re.compile(r"[。！？!?；;…]+[”’」』）)\]》]*|\n+")
+
+DEFAULT_TERMS = (
+    # Domain words that jieba's general dictionary splits; kept whole in every project.
+    "互助站", "网格党支部", "网格员", "网格长", "单元长", "楼组长", "楼道党小组", "小区党支部",
+    "社区大党委", "街道大工委", "双报到", "在职党员", "离退休党员", "共建单位", "驻区单位",
+    "兼职委员", "业委会", "物业公司", "居委会", "协商议事", "议事会", "联席会", "党员责任区",
+    "亮身份", "能人库", "堡垒指数", "网格建党", "党建引领", "枢纽型组织", "领头雁", "志愿者",
+)
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Half-open sentence spans tiling ``text[start:end]`` exactly (no gaps, no overlaps)."""
+    end = len(text) if end is None else end
+    spans = []
+    pos = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        if m.end() > pos:
+            spans.append((pos, m.end()))
+            pos = m.end()
+    if pos < end:
+        spans.append((pos, end))
+    return spans
+
+
+def pack_tokens(lengths: Iterable[int]) -> bytes:
+    return array("I", lengths).tobytes()
+
+
+def unpack_tokens(blob: bytes) -> array:
+    tokens = array("I")
+    tokens.frombytes(blob)
+    return tokens
+
+
+def token_spans(blob: bytes, offset: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each stored token, shifted by ``offset``."""
+    spans = []
+    pos = offset
+    for n in unpack_tokens(blob):
+        spans.append((pos, pos + n))
+        pos += n
+    return spans
+
+
+def read_dictionary(path: Path) -> list[str]:
+    """Words from a jieba-style user dictionary (``word [freq] [tag]`` per line, # comments)."""
+    if not path.exists():
+        return []
+    words = []
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            words.append(line.split()[0])
+    return words
+
+
+class Segmenter:
+    """A jieba tokenizer with the project's user words (codebook terms, dictionary.txt)."""
+
+    def __init__(self, words: Iterable[str] = ()):
+        self.words = sorted({fold(w) for w in (*DEFAULT_TERMS, *words) if w and w.strip()})
+        self.version = hashlib.sha256("\n".join(self.words).encode("utf-8")).hexdigest()[:16]
+        self._tokenizer = None
+
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            import logging
+
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tk = jieba.Tokenizer()
+            tk.initialize()
+            for w in self.words:
+                tk.add_word(w, freq=max(tk.suggest_freq(w), 1000))
+            self._tokenizer = tk
+        return self._tokenizer
+
+    def token_lengths(self, text: str) -> list[int]:
+        """Lengths of jieba tokens covering ``text`` exactly (whitespace becomes tokens too)."""
+        return [len(tok) for tok in self.tokenizer.cut(fold(text), HMM=True)]

@@ -1,0 +1,155 @@
+"""Tables of a qualcode project (SQLAlchemy Core; portable to SQLite and PostgreSQL).
+
+Offsets (``start``/``end``) are code points, half-open, over ``documents.text``.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("applied_at", String(40), nullable=False),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(400), nullable=False, unique=True),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(400), nullable=False, unique=True),
+    Column("file_name", String(400), nullable=False),  # base name of the imported file
+    Column("source_path", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("n_chars", Integer, nullable=False),
+    Column("encoding", String(40), nullable=False),
+    Column("style", String(20), nullable=False),
+    Column("script", String(20), nullable=False),  # simplified | traditional (as stored)
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=True),
+    Column("dict_version", String(64), nullable=False),  # user dictionary the tokens came from
+    Column("warnings", Text, nullable=False, default="[]"),  # JSON list of strings
+    Column("imported_at", String(40), nullable=False),
+)
+
+attributes = Table(
+    "attributes",
+    metadata,
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+speakers = Table(
+    "speakers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("role", String(20), nullable=True),  # interviewer | interviewee | other
+    UniqueConstraint("document_id", "label"),
+)
+
+passages = Table(
+    "passages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),  # 1-based within the document; shown as DOC:SEQ
+    Column("speaker_id", Integer, ForeignKey("speakers.id", ondelete="CASCADE"), nullable=True),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("timestamp", String(20), nullable=True),
+    Column("line", Integer, nullable=True),  # where the turn starts in the source file
+    Column("tokens", LargeBinary, nullable=False),  # jieba token lengths, array('I') bytes
+    UniqueConstraint("document_id", "seq"),
+)
+
+sentences = Table(
+    "sentences",
+    metadata,
+    Column("passage_id", Integer, ForeignKey("passages.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+)
+
+codes = Table(
+    "codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("path", String(400), nullable=False, unique=True),
+    Column("parent", String(400), nullable=True),
+    Column("label", String(400), nullable=False),
+    Column("label_en", String(400), nullable=True),
+    Column("definition", Text, nullable=True),
+    Column("color", String(20), nullable=True),
+    Column("sort", Integer, nullable=False, default=0),
+    Column("codebook_version", String(64), nullable=True),
+)
+
+codings = Table(
+    "codings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("passage_id", Integer, ForeignKey("passages.id", ondelete="SET NULL"), nullable=True),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("code", String(400), nullable=False),  # code path, e.g. governance/legitimacy
+    Column("coder", String(200), nullable=False),
+    Column("origin", String(10), nullable=False),  # rule | manual | model | import
+    Column("status", String(10), nullable=False),  # proposed | accepted | rejected
+    Column("unit", String(10), nullable=True),  # passage | sentence | span
+    Column("rule", String(400), nullable=True),  # which rule proposed it (origin=rule)
+    Column("evidence", Text, nullable=True),  # JSON
+    Column("score", String(40), nullable=True),
+    Column("codebook_version", String(64), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+Index("ix_codings_doc", codings.c.document_id, codings.c.start)
+Index("ix_codings_code", codings.c.code)
+
+memos = Table(
+    "memos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target_type", String(20), nullable=False),  # code | doc | coding | project
+    Column("target", String(400), nullable=False),
+    Column("coder", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", String(40), nullable=False),
+    Column("coder", String(200), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(400), nullable=True),
+    Column("detail", Text, nullable=True),  # JSON
+)
