@@ -223,6 +223,142 @@ def export_passages(ctx, fmt, output, docs_):
     click.echo(f"Wrote {len(rows)} passages to {output}")
 
 
+@export.command("codings")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="File to write.")
+@click.option("--doc", "docs_", multiple=True, help="Only these documents (id or name); repeatable.")
+@click.option("--code", help="Only this code and its descendants (path, e.g. governance).")
+@click.option("--coder", help="Only this coder's codings.")
+@click.option("--status", multiple=True, type=click.Choice(["proposed", "accepted", "rejected"]), help="Repeatable.")
+@click.option("--origin", multiple=True, type=click.Choice(["rule", "manual", "model", "import"]), help="Repeatable.")
+@click.pass_context
+def export_codings(ctx, fmt, output, docs_, code, coder, status, origin):
+    """Codings with their document, case, speaker, role, passage, span, text, code and evidence."""
+    from . import queries
+    from .tables import write_rows
+
+    project = open_project(ctx)
+    ids = [project.document_id(d) for d in docs_] or None
+    rows = queries.codings(project.store, doc_ids=ids, code=code, coder=coder, status=list(status), origin=list(origin))
+    write_rows(rows, queries.CODING_COLUMNS, fmt, Path(output), sheet="codings")
+    click.echo(f"Wrote {len(rows)} codings to {output}")
+
+
+@cli.group()
+def codebook():
+    """Validate, show and choose the codebook."""
+
+
+def _codebook_failure(exc) -> None:
+    for problem in getattr(exc, "problems", []):
+        click.echo(problem, err=True)
+
+
+@codebook.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+def codebook_validate(ctx, file):
+    """Check FILE and list every problem at once (file:line: YAML path: problem)."""
+    from .codebook import CodebookError, load_codebook
+
+    try:
+        cb = load_codebook(Path(file))
+    except CodebookError as exc:
+        _codebook_failure(exc)
+        raise
+    n_rules = sum(len(c.rules) for c in cb.codes)
+    click.echo(f"{file}: OK ({len(cb.codes)} codes, {n_rules} rules, {len(cb.terms())} terms, version {cb.version[:12]})")
+
+
+@codebook.command("show")
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+@output_option
+@click.pass_context
+def codebook_show(ctx, file, fmt):
+    """The code tree with rule and coding counts (the project's codebook by default)."""
+    from .codebook import CodebookError
+    from .queries import codebook_rows
+
+    project = open_project(ctx)
+    try:
+        cb = project.codebook(Path(file) if file else None)
+    except CodebookError as exc:
+        _codebook_failure(exc)
+        raise
+    rows = codebook_rows(project.store, cb)
+    if fmt == "table":
+        for r in rows:
+            click.echo(f"{'  ' * r['depth']}{r['path']}  {r['label']} / {r['label_en']}  "
+                       f"rules={r['rules']} proposed={r['proposed']} accepted={r['accepted']} "
+                       f"rejected={r['rejected']} manual={r['manual']}")
+    else:
+        render(rows, ["path", "label", "label_en", "depth", "rules", "proposed", "accepted", "rejected", "manual"], fmt)
+
+
+@codebook.command("use")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def codebook_use(ctx, file):
+    """Validate FILE and make it the project's codebook (copied into codebooks/)."""
+    from .codebook import CodebookError
+
+    project = open_project(ctx)
+    try:
+        cb = project.use_codebook(Path(file))
+    except CodebookError as exc:
+        _codebook_failure(exc)
+        raise
+    click.echo(f"Codebook is now {project.codebook_path.relative_to(project.root)} ({len(cb.codes)} codes)")
+
+
+@cli.command()
+@click.option("--codebook", "codebook_file", type=click.Path(exists=True, dir_okay=False),
+              help="Use this codebook instead of the project's.")
+@click.option("--unit", type=click.Choice(["passage", "sentence"]), default="passage", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@click.pass_context
+def autocode(ctx, codebook_file, unit, dry_run):
+    """Propose codings from the codebook's rules, with their evidence (idempotent)."""
+    from .autocode import autocode as run_autocode
+    from .codebook import CodebookError
+
+    project = open_project(ctx)
+    try:
+        cb = project.codebook(Path(codebook_file) if codebook_file else None)
+    except CodebookError as exc:
+        _codebook_failure(exc)
+        raise
+    report = run_autocode(project, cb, unit=unit, dry_run=dry_run)
+    if dry_run:
+        for ch in report.changes:
+            click.echo(f"would {ch['change']}: document {ch['document']} [{ch['start']}, {ch['end']}) {ch['code']}")
+        click.echo("dry run: " + report.summary())
+        return
+    click.echo(f"Coded {report.units} {unit}s in {report.documents} documents with {Path(report.codebook).name} "
+               f"(version {report.version[:12]})")
+    if report.retokenized:
+        click.echo(f"Re-segmented {report.retokenized} documents for the changed user dictionary")
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.option("--gold", type=click.Path(exists=True, dir_okay=False), required=True,
+              help="Hand-coded gold CSV (columns as 'export codings': document, start, end, text, code).")
+@click.option("--origin", multiple=True, type=click.Choice(["rule", "manual", "model", "import"]),
+              help="Which codings to score (default: rule proposals). Repeatable.")
+@click.option("--status", multiple=True, type=click.Choice(["proposed", "accepted", "rejected"]),
+              help="Only codings with these statuses (default: all). Repeatable.")
+@output_option
+@click.pass_context
+def evaluate(ctx, gold, origin, status, fmt):
+    """Precision, recall and F1 per code and per stage against a gold standard."""
+    from .evaluate import EVAL_COLUMNS, evaluate as run_evaluate
+
+    project = open_project(ctx)
+    rows = run_evaluate(project.store, Path(gold), origins=origin or ("rule",), statuses=status)
+    render(rows, EVAL_COLUMNS, fmt)
+
+
 def main():
     cli(prog_name="qualcode")
 

@@ -150,6 +150,35 @@ class Project:
             return []
         return list(load_codebook(path).terms())
 
+    def set_setting(self, key: str, value: str) -> None:
+        """Change one [project] setting in qualcode.toml."""
+        import tomli_w
+
+        self.settings.setdefault("project", {})[key] = value
+        tmp = self.root / (CONFIG_NAME + ".part")
+        tmp.write_text(tomli_w.dumps(self.settings), encoding="utf-8")
+        tmp.replace(self.root / CONFIG_NAME)
+
+    def codebook(self, path: Path | None = None):
+        """The project's codebook (or the one at ``path``), validated."""
+        from .codebook import load_codebook
+
+        path = path or self.codebook_path
+        if path is None:
+            raise ConfigError("this project has no codebook", hint="set one with 'qualcode codebook use FILE'")
+        return load_codebook(path)
+
+    def use_codebook(self, path: Path):
+        """Validate ``path``, copy it into codebooks/ if it lives elsewhere, and make it current."""
+        codebook = self.codebook(Path(path))
+        target = Path(path).resolve()
+        if self.root not in target.parents:
+            dest = self.root / "codebooks" / target.name
+            shutil.copyfile(target, dest)
+            target = dest
+        self.set_setting("codebook", target.relative_to(self.root).as_posix())
+        return codebook
+
     @property
     def codebook_path(self) -> Path | None:
         rel = self.settings.get("project", {}).get("codebook")

@@ -152,3 +152,68 @@ def set_speaker_role(store, doc_id: int, speaker: str, role: str) -> int:
         )
         sid = conn.execute(select(t.speakers.c.id).where(t.speakers.c.document_id == doc_id, t.speakers.c.label == speaker)).scalar_one()
         return conn.execute(select(func.count()).where(t.passages.c.speaker_id == sid)).scalar_one()
+
+
+CODING_COLUMNS = ["document", "case", "speaker", "role", "passage", "start", "end", "text", "code", "coder",
+                  "origin", "status", "evidence", "id", "unit", "rule", "score", "created_at", "updated_at"]
+
+
+def codings(store, doc_ids: list[int] | None = None, code: str | None = None, coder: str | None = None,
+            status: list[str] | None = None, origin: list[str] | None = None) -> list[dict]:
+    """Coding rows with CODING_COLUMNS, ordered by document and offset. ``code`` includes descendants."""
+    d, c, p, s, k = t.documents, t.cases, t.passages, t.speakers, t.codings
+    query = (
+        select(k, d.c.name.label("document"), c.c.name.label("case"), s.c.label.label("speaker"),
+               s.c.role.label("role"), p.c.seq.label("seq"))
+        .select_from(k.join(d, k.c.document_id == d.c.id).outerjoin(c, d.c.case_id == c.c.id)
+                     .outerjoin(p, k.c.passage_id == p.c.id).outerjoin(s, p.c.speaker_id == s.c.id))
+        .order_by(d.c.id, k.c.start, k.c.end, k.c.code, k.c.coder, k.c.id)
+    )
+    if doc_ids is not None:
+        query = query.where(k.c.document_id.in_(doc_ids))
+    if code:
+        query = query.where((k.c.code == code) | k.c.code.startswith(code.rstrip("/") + "/"))
+    if coder:
+        query = query.where(k.c.coder == coder)
+    if status:
+        query = query.where(k.c.status.in_(status))
+    if origin:
+        query = query.where(k.c.origin.in_(origin))
+    texts: dict[int, str] = {}
+    out = []
+    with store.read() as conn:
+        for r in conn.execute(query).mappings():
+            doc_id = r["document_id"]
+            if doc_id not in texts:
+                texts[doc_id] = conn.execute(select(d.c.text).where(d.c.id == doc_id)).scalar_one()
+            row = {col: r[col] for col in ("document", "start", "end", "code", "coder", "origin", "status",
+                                             "id", "unit", "rule", "score", "created_at", "updated_at")}
+            row.update(
+                case=r["case"] or "", speaker=r["speaker"] or "", role=r["role"] or "",
+                passage=passage_ref(doc_id, r["seq"]) if r["seq"] is not None else "",
+                text=texts[doc_id][r["start"]:r["end"]],
+                evidence=r["evidence"] or "", unit=r["unit"] or "", rule=r["rule"] or "", score=r["score"] or "",
+            )
+            out.append(row)
+    return out
+
+
+def codebook_rows(store, codebook) -> list[dict]:
+    """The code tree in order, with rule counts and coding counts by status/origin."""
+    k = t.codings
+    counts: dict[tuple[str, str], int] = {}
+    with store.read() as conn:
+        for code, origin, status, n in conn.execute(
+            select(k.c.code, k.c.origin, k.c.status, func.count()).group_by(k.c.code, k.c.origin, k.c.status)
+        ):
+            counts[(code, status)] = counts.get((code, status), 0) + n
+            if origin == "manual":
+                counts[(code, "manual")] = counts.get((code, "manual"), 0) + n
+    return [
+        {
+            "path": c.path, "label": c.label_zh, "label_en": c.label_en or "", "depth": c.path.count("/"),
+            "rules": len(c.rules),
+            **{s: counts.get((c.path, s), 0) for s in ("proposed", "accepted", "rejected", "manual")},
+        }
+        for c in codebook.codes
+    ]

@@ -92,21 +92,31 @@ class ImportReport:
 
 
 # -- collecting files ----------------------------------------------------------------------
-def collect(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
-    """Files to import, each with a skip reason or None. Directories are walked recursively."""
+def collect(paths: Iterable[Path], manifest=None, exclude: Path | None = None) -> Iterator[tuple[Path, str | None]]:
+    """Files to import, each with a skip reason or None. Directories are walked recursively.
+
+    Inside a walked directory, the project itself (``exclude``) is left out, and with a
+    manifest only the files it lists are taken (so a README beside the transcripts is not
+    imported as an interview). Files named explicitly are always taken.
+    """
     from .readers import skip_reason
 
     for path in paths:
         path = Path(path)
-        if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if any(part.startswith(".") for part in child.relative_to(path).parts[:-1]):
-                    continue  # inside a hidden folder (.git, .DS_Store dirs ...)
-                yield child, skip_reason(child)
-        elif path.is_file():
-            yield path, skip_reason(path)
-        else:
-            yield path, "no such file or directory"
+        if not path.is_dir():
+            yield path, (skip_reason(path) if path.is_file() else None)
+            continue
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            if any(part.startswith(".") for part in child.relative_to(path).parts[:-1]):
+                continue  # inside a hidden folder (.git ...)
+            if exclude is not None and exclude in child.resolve().parents:
+                continue
+            if manifest is not None and child.resolve() == Path(manifest.path).resolve():
+                continue
+            reason = skip_reason(child)
+            if reason is None and manifest is not None and manifest.lookup(child) is None:
+                reason = f"not listed in the manifest {manifest.path}; add a row or import the file by name"
+            yield child, reason
 
 
 # -- the pure part ---------------------------------------------------------------------------
@@ -225,9 +235,11 @@ def import_paths(
 
     report = ImportReport()
     todo: list[Path] = []
-    for path, reason in collect(paths):
-        if reason:
-            _record(report, progress, ImportResult(str(path), SKIPPED, reason))
+    for path, reason in collect(paths, options.manifest, exclude=project.root):
+        if not path.exists():
+            _record(report, progress, ImportResult(str(path), FAILED, f"{path}: no such file or directory"))
+        elif reason:
+            _record(report, progress, ImportResult(str(path), SKIPPED, f"{path}: {reason}"))
         else:
             todo.append(path)
     if on_total:

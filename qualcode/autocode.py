@@ -1,0 +1,191 @@
+"""Apply a compiled codebook to stored passages or sentences and keep proposals in sync.
+
+A proposal is keyed by (document, start, end, code, unit). Re-running is idempotent:
+proposals still produced are left alone (their evidence refreshed), proposals no longer
+produced are removed, new ones are added. Accepted or rejected rule codings are decisions:
+they are never touched, so a rejected proposal is never proposed again. Manual, model and
+imported codings are outside this module's reach.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, insert, select, update
+
+from .segment import Segmenter, pack_tokens, token_spans
+from .store import schema as t
+from .store import utcnow
+
+AUTOCODER = "autocode"
+UNITS = ("passage", "sentence")
+
+
+@dataclass
+class AutocodeReport:
+    unit: str
+    codebook: str
+    version: str
+    documents: int = 0
+    units: int = 0
+    characters: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    decided: int = 0  # accepted/rejected proposals left as they are
+    retokenized: int = 0
+    per_code: dict[str, int] = field(default_factory=dict)
+    changes: list[dict] = field(default_factory=list)  # filled on dry runs
+
+    def summary(self) -> str:
+        return (f"{self.added} added, {self.updated} updated, {self.removed} removed, "
+                f"{self.unchanged} unchanged, {self.decided} decisions kept")
+
+
+def sync_codes(conn, codebook) -> None:
+    """Mirror the codebook's codes into the store (for reports and foreign tools)."""
+    existing = {p: i for p, i in conn.execute(select(t.codes.c.path, t.codes.c.id))}
+    for sort, code in enumerate(codebook.codes):
+        row = dict(path=code.path, parent=code.parent, label=code.label_zh, label_en=code.label_en,
+                   definition=code.definition, color=code.color, sort=sort, codebook_version=codebook.version)
+        if code.path in existing:
+            conn.execute(update(t.codes).where(t.codes.c.id == existing[code.path]).values(**row))
+        else:
+            conn.execute(insert(t.codes).values(**row))
+
+
+def _units(doc_text: str, passage_rows, sentence_rows, unit: str, attrs: dict, roles: dict):
+    """(start, end, passage_id, Unit) for every unit of one document."""
+    from .rules import Unit
+
+    for p in passage_rows:
+        spans = token_spans(p["tokens"], p["start"])
+        role = roles.get(p["speaker_id"])
+        if unit == "passage":
+            yield p["start"], p["end"], p["id"], Unit(
+                text=doc_text[p["start"]:p["end"]],
+                tokens=[(s - p["start"], e - p["start"]) for s, e in spans],
+                role=role, attributes=attrs, kind="passage")
+        else:
+            for s_start, s_end in sentence_rows.get(p["id"], ()):
+                toks = [(max(s, s_start) - s_start, min(e, s_end) - s_start)
+                        for s, e in spans if e > s_start and s < s_end]
+                yield s_start, s_end, p["id"], Unit(
+                    text=doc_text[s_start:s_end], tokens=toks, role=role, attributes=attrs, kind="sentence")
+
+
+def autocode(project, codebook, unit: str = "passage", dry_run: bool = False) -> AutocodeReport:
+    """Propose codings for every document; see the module docstring for the guarantees."""
+    from .rules import compile_rules
+
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {UNITS}")
+    ruleset = compile_rules(codebook)
+    segmenter = project.segmenter()
+    report = AutocodeReport(unit=unit, codebook=str(codebook.source), version=codebook.version)
+    store = project.store
+    if not dry_run:
+        with store.transaction() as conn:
+            sync_codes(conn, codebook)
+    with store.read() as conn:
+        doc_ids = [i for (i,) in conn.execute(select(t.documents.c.id).order_by(t.documents.c.id))]
+    for doc_id in doc_ids:
+        with store.transaction() as conn:
+            _autocode_document(conn, doc_id, ruleset, segmenter, codebook, unit, dry_run, report)
+    return report
+
+
+def _retokenize(conn, doc_id: int, text: str, passage_rows, segmenter: Segmenter) -> list[dict]:
+    """Re-segment a document whose tokens came from an older user dictionary."""
+    fresh = []
+    for p in passage_rows:
+        blob = pack_tokens(segmenter.token_lengths(text[p["start"]:p["end"]]))
+        conn.execute(update(t.passages).where(t.passages.c.id == p["id"]).values(tokens=blob))
+        fresh.append(dict(p, tokens=blob))
+    conn.execute(update(t.documents).where(t.documents.c.id == doc_id).values(dict_version=segmenter.version))
+    return fresh
+
+
+def _autocode_document(conn, doc_id, ruleset, segmenter, codebook, unit, dry_run, report) -> None:
+    d = t.documents
+    doc = conn.execute(
+        select(d.c.text, d.c.dict_version, t.cases.c.name.label("case"))
+        .select_from(d.outerjoin(t.cases, d.c.case_id == t.cases.c.id)).where(d.c.id == doc_id)
+    ).one()
+    attrs = dict(conn.execute(select(t.attributes.c.key, t.attributes.c.value).where(t.attributes.c.document_id == doc_id)).all())
+    if doc.case:
+        attrs["case"] = doc.case
+    roles = dict(conn.execute(select(t.speakers.c.id, t.speakers.c.role).where(t.speakers.c.document_id == doc_id)).all())
+    passage_rows = conn.execute(
+        select(t.passages.c.id, t.passages.c.start, t.passages.c.end, t.passages.c.speaker_id, t.passages.c.tokens)
+        .where(t.passages.c.document_id == doc_id).order_by(t.passages.c.seq)
+    ).mappings().all()
+    if doc.dict_version != segmenter.version and not dry_run:
+        passage_rows = _retokenize(conn, doc_id, doc.text, passage_rows, segmenter)
+        report.retokenized += 1
+    sentence_rows: dict[int, list] = {}
+    if unit == "sentence":
+        q = (select(t.sentences.c.passage_id, t.sentences.c.start, t.sentences.c.end)
+             .join(t.passages, t.passages.c.id == t.sentences.c.passage_id)
+             .where(t.passages.c.document_id == doc_id).order_by(t.sentences.c.passage_id, t.sentences.c.seq))
+        for pid, s, e in conn.execute(q):
+            sentence_rows.setdefault(pid, []).append((s, e))
+
+    wanted: dict[tuple, dict] = {}
+    for start, end, pid, u in _units(doc.text, passage_rows, sentence_rows, unit, attrs, roles):
+        report.units += 1
+        report.characters += end - start
+        for hit in ruleset.match(u):
+            evidence = {"rule": hit.rule, "score": hit.score,
+                        "terms": [[term, start + s, start + e] for term, s, e in hit.evidence]}
+            wanted[(start, end, hit.code)] = dict(
+                document_id=doc_id, passage_id=pid, start=start, end=end, code=hit.code, rule=hit.rule,
+                evidence=json.dumps(evidence, ensure_ascii=False), score=f"{hit.score:g}",
+            )
+    report.documents += 1
+
+    existing = conn.execute(
+        select(t.codings.c.id, t.codings.c.start, t.codings.c.end, t.codings.c.code, t.codings.c.status,
+               t.codings.c.evidence, t.codings.c.rule)
+        .where(t.codings.c.document_id == doc_id, t.codings.c.origin == "rule", t.codings.c.unit == unit)
+    ).all()
+    now = utcnow()
+    seen = set()
+    stale = []
+    for row in existing:
+        key = (row.start, row.end, row.code)
+        seen.add(key)
+        if row.status != "proposed":
+            report.decided += 1  # a decision: never re-proposed, never altered
+            continue
+        want = wanted.get(key)
+        if want is None:
+            stale.append(row.id)
+            report.removed += 1
+            if dry_run:
+                report.changes.append({"change": "remove", "document": doc_id, "start": row.start, "end": row.end, "code": row.code})
+        elif want["evidence"] != row.evidence or want["rule"] != row.rule:
+            report.updated += 1
+            if not dry_run:
+                conn.execute(update(t.codings).where(t.codings.c.id == row.id).values(
+                    evidence=want["evidence"], rule=want["rule"], score=want["score"],
+                    codebook_version=codebook.version, updated_at=now))
+        else:
+            report.unchanged += 1
+    new = [w for key, w in wanted.items() if key not in seen]
+    for w in wanted.values():
+        report.per_code[w["code"]] = report.per_code.get(w["code"], 0) + 1
+    report.added += len(new)
+    if dry_run:
+        report.changes += [{"change": "add", "document": doc_id, "start": w["start"], "end": w["end"], "code": w["code"]} for w in new]
+        return
+    if stale:
+        conn.execute(delete(t.codings).where(t.codings.c.id.in_(stale)))
+    if new:
+        conn.execute(insert(t.codings), [
+            dict(w, coder=AUTOCODER, origin="rule", status="proposed", unit=unit,
+                 codebook_version=codebook.version, created_at=now, updated_at=now)
+            for w in new
+        ])
+

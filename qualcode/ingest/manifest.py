@@ -1,0 +1,176 @@
+"""The team's spreadsheet of interviews: file -> case, interviewee role, date, other columns."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import fnmatch
+import io
+import os
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qualcode.errors import ConfigError, InputFileError
+from qualcode.ingest.encoding import decode
+from qualcode.ingest.normalize import iso_date
+
+FILE_COLUMNS = ("file", "文件", "文件名", "filename", "文件名称", "path", "路径")
+CASE_COLUMNS = ("case", "案例", "街道", "个案")
+ROLE_COLUMNS = ("role", "角色", "受访者角色")
+DATE_COLUMNS = ("date", "日期", "访谈时间", "访谈日期")
+_HINT = "the manifest needs a header row with a file column (file/文件/文件名/filename)"
+
+
+def _key(s: str) -> str:
+    return unicodedata.normalize("NFC", s).strip().replace("\\", "/").removeprefix("./")
+
+
+@dataclass
+class ManifestRow:
+    row: int  # spreadsheet row number (the header is row 1)
+    file: str
+    case: str | None = None
+    role: str | None = None
+    date: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"case": self.case, "role": self.role, "date": self.date, "attributes": dict(self.attributes)}
+
+
+@dataclass
+class Manifest:
+    path: Path
+    rows: list[ManifestRow]
+
+    def lookup(self, path: Path) -> dict | None:
+        """Metadata for ``path``: first row matching its relative path, else file name, else glob."""
+        path = Path(path)
+        try:
+            rel = _key(Path(os.path.relpath(path.resolve(), self.path.resolve().parent)).as_posix())
+        except ValueError:  # another drive on Windows
+            rel = _key(path.as_posix())
+        full = _key(path.as_posix())
+        name = _key(path.name)
+        stem = _key(path.stem)
+        for row in self.rows:
+            if "/" in row.file and not _is_glob(row.file) and (row.file == rel or full.endswith("/" + row.file)):
+                return row.as_dict()
+        for row in self.rows:
+            if "/" not in row.file and not _is_glob(row.file) and row.file in (name, stem):
+                return row.as_dict()
+        for row in self.rows:
+            if _is_glob(row.file) and (
+                fnmatch.fnmatchcase(rel, row.file) or fnmatch.fnmatchcase(name, row.file)
+            ):
+                return row.as_dict()
+        return None
+
+
+def _is_glob(s: str) -> bool:
+    return any(ch in s for ch in "*?[")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read manifest ({exc.strerror})", hint="check the path") from None
+    if not data.strip():
+        raise ConfigError(f"{path}: manifest is empty", hint=_HINT)
+    try:
+        text, _ = decode(data, str(path))
+    except InputFileError as exc:
+        raise ConfigError(f"{exc.message} (manifest)", hint="save it from Excel as CSV UTF-8 or as .xlsx") from None
+    text = text.lstrip("\ufeff")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
+
+
+def _read_xlsx(path: Path) -> list[list[str]]:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises zip, XML and key errors for broken files
+        raise ConfigError(
+            f"{path}: cannot read manifest (not a valid .xlsx workbook)", hint="open it in Excel/WPS and save it as .xlsx"
+        ) from None
+    try:
+        sheet = workbook.active
+        return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _column(header: list[str], names: tuple[str, ...]) -> int | None:
+    lowered = [h.strip().lower() for h in header]
+    for name in names:
+        if name in lowered:
+            return lowered.index(name)
+    return None
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read a CSV (UTF-8, UTF-8 BOM or GB18030) or XLSX manifest. Raises ConfigError."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        table = _read_csv(path)
+    elif suffix in (".xlsx", ".xlsm"):
+        table = _read_xlsx(path)
+    else:
+        raise ConfigError(f"{path}: manifest must be .csv or .xlsx", hint="save it from Excel as .xlsx or CSV")
+    # The header is the first non-empty row; row numbers stay spreadsheet row numbers.
+    start = next((i for i, row in enumerate(table) if any(row)), None)
+    if start is None:
+        raise ConfigError(f"{path}: manifest is empty", hint=_HINT)
+    header = [h.lstrip("\ufeff").strip() for h in table[start]]
+    file_col = _column(header, FILE_COLUMNS)
+    if file_col is None:
+        raise ConfigError(
+            f"{path}: no file column in row {start + 1} (expected one of: {', '.join(FILE_COLUMNS[:4])})", hint=_HINT
+        )
+    special = {
+        "case": _column(header, CASE_COLUMNS),
+        "role": _column(header, ROLE_COLUMNS),
+        "date": _column(header, DATE_COLUMNS),
+    }
+    used = {file_col, *(i for i in special.values() if i is not None)}
+    rows: list[ManifestRow] = []
+    seen: dict[str, int] = {}
+    for number, cells in enumerate(table[start + 1:], start + 2):
+        if not any(cells):
+            continue
+        cells = cells + [""] * (len(header) - len(cells))
+        file = _key(cells[file_col])
+        if not file:
+            raise ConfigError(f"{path}: row {number} has no file name", hint="fill in the file column or delete the row")
+        if file in seen:
+            raise ConfigError(
+                f"{path}: row {number} repeats '{file}' from row {seen[file]}", hint="keep one row per file"
+            )
+        seen[file] = number
+        values = {key: (cells[i] or None) if i is not None else None for key, i in special.items()}
+        if values["date"]:
+            values["date"] = iso_date(values["date"]) or values["date"]
+        attributes = {
+            header[i]: cells[i] for i in range(len(header)) if i not in used and header[i] and cells[i]
+        }
+        rows.append(ManifestRow(number, file, values["case"], values["role"], values["date"], attributes))
+    return Manifest(path, rows)
