@@ -9,11 +9,13 @@ imported codings are outside this module's reach.
 from __future__ import annotations
 
 import json
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, select, update
 
-from .segment import Segmenter, pack_tokens, token_spans
+from .segment import Segmenter, pack_tokens, unpack_tokens
 from .store import schema as t
 from .store import utcnow
 
@@ -60,19 +62,19 @@ def _units(doc_text: str, passage_rows, sentence_rows, unit: str, attrs: dict, r
     from .rules import Unit
 
     for p in passage_rows:
-        spans = token_spans(p["tokens"], p["start"])
+        p_start = p["start"]
+        ends = list(accumulate(unpack_tokens(p["tokens"])))  # token ends relative to the passage
         role = roles.get(p["speaker_id"])
         if unit == "passage":
-            yield p["start"], p["end"], p["id"], Unit(
-                text=doc_text[p["start"]:p["end"]],
-                tokens=[(s - p["start"], e - p["start"]) for s, e in spans],
-                role=role, attributes=attrs, kind="passage")
-        else:
-            for s_start, s_end in sentence_rows.get(p["id"], ()):
-                toks = [(max(s, s_start) - s_start, min(e, s_end) - s_start)
-                        for s, e in spans if e > s_start and s < s_end]
-                yield s_start, s_end, p["id"], Unit(
-                    text=doc_text[s_start:s_end], tokens=toks, role=role, attributes=attrs, kind="sentence")
+            yield p_start, p["end"], p["id"], Unit(
+                text=doc_text[p_start:p["end"]], token_ends=ends, role=role, attributes=attrs, kind="passage")
+            continue
+        for s_start, s_end in sentence_rows.get(p["id"], ()):
+            lo, hi = s_start - p_start, s_end - p_start
+            # tokens clipped to the sentence (sentence breaks fall on token boundaries in practice)
+            sentence_ends = [e - lo for e in ends[bisect_right(ends, lo):bisect_left(ends, hi)]] + [hi - lo]
+            yield s_start, s_end, p["id"], Unit(
+                text=doc_text[s_start:s_end], token_ends=sentence_ends, role=role, attributes=attrs, kind="sentence")
 
 
 def autocode(project, codebook, unit: str = "passage", dry_run: bool = False) -> AutocodeReport:

@@ -8,16 +8,33 @@ from typing import Iterator
 from ..errors import QualcodeError
 from . import schema as t
 
-# Ordered migrations. Each entry: (version, name, function(connection)). Never edit an
-# applied entry; append a new one. Version 1 creates the initial schema.
-SCHEMA_VERSION = 1
+# Ordered migrations: (version, name, function(connection)). Never edit an applied entry;
+# append a new one. Version 1 creates every table in ``schema`` as it is now, so later steps
+# must be idempotent: use ``create_table_if_missing`` / ``add_column_if_missing``.
 
 
 def _create_initial(conn) -> None:
     t.metadata.create_all(conn)
 
 
+def create_table_if_missing(conn, table) -> None:
+    table.create(conn, checkfirst=True)
+
+
+def add_column_if_missing(conn, table, column_name: str) -> None:
+    """ALTER TABLE ADD COLUMN for a column declared in ``schema`` but absent from the database."""
+    from sqlalchemy import inspect, text
+    from sqlalchemy.schema import CreateColumn
+
+    present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    if column_name in present:
+        return
+    ddl = CreateColumn(table.c[column_name]).compile(dialect=conn.dialect)
+    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {ddl}'))
+
+
 MIGRATIONS = [(1, "initial schema", _create_initial)]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
 def utcnow() -> str:
@@ -77,7 +94,7 @@ class Store:
                 hint="upgrade qualcode to open it",
             )
         applied = []
-        for version, name, step in MIGRATIONS:
+        for version, name, step in sorted(MIGRATIONS, key=lambda m: m[0]):
             if version <= current:
                 continue
             with self.transaction() as conn:

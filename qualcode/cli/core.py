@@ -1,61 +1,14 @@
-"""The command line: parse options → one library call → render. No SQL, pandas or jieba here."""
+"""Projects, import, documents, exports, codebook, auto-coding and evaluation."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import EXIT_PARTIAL, QualcodeError
-
-OUTPUT_FORMATS = ("table", "csv", "json")
-
-
-class QualcodeGroup(click.Group):
-    """Turns library exceptions into one message, a hint and an exit code, in one place."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except QualcodeError as exc:
-            click.echo(f"Error: {exc.message}", err=True)
-            if exc.hint:
-                click.echo(f"Hint: {exc.hint}", err=True)
-            ctx.exit(exc.exit_code)
-
-
-def render(rows: list[dict], columns: list[str], fmt: str) -> None:
-    from .tables import csv_text, json_text, text_table
-
-    if fmt == "json":
-        click.echo(json_text(rows, columns), nl=False)
-    elif fmt == "csv":
-        click.echo(csv_text(rows, columns), nl=False)
-    else:
-        click.echo(text_table(rows, columns))
-
-
-def output_option(f):
-    return click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True,
-                        help="Output as an aligned table, CSV or JSON.")(f)
-
-
-def open_project(ctx):
-    from .project import Project, find_root
-
-    root = ctx.find_root().params.get("project")
-    return Project(find_root(Path(root)) if root else find_root())
-
-
-@click.group(cls=QualcodeGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="qualcode")
-@click.option("--project", type=click.Path(file_okay=False), envvar="QUALCODE_PROJECT",
-              help="Project directory (default: the current directory or a parent; env QUALCODE_PROJECT).")
-def cli(project):
-    """Code Chinese field-interview transcripts: import, segment, auto-code, review, report."""
+from ..errors import EXIT_PARTIAL
+from . import cli, open_project, output_option, render
 
 
 @cli.command()
@@ -64,7 +17,7 @@ def cli(project):
 @click.option("--name", help="Project name (default: the directory name).")
 def init(directory, db, name):
     """Create a project in DIRECTORY: qualcode.toml, qualcode.db, codebooks/, outputs/."""
-    from .project import Project
+    from ..project import Project
 
     project = Project.init(Path(directory), db=db, name=name)
     click.echo(f"Created qualcode project {project.name!r} in {project.root}")
@@ -99,12 +52,12 @@ def _parse_attrs(values: tuple[str, ...]) -> dict[str, str]:
 @click.pass_context
 def import_(ctx, paths, case, attrs, manifest, case_from_folder, encoding, style, script, replace, jobs):
     """Import transcripts (files or folders, recursively) into the project."""
-    from .ingest.pipeline import FAILED, ImportOptions, import_paths
+    from ..ingest.pipeline import FAILED, ImportOptions, import_paths
 
     project = open_project(ctx)
     man = None
     if manifest:
-        from .ingest.manifest import load_manifest
+        from ..ingest.manifest import load_manifest
 
         man = load_manifest(Path(manifest))
     options = ImportOptions(case=case, attributes=_parse_attrs(attrs), manifest=man, encoding=encoding,
@@ -149,7 +102,7 @@ DOC_COLUMNS = ["id", "name", "case", "speakers", "passages", "characters", "enco
 @click.pass_context
 def docs_list(ctx, fmt):
     """Documents with case, speakers, passages, characters, encoding, style and warnings."""
-    from . import queries
+    from .. import queries
 
     render(queries.list_documents(open_project(ctx).store), DOC_COLUMNS, fmt)
 
@@ -160,7 +113,7 @@ def docs_list(ctx, fmt):
 @click.pass_context
 def docs_show(ctx, doc, fmt):
     """The segmented document: passages with ids, speakers, roles, offsets and sentences."""
-    from . import queries
+    from .. import queries
 
     project = open_project(ctx)
     info = queries.document_detail(project.store, project.document_id(doc))
@@ -189,8 +142,8 @@ def docs_show(ctx, doc, fmt):
 @click.pass_context
 def docs_set_role(ctx, doc, speaker, role):
     """Set SPEAKER's ROLE in DOC (interviewer, interviewee or other; 采访者/受访者 accepted)."""
-    from . import queries
-    from .ingest.speakers import parse_role
+    from .. import queries
+    from ..ingest.speakers import parse_role
 
     try:
         role = parse_role(role)
@@ -213,8 +166,8 @@ def export():
 @click.pass_context
 def export_passages(ctx, fmt, output, docs_):
     """Every passage with its document, case, speaker, role, offsets and text."""
-    from . import queries
-    from .tables import write_rows
+    from .. import queries
+    from ..tables import write_rows
 
     project = open_project(ctx)
     ids = [project.document_id(d) for d in docs_] or None
@@ -234,8 +187,8 @@ def export_passages(ctx, fmt, output, docs_):
 @click.pass_context
 def export_codings(ctx, fmt, output, docs_, code, coder, status, origin):
     """Codings with their document, case, speaker, role, passage, span, text, code and evidence."""
-    from . import queries
-    from .tables import write_rows
+    from .. import queries
+    from ..tables import write_rows
 
     project = open_project(ctx)
     ids = [project.document_id(d) for d in docs_] or None
@@ -259,7 +212,7 @@ def _codebook_failure(exc) -> None:
 @click.pass_context
 def codebook_validate(ctx, file):
     """Check FILE and list every problem at once (file:line: YAML path: problem)."""
-    from .codebook import CodebookError, load_codebook
+    from ..codebook import CodebookError, load_codebook
 
     try:
         cb = load_codebook(Path(file))
@@ -276,8 +229,8 @@ def codebook_validate(ctx, file):
 @click.pass_context
 def codebook_show(ctx, file, fmt):
     """The code tree with rule and coding counts (the project's codebook by default)."""
-    from .codebook import CodebookError
-    from .queries import codebook_rows
+    from ..codebook import CodebookError
+    from ..queries import codebook_rows
 
     project = open_project(ctx)
     try:
@@ -300,7 +253,7 @@ def codebook_show(ctx, file, fmt):
 @click.pass_context
 def codebook_use(ctx, file):
     """Validate FILE and make it the project's codebook (copied into codebooks/)."""
-    from .codebook import CodebookError
+    from ..codebook import CodebookError
 
     project = open_project(ctx)
     try:
@@ -319,8 +272,8 @@ def codebook_use(ctx, file):
 @click.pass_context
 def autocode(ctx, codebook_file, unit, dry_run):
     """Propose codings from the codebook's rules, with their evidence (idempotent)."""
-    from .autocode import autocode as run_autocode
-    from .codebook import CodebookError
+    from ..autocode import autocode as run_autocode
+    from ..codebook import CodebookError
 
     project = open_project(ctx)
     try:
@@ -352,16 +305,8 @@ def autocode(ctx, codebook_file, unit, dry_run):
 @click.pass_context
 def evaluate(ctx, gold, origin, status, fmt):
     """Precision, recall and F1 per code and per stage against a gold standard."""
-    from .evaluate import EVAL_COLUMNS, evaluate as run_evaluate
+    from ..evaluate import EVAL_COLUMNS, evaluate as run_evaluate
 
     project = open_project(ctx)
     rows = run_evaluate(project.store, Path(gold), origins=origin or ("rule",), statuses=status)
     render(rows, EVAL_COLUMNS, fmt)
-
-
-def main():
-    cli(prog_name="qualcode")
-
-
-if __name__ == "__main__":
-    main()

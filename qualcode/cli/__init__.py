@@ -1,0 +1,69 @@
+"""The command line: parse options → one library call → render. No SQL, pandas or jieba here.
+
+Commands live in modules by area (``core``: projects, import, documents, codebook,
+autocode); each registers itself on ``cli``. Errors from the library reach the user
+through ``QualcodeGroup`` only.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import __version__
+from ..errors import QualcodeError
+
+OUTPUT_FORMATS = ("table", "csv", "json")
+
+
+class QualcodeGroup(click.Group):
+    """Turns library exceptions into one message, a hint and an exit code, in one place."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except QualcodeError as exc:
+            click.echo(f"Error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(f"Hint: {exc.hint}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def render(rows: list[dict], columns: list[str], fmt: str) -> None:
+    """Print rows as an aligned table, CSV or JSON (the shared --format of listing commands)."""
+    from ..tables import csv_text, json_text, text_table
+
+    if fmt == "json":
+        click.echo(json_text(rows, columns), nl=False)
+    elif fmt == "csv":
+        click.echo(csv_text(rows, columns), nl=False)
+    else:
+        click.echo(text_table(rows, columns))
+
+
+def output_option(f):
+    return click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True,
+                        help="Output as an aligned table, CSV or JSON.")(f)
+
+
+def open_project(ctx):
+    """The project named by --project / QUALCODE_PROJECT, else found from the cwd upward."""
+    from ..project import Project, find_root
+
+    root = ctx.find_root().params.get("project")
+    return Project(find_root(Path(root)) if root else find_root())
+
+
+@click.group(cls=QualcodeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qualcode")
+@click.option("--project", type=click.Path(file_okay=False), envvar="QUALCODE_PROJECT",
+              help="Project directory (default: the current directory or a parent; env QUALCODE_PROJECT).")
+def cli(project):
+    """Code Chinese field-interview transcripts: import, segment, auto-code, review, report."""
+
+
+def main():
+    cli(prog_name="qualcode")
+
+
+from . import agreement, annotate, core, exchange, reports, suggest  # noqa: E402,F401  (register commands)
