@@ -87,6 +87,7 @@ def document_detail(store, doc_id: int) -> dict:
     info["attributes"] = attrs
     info["speakers"] = speakers
     info["warnings"] = json.loads(doc["warnings"])
+    info["notes"] = json.loads(doc["notes"])
     info["passages"] = passages(store, doc_ids=[doc_id], with_sentences=True, text=doc["text"])
     return info
 

@@ -126,6 +126,8 @@ def docs_show(ctx, doc, fmt):
         click.echo(f"  {key}: {value}")
     for sp in info["speakers"]:
         click.echo(f"  speaker {sp['label']}: {sp['role'] or 'unknown role'}")
+    for note in info["notes"]:
+        click.echo(f"  inferred: {note}")
     for w in info["warnings"]:
         click.echo(f"  warning: {w}")
     for p in info["passages"]:

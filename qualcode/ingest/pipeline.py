@@ -60,6 +60,7 @@ class PreparedDocument:
     speakers: dict[str, str | None]  # label -> role
     passages: list[PreparedPassage]
     warnings: list[str]
+    notes: list[str]
     dict_version: str
 
 
@@ -155,7 +156,7 @@ def prepare(path: Path, options: ImportOptions, segmenter: Segmenter) -> Prepare
     source = read_source(path, encoding=options.encoding)
     parsed = parse(source, style=options.style)
     warnings = list(source.warnings) + list(parsed.warnings)
-    warnings += infer_roles(parsed.turns)
+    notes = infer_roles(parsed.turns)
     turns = [t for t in parsed.turns if t.text.strip()]
     if not turns:
         raise InputFileError(f"{path}: no transcript text after cleaning", hint="check the file's content")
@@ -202,6 +203,7 @@ def prepare(path: Path, options: ImportOptions, segmenter: Segmenter) -> Prepare
         speakers=speakers,
         passages=passages,
         warnings=warnings,
+        notes=notes,
         dict_version=segmenter.version,
     )
 

@@ -109,6 +109,7 @@ _ROLE_KEYS = ("受访人", "访谈人", "受访者", "访谈者", "被访者", "
 _HEADER_KEYS = frozenset(_STRONG_KEYS + _WEAK_KEYS + _ROLE_KEYS)
 _KEY_ALT = "|".join(sorted(_HEADER_KEYS, key=len, reverse=True))
 _FIELD = re.compile(rf"(?:^|(?<=[\s，,;；|｜]))({_KEY_ALT})\s*[：:\t]\s*")
+_TABLE_FIELD = re.compile(r"^([^\t：:]{1,8})\t([^\t]+)$")
 _BARE_KEY = re.compile(r"^(关键词|文字记录)(?:\s+(.+))?$")  # Feishu headers that lost their colon
 _DATE_START = re.compile(r"^(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日|^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 _DURATION = re.compile(r"\d+\s*(?:小时|分钟|分|秒)(?:\s*\d+\s*(?:分钟|分|秒))*")
@@ -126,6 +127,10 @@ _INTERJECTIONS = "嗯啊哦呃吧呢吗好对是"
 
 def _header_fields(line: str, before_dialogue: bool) -> list[tuple[str, str]] | None:
     """Metadata fields on ``line`` (several may run together), or None if it is not a header."""
+    cell = _TABLE_FIELD.match(line)
+    if cell and before_dialogue:
+        # a two-cell table row above the dialogue (docx metadata table): field, value
+        return [(cell.group(1), cell.group(2).strip())]
     hits = list(_FIELD.finditer(line))
     if not hits or hits[0].start() != 0:
         bare = _BARE_KEY.match(line)
@@ -405,7 +410,12 @@ def _parse_cues(src: RawSource, lines: list[str], style: str, header: _Header) -
         if speaker and not voice and not re.search(r"[：:]\s*$", text[:used]):
             speaker, used = None, 0
         text = text[used:].lstrip("- ").strip()
-        if cue_turns == 0 or speaker:
+        prev = draft.turns[-1] if draft.turns else None
+        if cue_turns == 0 and prev is not None and prev.speaker is not None and speaker in (None, prev.speaker):
+            # subtitles cut one speaker's turn into many cues: keep it one passage
+            draft.extend(text, lineno)
+            cue_turns += 1
+        elif cue_turns == 0 or speaker:
             draft.start(text, speaker, cue_ts, cue_line)
             cue_turns += 1
         else:

@@ -74,6 +74,7 @@ def write(project, prepared: p.PreparedDocument, replace: bool = False) -> p.Imp
             script=prepared.script,
             case_id=cid,
             dict_version=prepared.dict_version,
+            notes=json.dumps(prepared.notes, ensure_ascii=False),
             imported_at=now,
         )
         if existing is None:

@@ -50,6 +50,7 @@ documents = Table(
     Column("case_id", Integer, ForeignKey("cases.id"), nullable=True),
     Column("dict_version", String(64), nullable=False),  # user dictionary the tokens came from
     Column("warnings", Text, nullable=False, default="[]"),  # JSON list of strings
+    Column("notes", Text, nullable=False, default="[]"),  # JSON list: how speaker roles were inferred
     Column("imported_at", String(40), nullable=False),
 )
 

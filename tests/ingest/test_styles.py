@@ -228,9 +228,8 @@ def test_srt(source, rows):
     assert doc.style == "srt"
     assert rows(doc) == [
         (2, "0:00:01.000", "说话人 1", None, "您好，今天想了解一下网格党支部。"),
-        (6, "0:00:04.500", "说话人 2", None, "好的，我们社区有六个网格，每个网格都建了党支部。"),
-        (11, "0:00:09.100", "说话人 2", None, "书记由网格长兼任。"),
-        (15, "0:00:12.100", None, None, "嗯。"),
+        # consecutive cues of one speaker (or unlabelled cues after them) stay one turn
+        (6, "0:00:04.500", "说话人 2", None, "好的，我们社区有六个网格，每个网格都建了党支部。书记由网格长兼任。嗯。"),
     ]
 
 
@@ -260,8 +259,7 @@ def test_vtt(source, rows):
     assert doc.style == "vtt"
     assert rows(doc) == [
         (9, "0:00:01.000", "采访者", I, "您好，请介绍一下业委会。"),
-        (13, "0:00:04.500", "受访者", E, "业委会是二〇二一年成立的。"),
-        (16, "0:00:09.100", "受访者", E, "一共七个委员。"),
+        (13, "0:00:04.500", "受访者", E, "业委会是二〇二一年成立的。一共七个委员。"),
     ]
 
 
@@ -495,3 +493,20 @@ def test_feishu_renamed_speakers_then_roles(source, rows):
         (3, "0:00:05", "老周", E, "业委会去年换届了。"),
         (5, "0:00:09", "小李", I, "那物业呢？"),
     ]
+
+
+DOCX_TABLE_HEADER = """
+N街道D社区访谈记录（整理稿）
+访谈主题\t社区大党委与互助站
+受访人\t社区党组织书记A（女，50岁，2016年起任社区书记）
+整理\t访谈者乙，2023年2月24日根据录音整理
+访谈者：书记您好，请讲讲组织架构。
+受访者：好的，我们是2018年成立大党委的。
+"""
+
+
+def test_metadata_table_rows_above_the_dialogue_are_attributes(source, rows):
+    doc = parse(source(DOCX_TABLE_HEADER))
+    assert doc.attributes["受访人"] == "社区党组织书记A（女，50岁，2016年起任社区书记）"
+    assert doc.attributes["整理"] == "访谈者乙，2023年2月24日根据录音整理"
+    assert [t.speaker for t in doc.turns] == ["访谈者", "受访者"]
