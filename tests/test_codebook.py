@@ -1,0 +1,289 @@
+"""Codebook model, validation (every problem with file:line, all at once), dump/load, default codebook."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from qualcode.codebook import Code, CodebookError, dump, dumps, load_codebook, parse_codebook
+from qualcode.errors import QualcodeError
+from qualcode.rules import Unit, compile_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "codebooks" / "party_building_governance.yaml"
+TEMPLATE = ROOT / "codebooks" / "template.yaml"
+
+
+def problems_of(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "cb.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    with pytest.raises(CodebookError) as info:
+        load_codebook(path)
+    return [p.replace(str(path), "cb.yaml") for p in info.value.problems]
+
+
+# ---------------------------------------------------------------- validation
+
+
+def test_bad_yaml_is_reported_with_its_line(tmp_path):
+    assert problems_of(tmp_path, """\
+        codes:
+          - id: a
+            label: [unclosed
+        """) == ["cb.yaml:4: (yaml): not valid YAML: while parsing a flow sequence expected ',' or ']', but got '<stream end>'"]
+
+
+def test_every_problem_is_reported_at_once_with_lines(tmp_path):
+    problems = problems_of(tmp_path, """\
+        name: broken
+        codes:
+          - id: governance
+            label: {zh: 治理, en: Governance}
+            colour: "#123456"
+            children:
+              - id: legitimacy
+                label: 合法性
+                color: red
+                rules:
+                  - any: [认可]
+                    regex: ["(认可"]
+                    requires_codes: [governance/rule]
+              - id: legitimacy
+                label: 重复
+              - id: 责任
+                label: 责任性
+              - label: 无名
+              - id: rules
+                rules:
+                  - any: [制度]
+                    scope: {unit: paragraph, role: [resident]}
+                    min_hits: 0
+        """)
+    assert problems == [
+        "cb.yaml:5: codes[governance]: unknown key 'colour'; did you mean 'color'?",
+        "cb.yaml:9: codes[governance].children[legitimacy].color: colour 'red' must be a hex colour like \"#1f77b4\"",
+        "cb.yaml:12: codes[governance].children[legitimacy].rules[0].regex[0]: "
+        "invalid regular expression '(认可': missing ), unterminated subpattern at position 0",
+        "cb.yaml:13: codes[governance].children[legitimacy].rules[0].requires_codes[0]: "
+        "refers to code 'governance/rule', which does not exist; did you mean 'governance/rules'?",
+        "cb.yaml:14: codes[governance].children[legitimacy].id: duplicate code 'governance/legitimacy' (also defined on line 7)",
+        "cb.yaml:16: codes[governance].children[2].id: id '责任' must be ASCII letters, digits, '_' or '-' (put Chinese in 'label')",
+        "cb.yaml:18: codes[governance].children[3]: missing 'id' (a short ASCII name such as legitimacy)",
+        "cb.yaml:19: codes[governance].children[rules]: missing 'label' (label: {zh: 中文名, en: English name})",
+        "cb.yaml:22: codes[governance].children[rules].rules[0].scope.unit: unknown unit 'paragraph'; use passage or sentence",
+        "cb.yaml:22: codes[governance].children[rules].rules[0].scope.role: "
+        "unknown role 'resident'; use interviewer, interviewee, other, unknown",
+        "cb.yaml:23: codes[governance].children[rules].rules[0].min_hits: must be at least 1, got 0",
+    ]
+
+
+def test_error_message_is_one_line_with_the_count_and_a_hint(tmp_path):
+    path = tmp_path / "cb.yaml"
+    path.write_text("codes:\n  - id: a\n  - id: b\n", encoding="utf-8")
+    with pytest.raises(QualcodeError) as info:
+        load_codebook(path)
+    assert str(info.value) == f"{path}: 2 problems in codebook"
+    assert "\n" not in str(info.value) and info.value.hint
+
+
+def test_cycle_among_code_references(tmp_path):
+    problems = problems_of(tmp_path, """\
+        codes:
+          - id: a
+            label: A
+            rules:
+              - any: [甲]
+                requires_codes: [b]
+          - id: b
+            label: B
+            rules:
+              - any: [乙]
+                unless_codes: [a]
+          - id: c
+            label: C
+            rules:
+              - any: [丙]
+                requires_codes: [c]
+        """)
+    assert problems == [
+        "cb.yaml:11: codes[b].rules[0].unless_codes[0]: code references form a cycle: a → b → a",
+        "cb.yaml:16: codes[c].rules[0].requires_codes[0]: code references form a cycle: c → c",
+    ]
+
+
+def test_reference_to_own_parent_is_a_cycle(tmp_path):
+    # a reference to P is satisfied by P or any code under it, so a child requiring its parent requires itself
+    problems = problems_of(tmp_path, """\
+        codes:
+          - id: p
+            label: P
+            children:
+              - id: k
+                label: K
+                rules: [{any: [甲], requires_codes: [p]}]
+        """)
+    assert problems == ["cb.yaml:7: codes[p].children[k].rules[0].requires_codes[0]: code references form a cycle: p/k → p/k"]
+
+
+def test_wrong_types_and_structure(tmp_path):
+    problems = problems_of(tmp_path, """\
+        codes:
+          - id: a
+            label: A
+            color: #ff0000
+            exclusive: yes please
+            include: 3
+            rules:
+              - none: [甲]
+              - any: [no, "ok"]
+              - near: {terms: [甲], with: [乙]}
+              - id: words
+                any: [甲]
+                id: again
+        """)
+    assert problems == [
+        'cb.yaml:4: codes[a].color: colour is missing; write it in quotes, e.g. color: "#1f77b4"',
+        "cb.yaml:5: codes[a].exclusive: expected true or false, got text",
+        "cb.yaml:6: codes[a].include[0]: expected text, got a number; put it in quotes",
+        "cb.yaml:8: codes[a].rules[0]: a rule needs at least one of 'any', 'all', 'regex' or 'near' "
+        "('none' and code references only restrict it)",
+        "cb.yaml:9: codes[a].rules[1].any[0]: expected text, got true/false; put it in quotes",
+        "cb.yaml:10: codes[a].rules[2].near: give exactly one of 'within_chars' or 'within_tokens'",
+        "cb.yaml:13: codes[a].rules[3]: key 'id' appears twice (first on line 11)",
+    ]
+
+
+def test_exclusive_needs_children_and_empty_codebook(tmp_path):
+    assert problems_of(tmp_path, "codes:\n  - id: a\n    label: A\n    exclusive: true\n") == [
+        "cb.yaml:4: codes[a].exclusive: exclusive: true needs children (they are the mutually exclusive options)"
+    ]
+    assert problems_of(tmp_path, "# nothing\n") == ["cb.yaml:1: (root): the codebook is empty"]
+    assert problems_of(tmp_path, "codes: []\nfoo: 1\n") == [
+        "cb.yaml:1: codes: the codebook has no codes",
+        "cb.yaml:2: (root): unknown key 'foo'; allowed: format, name, title, description, defaults, codes",
+    ]
+
+
+def test_missing_file_is_a_codebook_error(tmp_path):
+    with pytest.raises(CodebookError):
+        load_codebook(tmp_path / "nope.yaml")
+
+
+# ---------------------------------------------------------------- model, dump, version
+
+
+def test_model_paths_parents_children():
+    cb = load_codebook(TEMPLATE)
+    assert cb.get("evaluation/positive").parent == "evaluation"
+    assert [c.id for c in cb.children("evaluation")] == ["positive", "negative", "mixed"]
+    assert cb.get("evaluation").exclusive
+    assert cb.get("participation").rules[0].any[0].text == "报名"
+    assert cb.name == "my_project" and cb.source == str(TEMPLATE)
+
+
+@pytest.mark.parametrize("path", [DEFAULT, TEMPLATE])
+def test_dump_then_load_is_lossless(tmp_path, path):
+    cb = load_codebook(path)
+    out = tmp_path / "out.yaml"
+    dump(cb, out)
+    again = load_codebook(out)
+    assert again.to_dict() == cb.to_dict()
+    assert again.version == cb.version
+    assert dumps(again) == out.read_text(encoding="utf-8")  # canonical: a second dump is identical
+
+
+def test_version_tracks_content_not_layout():
+    text = "codes:\n  - id: a\n    label: A\n    rules: [{any: [甲]}]\n"
+    v1 = parse_codebook(text).version
+    assert parse_codebook("# a comment\n" + text.replace("[{any: [甲]}]", "\n      - any:\n          - 甲")).version == v1
+    assert parse_codebook(text.replace("甲", "乙")).version != v1
+    assert len(v1) == 64
+
+
+def test_terms_are_folded_for_the_jieba_dictionary():
+    cb = parse_codebook("codes:\n  - id: a\n    label: A\n    rules:\n      - {any: [協商, 认可], none: [人大]}\n")
+    assert cb.terms() == ["协商", "认可", "人大"]
+
+
+def test_add_code_for_in_vivo_codes_round_trips(tmp_path):
+    cb = load_codebook(TEMPLATE)
+    cb.add_code(Code(path="", id="grumbling", parent="evaluation", label_zh="发牢骚", meta={"in_vivo": True}))
+    assert [c.path for c in cb.codes].index("evaluation/grumbling") == [c.path for c in cb.codes].index("evaluation/mixed") + 1
+    with pytest.raises(CodebookError):
+        cb.add_code(Code(path="", id="grumbling", parent="evaluation", label_zh="重复"))
+    dump(cb, tmp_path / "cb.yaml")
+    assert load_codebook(tmp_path / "cb.yaml").get("evaluation/grumbling").meta == {"in_vivo": True}
+
+
+# ---------------------------------------------------------------- the default codebook
+
+FRAMEWORK = {
+    "construction": ["hub", "network", "standards"],
+    "embedding": ["leadership", "retirees", "guidance"],
+    "mobilization": ["horizontal", "exemplar", "deliberation"],
+    "governance": ["legitimacy", "accountability", "rules", "responsiveness"],
+    "context": ["crisis", "bureaucracy", "social_capital"],
+}
+
+
+@pytest.fixture(scope="module")
+def default():
+    cb = load_codebook(DEFAULT)
+    return cb, compile_rules(cb)
+
+
+def test_default_codebook_has_the_framework(default):
+    cb, _ = default
+    assert [c.id for c in cb.roots()] == list(FRAMEWORK)
+    for stage, subs in FRAMEWORK.items():
+        assert [c.id for c in cb.children(stage)] == subs
+    for code in cb.codes:
+        assert code.label_zh and code.label_en and code.definition and code.color, code.path
+        assert "EN:" in code.definition, code.path
+        assert code.include and code.exclude, code.path
+        if code.parent is not None:
+            assert 1 <= len(code.examples) <= 3 and code.rules, code.path
+
+
+def test_default_codebook_codes_its_own_examples_and_not_its_counter_examples(default):
+    cb, rs = default
+    for code in cb.codes:
+        for ex in code.examples:
+            got = [h.code for h in rs.match(Unit(ex.quote, role="interviewee"))]
+            assert any(g == code.path or g.startswith(code.path + "/") for g in got), (code.path, ex.quote, got)
+        for ex in code.counter_examples:
+            got = [h.code for h in rs.match(Unit(ex.quote, role="interviewee"))]
+            assert code.path not in got, (code.path, ex.quote, got)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("老王是我们楼里大家推出来的，他说话大家都听。", ["governance/legitimacy"]),
+    ("我們社區的黨員都很有威信，居民也認可。", ["governance/legitimacy"]),
+    ("互助站的负责人就是退休的老党员，天天在站里。", ["embedding/leadership", "embedding/retirees"]),
+    ("以前居民有事都不知道找谁，现在有事就找站长。", ["governance/responsiveness"]),
+    ("前几天楼道灯坏了，跟网格员说了一声，第二天就修好了。", ["governance/responsiveness"]),
+    ("驻区的几个单位每年都来社区报到，帮我们搞活动。", ["mobilization/horizontal"]),
+    ("停车的问题我们开了好几次协调会，物业、业委会、居民坐下来一起谈。", ["mobilization/deliberation"]),
+    ("支部不去管具体的事，让互助站自己运作。", ["embedding/guidance"]),
+    ("居委会现在台账太多，根本忙不过来。", ["context/bureaucracy"]),
+    ("楼上楼下的邻居现在都熟了，谁家有事都互相帮忙。", ["context/social_capital"]),
+    # negated or off-topic: nothing
+    ("大家对他一点也不认可。", []),
+    ("这个站长没有威信，没人听他的。", []),
+    ("我们对物业很不满意。", []),
+    ("问题反映了也没人解决。", []),
+    ("我孙子今天去学校报到。", []),
+    ("今天天气不错，我去菜市场买菜。", []),
+    ("他们从来没有推选过什么代表。", []),
+])
+def test_default_codebook_codes_like_a_researcher(default, text, expected):
+    _, rs = default
+    assert [h.code for h in rs.match(Unit(text, role="interviewee"))] == expected
+
+
+def test_default_codebook_ignores_the_interviewers_questions(default):
+    _, rs = default
+    question = "你们对社区的工作满意吗？站长是大家推选的吗？"
+    assert rs.match(Unit(question, role="interviewer")) == []
+    assert rs.match(Unit(question, role="interviewee")) != []
