@@ -51,7 +51,15 @@ def _parse_attrs(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes for parsing and segmentation.")
 @click.pass_context
 def import_(ctx, paths, case, attrs, manifest, case_from_folder, encoding, style, script, replace, jobs):
-    """Import transcripts (files or folders, recursively) into the project."""
+    """Import transcripts (files or folders, recursively) into the project.
+
+    \b
+    Also: qualcode import qdpx FILE.qdpx | qualcode import qdc FILE.qdc (REFI-QDA).
+    """
+    if len(paths) == 2 and paths[0] in ("qdpx", "qdc"):
+        from .exchange import import_exchange
+
+        return import_exchange(ctx, paths[0], Path(paths[1]))
     from ..ingest.pipeline import FAILED, ImportOptions, import_paths
 
     project = open_project(ctx)
