@@ -1,6 +1,287 @@
-"""Reports: frequencies, co-occurrence, saturation, cases, quotes, appendix tables, plots (issue 5)."""
+"""Reports: frequencies, co-occurrence, saturation, cases, quotes, appendix tables, plots (issue 5).
+
+Each command parses its options, loads the selected codings once and makes one library
+call; ``report all`` writes every table and plot; ``run`` is the main job end to end.
+"""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
-from . import cli, open_project, output_option, render  # noqa: F401
+from . import cli, open_project, output_option, render
+
+
+def selection_options(f):
+    """The shared options choosing which codings a report counts."""
+    options = [
+        click.option("--proposed", is_flag=True, help="Also count unreviewed proposals (default: accepted and manual only)."),
+        click.option("--coder", "coders", multiple=True, help="Only this coder's codings; repeatable."),
+        click.option("--case", "cases", multiple=True, help="Only documents of this case; repeatable."),
+        click.option("--role", "roles", multiple=True,
+                     help="Only interviewees with this role code (社区党组织书记A) or role type (社区党组织书记); repeatable."),
+        click.option("--doc", "docs_", multiple=True, help="Only this document (id or name); repeatable."),
+        click.option("--interviewee-only", is_flag=True, help="Only passages spoken by interviewees."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def file_option(f):
+    return click.option("--output", "-o", type=click.Path(dir_okay=False),
+                        help="Write the table to this file (.csv, .json or .xlsx) instead of printing it.")(f)
+
+
+def _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only):
+    from ..reports import Selection, load
+
+    project = open_project(ctx)
+    selection = Selection(proposed=proposed, coders=tuple(coders), cases=tuple(cases), roles=tuple(roles),
+                          documents=tuple(docs_), interviewee_only=interviewee_only)
+    return project, load(project, selection)
+
+
+def _emit(df, fmt, output, name):
+    from ..reports.render.common import display_rows, records
+    from ..tables import write_rows
+
+    columns = [str(c) for c in df.columns]
+    if output:
+        suffix = Path(output).suffix.lower().lstrip(".")
+        write_rows(records(df), columns, suffix if suffix in ("csv", "json", "xlsx") else "csv", Path(output),
+                   sheet=name)
+        click.echo(f"Wrote {len(df)} rows to {output}")
+    elif fmt == "table":
+        cols, rows = display_rows(df)
+        render([dict(zip(cols, r)) for r in rows], cols, fmt)
+    else:
+        render(records(df), columns, fmt)
+
+
+@cli.group()
+def report():
+    """Tables and plots for the paper, on a chosen set of codings (default: accepted and manual)."""
+
+
+@report.command("frequencies")
+@selection_options
+@click.option("--by", help="Count passages per group instead: role (role type), case or a document attribute.")
+@click.option("--no-rollup", is_flag=True, help="Count each code as coded (parents do not include sub-codes).")
+@output_option
+@file_option
+@click.pass_context
+def report_frequencies(ctx, proposed, coders, cases, roles, docs_, interviewee_only, by, no_rollup, fmt, output):
+    """Codings, passages, documents and cases per code, rolled up to parents; share of passages."""
+    from ..reports.counting import frequencies, frequencies_by
+
+    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    df = frequencies_by(data, by, rollup=not no_rollup) if by else frequencies(data, rollup=not no_rollup)
+    _emit(df, fmt, output, "frequencies")
+
+
+@report.command("cases")
+@selection_options
+@click.option("--by", default="case", show_default=True, help="case, role (role type) or any document attribute.")
+@click.option("--value", type=click.Choice(["codings", "passages", "share", "presence"]), default="codings",
+              show_default=True, help="Cell value.")
+@output_option
+@file_option
+@click.pass_context
+def report_cases(ctx, proposed, coders, cases, roles, docs_, interviewee_only, by, value, fmt, output):
+    """Code × case matrix: codings, passages, share of the case's passages, or presence."""
+    from ..reports.cases import case_matrix
+
+    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    _emit(case_matrix(data, by=by, value=value), fmt, output, f"{by}_{value}")
+
+
+@report.command("framework")
+@selection_options
+@click.option("--by", default="case", show_default=True, help="case, role (role type) or any document attribute.")
+@output_option
+@file_option
+@click.pass_context
+def report_framework(ctx, proposed, coders, cases, roles, docs_, interviewee_only, by, fmt, output):
+    """Framework matrix: case × stage with the passage count and the top exemplar quote per cell."""
+    from ..reports.cases import framework_matrix
+
+    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    _emit(framework_matrix(data, by=by), fmt, output, "framework")
+
+
+@report.command("cooccurrence")
+@selection_options
+@click.option("--unit", type=click.Choice(["passage", "sentence", "document", "proximity"]), default="passage",
+              show_default=True, help="What counts as co-occurring.")
+@click.option("--window", type=click.IntRange(1), default=1, show_default=True,
+              help="With --unit proximity: codes within this many passages of each other co-occur.")
+@click.option("--level", type=click.IntRange(0), help="Roll codes up to this depth first (0 = top-level stages).")
+@click.option("--min-count", type=click.IntRange(0), default=1, show_default=True, help="Only pairs co-occurring this often.")
+@click.option("--matrix", is_flag=True, help="Print the code × code count matrix instead of the pair table.")
+@output_option
+@file_option
+@click.pass_context
+def report_cooccurrence(ctx, proposed, coders, cases, roles, docs_, interviewee_only, unit, window, level, min_count,
+                        matrix, fmt, output):
+    """Code pairs: counts, Jaccard (= ATLAS.ti c-coefficient), lift, PMI, Fisher exact p, BH q."""
+    from ..reports.pairs import cooccurrence, cooccurrence_matrix
+
+    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    if matrix:
+        df = cooccurrence_matrix(data, unit=unit, window=window, level=level)
+    else:
+        df = cooccurrence(data, unit=unit, window=window, level=level, min_count=min_count)
+    _emit(df, fmt, output, "cooccurrence")
+
+
+def saturation_options(f):
+    options = [
+        click.option("--order", type=click.Choice(["date", "manifest", "name", "import"]), default="date",
+                     show_default=True, help="Interview order: the date attribute, manifest rows, name or import."),
+        click.option("--manifest", type=click.Path(exists=True, dir_okay=False), help="With --order manifest."),
+        click.option("--base", type=click.IntRange(1), default=4, show_default=True, help="Guest et al. base size."),
+        click.option("--run", "run_length", type=click.IntRange(1), default=2, show_default=True,
+                     help="Guest et al. run length."),
+        click.option("--threshold", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+                     help="Guest et al. new-information threshold (0.05 = 5%)."),
+        click.option("--initial", type=click.IntRange(1), default=10, show_default=True,
+                     help="Francis et al. initial analysis sample."),
+        click.option("--stop", type=click.IntRange(1), default=3, show_default=True,
+                     help="Francis et al. stopping criterion (interviews without new codes)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@report.command("saturation")
+@selection_options
+@saturation_options
+@click.option("--level", type=click.IntRange(0), help="Count codes rolled up to this depth (0 = stages).")
+@click.option("--curve", is_flag=True, help="Print new and cumulative codes per interview instead of the summary.")
+@output_option
+@file_option
+@click.pass_context
+def report_saturation(ctx, proposed, coders, cases, roles, docs_, interviewee_only, order, manifest, base, run_length,
+                      threshold, initial, stop, level, curve, fmt, output):
+    """Code saturation overall and per case: base+run, 10+3, Chao2 with its interval."""
+    from ..reports.accumulation import saturation
+
+    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    curve_df, summary = saturation(data, order=order, base=base, run=run_length, threshold=threshold,
+                                   initial=initial, stop=stop, level=level,
+                                   manifest=Path(manifest) if manifest else None)
+    if curve or output or fmt != "table":
+        _emit(curve_df if curve else summary, fmt, output, "saturation")
+        return
+    _emit(summary[["scope", "interviews", "codes_observed", "guest", "francis", "chao2_bc", "chao2_lower",
+                   "chao2_upper", "coverage"]], fmt, None, "saturation")
+    for scope, sentence, estimate in zip(summary["scope"], summary["sentence"], summary["estimate"]):
+        click.echo(f"\n{scope}: {sentence}\n  {estimate}")
+
+
+@report.command("quotes")
+@selection_options
+@click.option("-k", "k", type=click.IntRange(1), default=3, show_default=True, help="Quotes per code.")
+@click.option("--code", "codes", multiple=True, help="Only this code (path); repeatable.")
+@click.option("--rollup", is_flag=True, help="Parent codes also draw on their sub-codes' codings.")
+@click.option("--max-chars", type=click.IntRange(10), default=120, show_default=True, help="Trim quotes to this length.")
+@click.option("--context", type=click.IntRange(0), default=30, show_default=True, help="Characters of context each side.")
+@output_option
+@file_option
+@click.pass_context
+def report_quotes(ctx, proposed, coders, cases, roles, docs_, interviewee_only, k, codes, rollup, max_chars, context,
+                  fmt, output):
+    """The k best exemplar quotes per code with document, case and interviewee role code."""
+    from ..reports.exemplars import quotes
+
+    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    df = quotes(data, k=k, rollup=rollup, max_chars=max_chars, context=context, codes=list(codes) or None)
+    _emit(df, fmt, output, "quotes")
+
+
+@report.command("codebook")
+@selection_options
+@output_option
+@file_option
+@click.pass_context
+def report_codebook(ctx, proposed, coders, cases, roles, docs_, interviewee_only, fmt, output):
+    """The codebook as an appendix table: code, definition, criteria, example, counts."""
+    from ..reports.appendix import codebook_table
+
+    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    _emit(codebook_table(data), fmt, output, "codebook")
+
+
+def _options(by, unit, window, level, order, manifest, base, run_length, threshold, initial, stop, k, plots):
+    from ..reports.bundle import ReportOptions
+
+    return ReportOptions(by=by, unit=unit, window=window, level=level, order=order,
+                         manifest=Path(manifest) if manifest else None, base=base, run=run_length,
+                         threshold=threshold, initial=initial, stop=stop, k=k, plots=plots)
+
+
+def _print_written(result, root: Path) -> None:
+    def show(p: Path) -> str:
+        try:
+            return str(p.relative_to(root))
+        except ValueError:
+            return str(p)
+
+    for kind, paths in result.items():
+        if kind == "warnings" or not paths:
+            continue
+        folders = sorted({p.parent for p in paths})
+        if len(paths) > 1 and len(folders) == 1:
+            click.echo(f"  {kind:9} {show(folders[0])}/ ({len(paths)} files)")
+        else:
+            click.echo(f"  {kind:9} " + ", ".join(show(p) for p in paths))
+    for warning in result["warnings"]:
+        click.echo(f"Warning: {warning}", err=True)
+
+
+@report.command("all")
+@selection_options
+@click.option("--output", "-o", type=click.Path(file_okay=False), required=True, help="Directory to write into.")
+@click.option("--by", default="case", show_default=True, help="Group for the case tables: case, role or an attribute.")
+@click.option("--unit", type=click.Choice(["passage", "sentence", "document", "proximity"]), default="passage",
+              show_default=True, help="Co-occurrence unit.")
+@click.option("--window", type=click.IntRange(1), default=1, show_default=True, help="Co-occurrence proximity window.")
+@click.option("--level", type=click.IntRange(0), help="Roll codes up to this depth for co-occurrence and saturation.")
+@saturation_options
+@click.option("-k", "k", type=click.IntRange(1), default=3, show_default=True, help="Quotes per code.")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG/SVG plots (faster).")
+@click.pass_context
+def report_all_cmd(ctx, proposed, coders, cases, roles, docs_, interviewee_only, output, by, unit, window, level,
+                   order, manifest, base, run_length, threshold, initial, stop, k, no_plots):
+    """Every table and plot: xlsx, CSV, Markdown, LaTeX, docx, HTML, PNG + SVG."""
+    from ..reports.bundle import report_all
+
+    project, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    options = _options(by, unit, window, level, order, manifest, base, run_length, threshold, initial, stop, k,
+                       not no_plots)
+    result = report_all(project, Path(output), options=options, data=data)
+    click.echo(f"Reports on {data.selection.describe()} written to {output}:")
+    _print_written(result, Path(output))
+
+
+@cli.command("run")
+@click.option("--corpus", "corpus", type=click.Path(file_okay=False),
+              help="Transcripts to import when the project has none (default: ./corpus, else the bundled corpus).")
+@click.option("--manifest", type=click.Path(dir_okay=False), help="Manifest (default: CORPUS/manifest.csv).")
+@click.option("--output", "-o", type=click.Path(file_okay=False), help="Report directory (default: the project's outputs/).")
+@click.option("--no-plots", is_flag=True, help="Skip the plots.")
+@click.pass_context
+def run_cmd(ctx, corpus, manifest, output, no_plots):
+    """The main job: import the corpus (once), auto-code it, write every report into outputs/."""
+    from ..reports.pipeline import run_pipeline
+
+    project = open_project(ctx)
+    result = run_pipeline(project, corpus=Path(corpus) if corpus else None,
+                          manifest=Path(manifest) if manifest else None,
+                          output=Path(output) if output else None, plots=not no_plots,
+                          progress=lambda line: click.echo(line))
+    click.echo(f"Reports written to {result['output']}:")
+    _print_written(result["written"], Path(result["output"]))
+    click.echo(f"Open {Path(result['output']) / 'report.html'} in a browser, or report.xlsx / report.docx.")

@@ -3,4 +3,110 @@ from __future__ import annotations
 
 import click
 
-from . import cli, open_project, output_option, render  # noqa: F401
+from . import cli, open_project, output_option, render
+
+_codes_option = click.option(
+    "--codes", multiple=True, metavar="PATH",
+    help="Only these codes and their sub-codes (repeatable or comma-separated; default: every code).")
+_coder_option = click.option("--coder", help="Learn only from this coder's accepted codings (default: everyone's).")
+_seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same model).")
+_min_option = click.option("--min-examples", type=click.IntRange(3, None), default=5, show_default=True,
+                           help="Coded passages (and passages without the code) a code needs to be learned.")
+
+
+def _echo_skipped(skipped: list[dict], unlisted: int, err: bool = False) -> None:
+    from ..suggest import shortfall_message
+
+    if skipped:
+        click.echo("Skipped (too few examples):", err=err)
+        for row in skipped:
+            click.echo(f"  {shortfall_message(row)}", err=err)
+    if unlisted:
+        click.echo(f"{unlisted} other codes have no coded passage yet", err=err)
+
+
+@cli.group()
+def suggest():
+    """Learn codes from your own codings, check how well, and suggest them as proposals."""
+
+
+@suggest.command("train")
+@_codes_option
+@_coder_option
+@_seed_option
+@_min_option
+@click.pass_context
+def suggest_train(ctx, codes, coder, seed, min_examples):
+    """Train the suggestion model on accepted and manual codings; store it in models/."""
+    from ..suggest import train
+
+    project = open_project(ctx)
+    report = train(project, codes=codes, coder=coder, random_state=seed, min_examples=min_examples)
+    click.echo(f"Trained {report.model} on {report.passages} passages in {report.documents} documents "
+               f"({'coder ' + coder if coder else 'all coders'}): {len(report.codes)} codes")
+    for code in report.codes:
+        click.echo(f"  {code}  {report.examples[code]} coded passages")
+    _echo_skipped(report.skipped, report.unlisted)
+    if report.outside_codebook:
+        click.echo(f"Ignored codes not in the codebook: {', '.join(report.outside_codebook)}")
+    click.echo(f"Saved {report.path.relative_to(project.root)} (codebook version {report.codebook_version[:12]})")
+
+
+@suggest.command("evaluate")
+@_codes_option
+@_coder_option
+@click.option("--folds", type=click.IntRange(2, None), default=5, show_default=True,
+              help="Cross-validation folds, grouped by document (at most one per coded document).")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Probability from which the model counts as proposing a code.")
+@_seed_option
+@_min_option
+@output_option
+@click.pass_context
+def suggest_evaluate(ctx, codes, coder, folds, threshold, seed, min_examples, fmt):
+    """Cross-validated precision, recall and F1 per code, next to the rule auto-coder's."""
+    from ..suggest import EVAL_COLUMNS, evaluate
+
+    project = open_project(ctx)
+    report = evaluate(project, codes=codes, coder=coder, folds=folds, threshold=threshold,
+                      random_state=seed, min_examples=min_examples)
+    notes = fmt != "table"  # keep CSV/JSON on stdout clean
+    click.echo(f"{len(report.folds)} folds grouped by document over {report.passages} passages in "
+               f"{report.documents} documents; model threshold {report.threshold:g}", err=notes)
+    render(report.rows, EVAL_COLUMNS, fmt)
+    _echo_skipped(report.skipped, report.unlisted, err=notes)
+
+
+@suggest.command("apply")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Propose a code when its probability is at least this.")
+@click.option("--top", type=click.IntRange(1, None), help="At most K suggestions per passage (the most probable).")
+@click.pass_context
+def suggest_apply(ctx, threshold, top):
+    """Propose codes (origin model, with a probability) for passages of uncoded documents."""
+    from ..suggest import apply
+
+    project = open_project(ctx)
+    report = apply(project, threshold=threshold, top=top)
+    click.echo(f"Suggested with {report.model} for {report.passages} passages in {report.documents} documents "
+               f"(threshold {report.threshold:g}{f', top {report.top}' if report.top else ''}; "
+               f"{report.training_documents} training documents left out)")
+    for code, n in sorted(report.per_code.items()):
+        click.echo(f"  {code}  {n}")
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.argument("passage")
+@click.option("--k", type=click.IntRange(1, None), default=10, show_default=True, help="How many passages.")
+@output_option
+@click.pass_context
+def similar(ctx, passage, k, fmt):
+    """Passages most like PASSAGE (DOC:SEQ), by shared words and character n-grams."""
+    from ..suggest import SIMILAR_COLUMNS, similar as find_similar
+
+    result = find_similar(open_project(ctx), passage, k=k)
+    if fmt == "table":
+        q = result.query
+        click.echo(f"{q['passage']}  {q['document']}  {q['speaker'] or '-'}: {q['text']}\n")
+    render(result.rows, SIMILAR_COLUMNS, fmt)

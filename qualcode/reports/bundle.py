@@ -1,0 +1,116 @@
+"""All reports at once: build the tables, then write every output format (``report all``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .selection import ReportData, Selection, load
+
+
+@dataclass
+class ReportOptions:
+    """Parameters of ``report all`` (each report's own function documents its meaning)."""
+
+    by: str = "case"
+    unit: str = "passage"
+    window: int = 1
+    level: int | None = None
+    order: str = "date"
+    manifest: Path | None = None
+    base: int = 4
+    run: int = 2
+    threshold: float = 0.05
+    initial: int = 10
+    stop: int = 3
+    k: int = 3
+    plots: bool = True
+    paper_pairs: int = 30  # co-occurrence pairs in the docx/LaTeX tables (most frequent first)
+
+
+@dataclass
+class Table:
+    name: str  # file/sheet name
+    title: str
+    title_zh: str
+    df: object  # pandas DataFrame
+    note: str = ""
+    paper: object = None  # DataFrame for docx/LaTeX (a subset), None: not in the paper outputs
+
+
+@dataclass
+class Bundle:
+    data: ReportData
+    options: ReportOptions
+    tables: list[Table]
+    sentences: list[str] = field(default_factory=list)
+
+    def table(self, name: str) -> Table:
+        return next(t for t in self.tables if t.name == name)
+
+
+def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bundle:
+    """Every report table for ``data`` in a fixed order."""
+    from .cases import case_matrix, framework_matrix, stage_profile
+    from .appendix import codebook_table
+    from .pairs import cooccurrence, cooccurrence_matrix
+    from .counting import frequencies, frequencies_by
+    from .exemplars import quotes
+    from .accumulation import saturation
+
+    o = options or ReportOptions()
+    by = o.by
+    unit_note = f"unit: {o.unit}" + (f" (windows of {o.window + 1} passages)" if o.unit == "proximity" else "")
+    freq = frequencies(data)
+    cb = codebook_table(data)
+    pairs = cooccurrence(data, unit=o.unit, window=o.window, level=o.level)
+    curve, summary = saturation(data, order=o.order, base=o.base, run=o.run, threshold=o.threshold,
+                                initial=o.initial, stop=o.stop, level=o.level, manifest=o.manifest)
+    quote_table = quotes(data, k=o.k)
+    cases_count = case_matrix(data, by=by, value="codings")
+    top_pairs = pairs.sort_values(["n_ab", "jaccard"], ascending=[False, False], kind="stable").head(o.paper_pairs)
+    tables = [
+        Table("codebook", "Codebook", "编码表", cb,
+              paper=cb[["code", "label", "definition", "criteria", "example", "codings"]]),
+        Table("frequencies", "Code frequencies", "编码频次", freq,
+              "Counts roll sub-codes up into their parents; passage_share = passages coded / passages in scope.",
+              paper=freq[["code", "label", "codings", "passages", "documents", "cases", "passage_share"]]),
+        Table("frequencies_by_role", "Passages coded by interviewee role", "按受访者角色统计的编码段落数",
+              frequencies_by(data, "role"), "Role type = the role code without its letter (社区党组织书记A → 社区党组织书记)."),
+        Table(f"{by}_matrix", f"Code × {by} matrix (codings)", "编码×案例矩阵（编码次数）", cases_count,
+              paper=cases_count),
+        Table(f"{by}_share", f"Code × {by} matrix (share of the {by}'s passages)", "编码×案例矩阵（段落占比）",
+              case_matrix(data, by=by, value="share")),
+        Table(f"{by}_presence", f"Code × {by} matrix (presence)", "编码×案例矩阵（是否出现）",
+              case_matrix(data, by=by, value="presence")),
+        Table("framework", f"Framework matrix: {by} × stage with exemplar quotes", "框架矩阵：案例×阶段（附典型引语）",
+              framework_matrix(data, by=by), "n = passages coded with the stage or any of its sub-codes.",
+              paper=framework_matrix(data, by=by)),
+        Table("stage_profile", f"Stage profile per {by} (share of passages)", "各案例的阶段分布（段落占比）",
+              stage_profile(data, by=by)),
+        Table("cooccurrence", "Code co-occurrence", "编码共现", pairs,
+              f"{unit_note}; counts are units containing both codes; jaccard = ATLAS.ti c-coefficient; "
+              "p_fisher = one-sided Fisher exact test; q_bh = Benjamini–Hochberg.",
+              paper=top_pairs[["label_a", "label_b", "n_a", "n_b", "n_ab", "jaccard", "lift", "p_fisher"]]),
+        Table("cooccurrence_matrix", "Co-occurrence counts (diagonal: units with the code)", "编码共现矩阵",
+              cooccurrence_matrix(data, unit=o.unit, window=o.window, level=o.level), unit_note),
+        Table("saturation", "Saturation: new and cumulative codes per interview", "编码饱和：逐次访谈的新增与累计编码",
+              curve, f"Order: {o.order}; expected = mean accumulation over all interview orders."),
+        Table("saturation_summary", "Saturation summary", "编码饱和判定", summary,
+              "Code saturation only (Hennink et al. 2017).",
+              paper=summary[["scope", "interviews", "codes_observed", "guest", "francis", "chao2_bc", "chao2_lower",
+                             "chao2_upper", "coverage"]]),
+        Table("quotes", "Exemplar quotes", "典型引语", quote_table,
+              paper=quote_table[["label", "rank", "quote", "role", "case"]]),
+    ]
+    sentences = [s for s in summary["sentence"].head(1)] + [s for s in summary["estimate"].head(1)]
+    return Bundle(data, o, tables, sentences)
+
+
+def report_all(project, output: Path, selection: Selection | None = None, options: ReportOptions | None = None,
+               data: ReportData | None = None) -> dict:
+    """Write every table and plot under ``output``; returns {kind: [paths]} and warnings."""
+    from .render import write_all
+
+    data = data or load(project, selection)
+    bundle = build_tables(data, options)
+    return write_all(bundle, Path(output))

@@ -1,0 +1,103 @@
+"""Cross-case tables: code × case matrices and the framework matrix (case × stage)."""
+from __future__ import annotations
+
+from .exemplars import describe_rows, rank_candidates, top_per
+from .selection import ReportData
+
+VALUES = ("codings", "passages", "share", "presence")
+
+
+def case_matrix(data: ReportData, by: str = "case", value: str = "codings", rollup: bool = True):
+    """Codes (rows, codebook order) × groups (columns, sorted): the case matrix.
+
+    ``value``: ``codings`` (number of codings), ``passages`` (distinct passages coded),
+    ``share`` (passages coded / the group's passages in scope, 4 decimals) or ``presence``
+    (1 if the code occurs in the group at all, else 0). ``by``: ``case``, ``role`` (role
+    type) or any document attribute. Count tables end with a ``total`` column.
+    """
+    if value not in VALUES:
+        raise ValueError(f"value must be one of {VALUES}")
+    groups = data.groups(by)
+    names = sorted(groups.unique().tolist())
+    k = data.expanded(rollup=rollup)
+    k = k.assign(group=k["doc_id"].map(groups))
+    if value == "codings":
+        table = k.groupby(["code", "group"])["id"].nunique()
+    else:
+        k = k[k["pid"] >= 0]
+        table = k.groupby(["code", "group"])["pid"].nunique()
+    table = table.unstack("group", fill_value=0).reindex(columns=names, fill_value=0)
+    out = data.codes[["code", "label"]].merge(table, left_on="code", right_index=True, how="left")
+    out[names] = out[names].fillna(0)
+    if value == "share":
+        sizes = data.passages.assign(group=data.passages["doc_id"].map(groups)).groupby("group").size()
+        for n in names:
+            size = int(sizes.get(n, 0))
+            out[n] = (out[n] / size).round(4) if size else 0.0
+    elif value == "presence":
+        out[names] = (out[names] > 0).astype(int)
+    else:
+        out[names] = out[names].astype(int)
+        out["total"] = out[names].sum(axis=1).astype(int) if value == "codings" else out["code"].map(
+            k.groupby("code")["pid"].nunique()).fillna(0).astype(int)
+    return out.reset_index(drop=True)
+
+
+def stages(data: ReportData) -> list[str]:
+    """The top-level codes (the framework's stages and context codes), codebook order."""
+    return data.codes.loc[data.codes["depth"] == 0, "code"].tolist()
+
+
+def stage_profile(data: ReportData, by: str = "case"):
+    """Share of each group's passages coded with each stage (any of its sub-codes).
+
+    Rows: groups (sorted); columns: group, passages, then one column per stage (its code path).
+    """
+    import pandas as pd
+
+    groups = data.groups(by)
+    names = sorted(groups.unique().tolist())
+    k = data.expanded(level=0)
+    k = k[k["pid"] >= 0].assign(group=k["doc_id"].map(groups))
+    counts = k.groupby(["group", "code"])["pid"].nunique().unstack("code", fill_value=0)
+    sizes = data.passages.assign(group=data.passages["doc_id"].map(groups)).groupby("group").size()
+    rows = []
+    for n in names:
+        size = int(sizes.get(n, 0))
+        row = {"group": n, "passages": size}
+        for s in stages(data):
+            c = int(counts.at[n, s]) if (n in counts.index and s in counts.columns) else 0
+            row[s] = round(c / size, 4) if size else 0.0
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["group", "passages", *stages(data)])
+
+
+def framework_matrix(data: ReportData, by: str = "case", max_chars: int = 60):
+    """Case × stage: per cell the number of passages coded with the stage and its best
+    exemplar quote with the interviewee's role code — "n=12｜「…」（社区党组织书记A）".
+    Empty cells are "—". Columns are the stages' labels; rows the groups (sorted)."""
+    import pandas as pd
+
+    groups = data.groups(by)
+    names = sorted(groups.unique().tolist())
+    k = data.expanded(level=0)
+    k = k.assign(group=k["doc_id"].map(groups))
+    counts = k[k["pid"] >= 0].groupby(["group", "code"])["pid"].nunique()
+    best = top_per(rank_candidates(data, k), ["group", "code"], 1)
+    described = describe_rows(data, best, max_chars=max_chars, context=0) if len(best) else []
+    cell_quote = {(g, c): d for g, c, d in zip(best["group"], best["code"], described)}
+    labels = data.codes.set_index("code")["label"]
+    stage_codes = stages(data)
+    rows = []
+    for n in names:
+        row = {by: n}
+        for s in stage_codes:
+            n_p = int(counts.get((n, s), 0))
+            d = cell_quote.get((n, s))
+            if d is None:
+                row[labels[s]] = "—"
+            else:
+                who = d["role"] or d["document"]
+                row[labels[s]] = f"n={n_p}｜「{d['quote']}」（{who}）"
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[by, *[labels[s] for s in stage_codes]])

@@ -1,0 +1,193 @@
+"""Code co-occurrence on an explicit unit, with set semantics, on sparse matrices.
+
+A unit × code incidence matrix X (1 = the unit contains at least one selected coding of
+the code) gives every pair count at once: C = XᵀX, n_a = C[a, a], n_ab = C[a, b].
+"""
+from __future__ import annotations
+
+from .selection import ReportData
+
+UNITS = ("passage", "sentence", "document", "proximity")
+PAIR_COLUMNS = ["code_a", "label_a", "code_b", "label_b", "n_a", "n_b", "n_ab", "units", "jaccard", "lift", "pmi",
+                "p_fisher", "q_bh"]
+_STRIDE = 1 << 32  # document id × stride + offset: one sorted axis over all documents
+
+
+def overlap_pairs(k_doc, k_start, k_end, i_doc, i_start, i_end):
+    """(coding index, interval index) for every coding that overlaps an interval.
+
+    Intervals must be sorted by (document, start) and not overlap each other. Vectorised
+    with two searchsorted calls; a zero-length coding counts as one character.
+    """
+    import numpy as np
+
+    k_doc, k_start, k_end = (np.asarray(a, dtype=np.int64) for a in (k_doc, k_start, k_end))
+    g_start = np.asarray(i_doc, dtype=np.int64) * _STRIDE + np.asarray(i_start, dtype=np.int64)
+    g_end = np.asarray(i_doc, dtype=np.int64) * _STRIDE + np.asarray(i_end, dtype=np.int64)
+    ks = k_doc * _STRIDE + k_start
+    ke = k_doc * _STRIDE + np.maximum(k_end, k_start + 1)
+    lo = np.searchsorted(g_end, ks, side="right")
+    hi = np.searchsorted(g_start, ke, side="left")
+    n = np.maximum(hi - lo, 0)
+    rows = np.repeat(np.arange(len(ks)), n)
+    offsets = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    return rows, np.repeat(lo, n) + offsets
+
+
+def incidence(data: ReportData, unit: str = "passage", window: int = 1, level: int | None = None):
+    """(X as scipy.sparse CSR units × codes, list of code paths, number of units)."""
+    import numpy as np
+    from scipy import sparse
+
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {UNITS}")
+    k = data.expanded(level=level, rollup=level is not None)
+    codes = data.codes["code"].tolist()
+    col_of = {c: i for i, c in enumerate(codes)}
+    cols = k["code"].map(col_of).to_numpy(dtype=np.int64)
+    passages = data.passages.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
+
+    if unit == "document":
+        docs = data.documents["doc_id"].to_numpy()
+        row_of = {d: i for i, d in enumerate(docs)}
+        rows = k["doc_id"].map(row_of).to_numpy(dtype=np.int64)
+        n_units = len(docs)
+    elif unit == "sentence":
+        sents = data.sentences().merge(passages[["pid", "doc_id"]], on="pid")
+        sents = sents.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
+        ri, rows = overlap_pairs(k["doc_id"], k["start"], k["end"], sents["doc_id"], sents["start"], sents["end"])
+        cols = cols[ri]
+        n_units = len(sents)
+    else:
+        ri, rows = overlap_pairs(k["doc_id"], k["start"], k["end"], passages["doc_id"], passages["start"],
+                                 passages["end"])
+        # a coding in no passage's text (e.g. on a speaker label) still belongs to its passage
+        covered = np.zeros(len(k), dtype=bool)
+        covered[ri] = True
+        row_of_pid = {p: i for i, p in enumerate(passages["pid"])}
+        fallback = k["pid"].map(row_of_pid).to_numpy(dtype=float)
+        extra = np.flatnonzero(~covered & ~np.isnan(fallback))
+        rows = np.concatenate([rows, fallback[extra].astype(np.int64)])
+        cols = np.concatenate([cols[ri], cols[extra]])
+        n_units = len(passages)
+    X = sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n_units, len(codes)))
+    X.sum_duplicates()
+    X.data = np.minimum(X.data, 1)
+    if unit == "proximity":
+        X = (_windows(passages, window) @ X).tocsr()
+        X.data = np.minimum(X.data, 1)
+        n_units = X.shape[0]
+    return X, codes, n_units
+
+
+def _windows(passages, window: int):
+    """Windows × passages: window i covers passages j..j+``window`` of one document (a
+    document shorter than that is one window)."""
+    import numpy as np
+    from scipy import sparse
+
+    doc = passages["doc_id"].to_numpy()
+    n = len(doc)
+    pos = np.arange(n)
+    first = np.searchsorted(doc, doc, side="left") if n else pos  # first passage of each one's document
+    last = np.searchsorted(doc, doc, side="right") - 1 if n else pos
+    size = last - first + 1
+    starts = pos[(pos - first) <= np.maximum(size - 1 - window, 0)]  # window start positions
+    stops = np.minimum(starts + window, last[starts])
+    lengths = stops - starts + 1
+    rows = np.repeat(np.arange(len(starts)), lengths)
+    cols = np.repeat(starts, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+    return sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(len(starts), n))
+
+
+def pair_statistics(n_a, n_b, n_ab, n_units):
+    """Jaccard, lift, PMI (log2) and the one-sided Fisher exact p (hypergeometric upper tail
+    P(X ≥ n_ab)) for arrays of pair counts; see docs/reports.md for the formulas."""
+    import numpy as np
+    from scipy.stats import hypergeom
+
+    n_a, n_b, n_ab = (np.asarray(x, dtype=float) for x in (n_a, n_b, n_ab))
+    union = n_a + n_b - n_ab
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jaccard = np.where(union > 0, n_ab / union, 0.0)
+        lift = np.where(n_a * n_b > 0, n_units * n_ab / (n_a * n_b), np.nan)
+        pmi = np.where(n_ab > 0, np.log2(lift), np.nan)
+    p = hypergeom.sf(n_ab - 1, n_units, n_a, n_b) if n_units else np.ones_like(n_ab)
+    return jaccard, lift, pmi, np.clip(p, 0.0, 1.0)
+
+
+def bh(p):
+    """Benjamini–Hochberg adjusted p-values (q), in the input order."""
+    import numpy as np
+
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    if not m:
+        return p
+    order = np.argsort(p, kind="stable")
+    q = p[order] * m / np.arange(1, m + 1)
+    q = np.minimum.accumulate(q[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
+def cooccurrence(data: ReportData, unit: str = "passage", window: int = 1, level: int | None = None,
+                 min_count: int = 1):
+    """Code pairs (a before b in codebook order) with n_ab ≥ ``min_count`` among codes that occur.
+
+    ``unit``: passage | sentence | document | proximity (windows of ``window``+1
+    consecutive passages). ``level``: roll codes up to that depth first (0 = the stages).
+    Counts are units containing both codes (set semantics); ``jaccard`` equals ATLAS.ti's
+    c-coefficient on those counts.
+    """
+    import numpy as np
+    import pandas as pd
+
+    X, codes, n_units = incidence(data, unit, window, level)
+    C = (X.T @ X).toarray()
+    n = np.diag(C)
+    present = np.flatnonzero(n > 0)
+    ia, ib = np.triu_indices(len(present), k=1)
+    a, b = present[ia], present[ib]
+    n_ab = C[a, b]
+    keep = n_ab >= min_count
+    a, b, n_ab = a[keep], b[keep], n_ab[keep]
+    jac, lift, pmi, p = pair_statistics(n[a], n[b], n_ab, n_units)
+    labels = data.codes["label"].to_numpy()
+    codes_arr = np.asarray(codes, dtype=object)
+    out = pd.DataFrame({
+        "code_a": codes_arr[a], "label_a": labels[a], "code_b": codes_arr[b], "label_b": labels[b],
+        "n_a": n[a].astype(int), "n_b": n[b].astype(int), "n_ab": n_ab.astype(int), "units": int(n_units),
+        "jaccard": np.round(jac, 4), "lift": np.round(lift, 4), "pmi": np.round(pmi, 4),
+        "p_fisher": p, "q_bh": bh(p),
+    }, columns=PAIR_COLUMNS)
+    out["p_fisher"] = out["p_fisher"].map(lambda v: float(f"{v:.4g}"))
+    out["q_bh"] = out["q_bh"].map(lambda v: float(f"{v:.4g}"))
+    return out
+
+
+def cooccurrence_matrix(data: ReportData, unit: str = "passage", window: int = 1, level: int | None = None,
+                        value: str = "count"):
+    """Square code × code table (codes that occur): ``count`` (diagonal = units with the
+    code) or ``jaccard`` (diagonal 1)."""
+    import numpy as np
+    import pandas as pd
+
+    X, codes, n_units = incidence(data, unit, window, level)
+    C = (X.T @ X).toarray().astype(float)
+    n = np.diag(C)
+    present = np.flatnonzero(n > 0)
+    C = C[np.ix_(present, present)]
+    if value == "jaccard":
+        d = n[present]
+        union = d[:, None] + d[None, :] - C
+        C = np.round(np.where(union > 0, C / np.where(union > 0, union, 1), 0.0), 4)
+    else:
+        C = C.astype(int)
+    labels = data.codes["label"].to_numpy()[present]
+    paths = np.asarray(codes, dtype=object)[present]
+    out = pd.DataFrame(C, columns=list(paths))
+    out.insert(0, "label", labels)
+    out.insert(0, "code", paths)
+    return out

@@ -1,0 +1,67 @@
+"""``qualcode run``: import the corpus once, auto-code it, write every report."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from ..errors import ConfigError
+
+
+def default_corpus(project) -> Path:
+    """./corpus next to the project or in the cwd, else the corpus of the source checkout."""
+    from ..project import ROOT
+
+    for candidate in (project.root / "corpus", Path.cwd() / "corpus", ROOT.parent / "corpus"):
+        if (candidate / "manifest.csv").is_file() or candidate.is_dir():
+            return candidate
+    raise ConfigError("no corpus to import", hint="pass --corpus DIR (a folder of transcripts)")
+
+
+def _count(project, table, *where) -> int:
+    from sqlalchemy import func, select
+
+    with project.store.read() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = None, output: Path | None = None,
+                 plots: bool = True, progress: Callable[[str], None] = lambda line: None) -> dict:
+    """Import (only when the project has no documents yet), auto-code, report.
+
+    Reports count accepted and manual codings; while there are none (right after the first
+    auto-coding) they count the proposals instead, and say so.
+    """
+    from ..autocode import autocode
+    from ..ingest.pipeline import ImportOptions, import_paths
+    from ..store import schema as t
+    from .bundle import ReportOptions, report_all
+    from .selection import Selection, load
+
+    n_docs = _count(project, t.documents)
+    if n_docs == 0:
+        corpus = Path(corpus) if corpus else default_corpus(project)
+        manifest = Path(manifest) if manifest else (corpus / "manifest.csv")
+        man = None
+        if manifest.is_file():
+            from ..ingest.manifest import load_manifest
+
+            man = load_manifest(manifest)
+        report = import_paths(project, [corpus], ImportOptions(manifest=man))
+        progress(f"Imported {corpus}" + (f" with {manifest.name}" if man else "") + f": {report.summary()}")
+    else:
+        progress(f"{n_docs} documents already imported; not importing again")
+    codebook = project.codebook()
+    coded = autocode(project, codebook)
+    progress(f"Auto-coded {coded.units} passages in {coded.documents} documents with "
+             f"{Path(coded.codebook).name}: {coded.summary()}")
+    k = t.codings
+    reviewed = _count(project, k, (k.c.status == "accepted") | ((k.c.origin == "manual") & (k.c.status != "rejected")))
+    selection = Selection(proposed=reviewed == 0)
+    if reviewed == 0:
+        progress("No accepted or manual codings yet: the reports count the unreviewed proposals")
+    else:
+        progress(f"Reporting on {reviewed} accepted and manual codings (proposals are left out)")
+    output = Path(output) if output else project.root / "outputs"
+    data = load(project, selection, codebook=codebook)
+    written = report_all(project, output, options=ReportOptions(plots=plots), data=data)
+    return {"output": output, "written": written, "selection": selection}

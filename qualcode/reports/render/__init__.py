@@ -1,0 +1,63 @@
+"""Writing a built report bundle in every format ``report all`` produces."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...errors import QualcodeError
+from .common import records
+
+LAYOUT = {
+    "xlsx": "report.xlsx", "csv": "csv/", "markdown": "report.md", "latex": "latex/", "docx": "report.docx",
+    "html": "report.html", "plots": "plots/",
+}
+
+
+def _write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(text, encoding=encoding, newline="\n")
+    tmp.replace(path)
+    return path
+
+
+def write_all(bundle, output: Path, plots: bool | None = None) -> dict:
+    """Write ``bundle`` under ``output``; returns {kind: [paths], "warnings": [...]}."""
+    from ...tables import csv_text
+    from .docx import write_docx
+    from .html import html_report
+    from .latex import latex_files
+    from .markdown import markdown_report
+    from .xlsx import write_xlsx
+
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    written: dict[str, list[Path]] = {k: [] for k in LAYOUT}
+    warnings: list[str] = []
+
+    xlsx = output / LAYOUT["xlsx"]
+    write_xlsx(bundle.tables, xlsx)
+    written["xlsx"].append(xlsx)
+    for t in bundle.tables:
+        cols = [str(c) for c in t.df.columns]
+        written["csv"].append(_write_text(output / "csv" / f"{t.name}.csv", csv_text(records(t.df), cols),
+                                          encoding="utf-8-sig"))
+    written["markdown"].append(_write_text(output / LAYOUT["markdown"], markdown_report(bundle)))
+    for name, text in latex_files(bundle).items():
+        written["latex"].append(_write_text(output / "latex" / name, text))
+    docx = output / LAYOUT["docx"]
+    write_docx(bundle, docx)
+    written["docx"].append(docx)
+
+    svgs: dict[str, str] = {}
+    if bundle.options.plots if plots is None else plots:
+        from .. import plots as plotting
+
+        try:
+            for name, paths in plotting.write_plots(bundle, output / "plots").items():
+                written["plots"].extend(paths)
+                svg = next(p for p in paths if p.suffix == ".svg").read_text(encoding="utf-8")
+                svgs[name] = svg[svg.find("<svg"):]
+        except QualcodeError as exc:  # e.g. no CJK font: the tables are still worth having
+            warnings.append(f"plots skipped: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+    written["html"].append(_write_text(output / LAYOUT["html"], html_report(bundle, svgs)))
+    return {**written, "warnings": warnings}

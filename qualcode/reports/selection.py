@@ -1,0 +1,285 @@
+"""Which codings a report counts, and loading them (one query per table) into pandas.
+
+Every report takes a :class:`ReportData`: the selected codings, the passages and documents
+they are counted against, and the code tree. ``load(project, Selection(...))`` builds it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..errors import QualcodeError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+NONE_LABEL = "(none)"  # group name for documents without a case / attribute value
+ROLE_KEY = "role"  # document attribute holding the interviewee's role code (社区党组织书记A)
+_ROLE_SUFFIX = re.compile(r"[\sA-Za-z0-9]+$")
+
+
+def role_group(role: str) -> str:
+    """The role type of an anonymised role code: 社区党组织书记A → 社区党组织书记."""
+    stripped = _ROLE_SUFFIX.sub("", role or "")
+    return stripped or (role or "")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The codings a report works on.
+
+    Default: accepted codings and manual ones (never rejected). ``proposed`` adds unreviewed
+    proposals. ``cases``/``roles``/``documents`` narrow the documents (and so the passages
+    the shares are taken over); ``coders`` narrows the codings; ``interviewee_only`` keeps
+    passages spoken by interviewees only. ``roles`` match the document attribute ``role``
+    exactly or by role type (``社区党组织书记`` matches ``社区党组织书记A``).
+    """
+
+    proposed: bool = False
+    coders: tuple[str, ...] = ()
+    cases: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+    interviewee_only: bool = False
+
+    def describe(self) -> str:
+        """One line for report headers, e.g. 'accepted and manual codings; case N街道'."""
+        parts = ["accepted, manual and proposed (unreviewed) codings" if self.proposed
+                 else "accepted and manual codings"]
+        if self.coders:
+            parts.append("coder " + ", ".join(self.coders))
+        if self.cases:
+            parts.append("case " + ", ".join(self.cases))
+        if self.roles:
+            parts.append("role " + ", ".join(self.roles))
+        if self.documents:
+            parts.append("documents " + ", ".join(self.documents))
+        if self.interviewee_only:
+            parts.append("interviewee turns only")
+        return "; ".join(parts)
+
+
+@dataclass
+class ReportData:
+    """Selected codings with the passages, documents and codes they are counted against.
+
+    ``documents``: doc_id, document, case, plus one column per document attribute.
+    ``passages``: pid, doc_id, seq, start, end, speaker_role (only passages in scope).
+    ``codings``: id, doc_id, pid, start, end, code, coder, origin, status, score.
+    ``codes``: code, label, label_en, parent, depth, order (codebook tree order first).
+    """
+
+    project_name: str
+    selection: Selection
+    documents: "pd.DataFrame"
+    passages: "pd.DataFrame"
+    codings: "pd.DataFrame"
+    codes: "pd.DataFrame"
+    store: object = None
+    codebook: object = None
+    attribute_keys: list[str] = field(default_factory=list)
+    _texts: dict = field(default_factory=dict, repr=False)
+
+    # -- helpers shared by the reports -----------------------------------------------------
+    def groups(self, by: str = "case") -> "pd.Series":
+        """Group label per document (index doc_id): its case, role type ('role') or an attribute."""
+        docs = self.documents.set_index("doc_id")
+        if by == "case":
+            values = docs["case"]
+        elif by == "role":
+            values = docs[ROLE_KEY].map(role_group) if ROLE_KEY in docs else docs["case"].map(lambda _: "")
+        elif by == "role_code":
+            values = docs[ROLE_KEY] if ROLE_KEY in docs else docs["case"].map(lambda _: "")
+        elif by in docs.columns:
+            values = docs[by]
+        else:
+            raise QualcodeError(f"no document attribute {by!r}",
+                                hint="use case, role or one of: " + ", ".join(self.attribute_keys or ["(none)"]))
+        return values.fillna("").astype(str).replace("", NONE_LABEL)
+
+    def code_label(self, code: str) -> str:
+        row = self.codes.loc[self.codes["code"] == code]
+        return str(row["label"].iloc[0]) if len(row) else code
+
+    def texts(self, doc_ids) -> dict[int, str]:
+        """Document texts (fetched once, in one query, only for the documents asked for)."""
+        from sqlalchemy import select
+
+        from ..store import schema as t
+
+        missing = sorted({int(d) for d in doc_ids} - set(self._texts))
+        if missing and self.store is not None:
+            with self.store.read() as conn:
+                for doc_id, text in conn.execute(select(t.documents.c.id, t.documents.c.text)
+                                                 .where(t.documents.c.id.in_(missing))):
+                    self._texts[doc_id] = text
+        return {int(d): self._texts.get(int(d), "") for d in doc_ids}
+
+    def sentences(self) -> "pd.DataFrame":
+        """Sentences of the passages in scope: pid, start, end (one query)."""
+        import pandas as pd
+        from sqlalchemy import select
+
+        from ..store import schema as t
+
+        s = t.sentences
+        with self.store.read() as conn:
+            df = frame(conn, select(s.c.passage_id, s.c.start, s.c.end).order_by(s.c.passage_id, s.c.seq),
+                       ["pid", "start", "end"])
+        return df[df["pid"].isin(self.passages["pid"])].reset_index(drop=True)
+
+    def ancestors(self, level: int | None = None) -> dict[str, list[str]]:
+        """code → the codes a coding of it counts for: all ancestors and itself (level None),
+        or its single ancestor at depth ``level`` (codes shallower than that stay as they are)."""
+        out = {}
+        for code in self.codes["code"]:
+            parts = code.split("/")
+            if level is None:
+                out[code] = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+            else:
+                out[code] = ["/".join(parts[: min(level, len(parts) - 1) + 1])]
+        return out
+
+    def expanded(self, level: int | None = None, rollup: bool = True) -> "pd.DataFrame":
+        """Codings with ``code`` replaced by what they count for (see :meth:`ancestors`).
+        ``rollup=False`` and no level: the codings as coded."""
+        import pandas as pd
+
+        k = self.codings
+        if not rollup and level is None:
+            return k
+        mapping = self.ancestors(level)
+        lists = k["code"].map(mapping)
+        out = k.drop(columns=["code"]).assign(code=lists).explode("code")
+        out = out.drop_duplicates(subset=["id", "code"])
+        return pd.DataFrame(out).reset_index(drop=True)
+
+
+def frame(conn, query, columns: list[str]):
+    """A query's rows as a DataFrame, fast: SQLAlchemy Row objects are slow to hand to pandas."""
+    import pandas as pd
+
+    rows = [tuple(r) for r in conn.execute(query)]
+    if not rows:
+        return pd.DataFrame({c: [] for c in columns}, columns=columns)
+    return pd.DataFrame(dict(zip(columns, (list(col) for col in zip(*rows)))), columns=columns)
+
+
+def _codes_frame(codebook, store, used: list[str]):
+    """The code tree: codebook order first, then codes found only in the store or the codings."""
+    import pandas as pd
+    from sqlalchemy import select
+
+    from ..store import schema as t
+
+    rows: list[dict] = []
+    seen: set[str] = set()
+    if codebook is not None:
+        for c in codebook.codes:
+            rows.append(dict(code=c.path, label=c.label_zh or c.id, label_en=c.label_en or "",
+                             parent=c.parent or "", depth=c.path.count("/")))
+            seen.add(c.path)
+    with store.read() as conn:
+        stored = conn.execute(select(t.codes.c.path, t.codes.c.parent, t.codes.c.label, t.codes.c.label_en)
+                              .order_by(t.codes.c.sort, t.codes.c.path)).all()
+    extra: dict[str, dict] = {}
+    for path, parent, label, label_en in stored:
+        if path not in seen:
+            extra[path] = dict(code=path, label=label or path.rsplit("/", 1)[-1], label_en=label_en or "",
+                               parent=parent or "", depth=path.count("/"))
+    for path in used:
+        parts = path.split("/")
+        for i in range(len(parts)):
+            p = "/".join(parts[: i + 1])
+            if p not in seen and p not in extra:
+                extra[p] = dict(code=p, label=parts[i], label_en="", parent="/".join(parts[:i]), depth=i)
+    rows.extend(extra[p] for p in sorted(extra))
+    df = pd.DataFrame(rows, columns=["code", "label", "label_en", "parent", "depth"])
+    df["order"] = range(len(df))
+    return df
+
+
+def load(project, selection: Selection | None = None, codebook=None) -> ReportData:
+    """Load the selected codings and their context from ``project`` (a Project)."""
+    import pandas as pd
+    from sqlalchemy import select
+
+    from ..store import schema as t
+
+    selection = selection or Selection()
+    store = project.store
+    if codebook is None:
+        try:
+            codebook = project.codebook()
+        except QualcodeError:
+            codebook = None
+    d, c, a, p, s, k = t.documents, t.cases, t.attributes, t.passages, t.speakers, t.codings
+    with store.read() as conn:
+        docs = frame(conn, select(d.c.id, d.c.name, c.c.name).select_from(d.outerjoin(c, d.c.case_id == c.c.id))
+                     .order_by(d.c.id), ["doc_id", "document", "case"])
+        attrs = frame(conn, select(a.c.document_id, a.c.key, a.c.value), ["doc_id", "key", "value"])
+        passages = frame(conn, select(p.c.id, p.c.document_id, p.c.seq, p.c.start, p.c.end, s.c.role)
+                         .select_from(p.outerjoin(s, p.c.speaker_id == s.c.id)).order_by(p.c.document_id, p.c.seq),
+                         ["pid", "doc_id", "seq", "start", "end", "speaker_role"])
+        status_ok = ["accepted", "proposed"] if selection.proposed else ["accepted"]
+        query = select(k.c.id, k.c.document_id, k.c.passage_id, k.c.start, k.c.end, k.c.code, k.c.coder,
+                       k.c.origin, k.c.status, k.c.score).where(
+            (k.c.status.in_(status_ok)) | ((k.c.origin == "manual") & (k.c.status != "rejected")))
+        if selection.coders:
+            query = query.where(k.c.coder.in_(list(selection.coders)))
+        codings = frame(conn, query.order_by(k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.id),
+                        ["id", "doc_id", "pid", "start", "end", "code", "coder", "origin", "status", "score"])
+    docs["case"] = docs["case"].fillna("")
+    keys = sorted(attrs["key"].unique().tolist()) if len(attrs) else []
+    reserved = {"doc_id", "document", "case"}
+    if keys:
+        wide = attrs[~attrs["key"].isin(reserved)].pivot_table(index="doc_id", columns="key", values="value",
+                                                               aggfunc="first")
+        wide.columns = [str(col) for col in wide.columns]
+        docs = docs.merge(wide, left_on="doc_id", right_index=True, how="left")
+    for key in keys:
+        if key in docs.columns and key not in reserved:
+            docs[key] = docs[key].fillna("").astype(str)
+
+    # narrow the documents
+    keep = pd.Series(True, index=docs.index)
+    if selection.cases:
+        keep &= docs["case"].isin(selection.cases)
+    if selection.roles:
+        codes_ = docs[ROLE_KEY] if ROLE_KEY in docs else pd.Series("", index=docs.index)
+        keep &= codes_.isin(selection.roles) | codes_.map(role_group).isin(selection.roles)
+    if selection.documents:
+        wanted = set(selection.documents)
+        keep &= docs["document"].isin(wanted) | docs["doc_id"].astype(str).isin(wanted)
+    docs = docs[keep].reset_index(drop=True)
+    passages = passages[passages["doc_id"].isin(docs["doc_id"])].reset_index(drop=True)
+    passages["speaker_role"] = passages["speaker_role"].fillna("")
+    codings = codings[codings["doc_id"].isin(docs["doc_id"])].reset_index(drop=True)
+    codings = _attach_passages(codings, passages)
+    if selection.interviewee_only:
+        passages = passages[passages["speaker_role"] == "interviewee"].reset_index(drop=True)
+        codings = codings[codings["pid"].isin(passages["pid"])].reset_index(drop=True)
+    codings["score"] = pd.to_numeric(codings["score"], errors="coerce").fillna(0.0)
+    codes = _codes_frame(codebook, store, sorted(codings["code"].unique().tolist()))
+    return ReportData(project_name=project.name, selection=selection, documents=docs, passages=passages,
+                      codings=codings, codes=codes, store=store, codebook=codebook,
+                      attribute_keys=[k_ for k_ in keys if k_ not in reserved])
+
+
+def _attach_passages(codings, passages):
+    """Codings without a passage id get the passage their start falls in (vectorised)."""
+    import numpy as np
+    import pandas as pd
+
+    codings = codings.copy()
+    missing = codings["pid"].isna()
+    if missing.any() and len(passages):
+        left = codings.loc[missing, ["doc_id", "start"]].reset_index()
+        right = passages[["doc_id", "start", "pid"]].rename(columns={"start": "p_start", "pid": "_pid"})
+        left = left.sort_values("start", kind="stable")
+        right = right.sort_values("p_start", kind="stable")
+        merged = pd.merge_asof(left, right, left_on="start", right_on="p_start", by="doc_id", direction="backward")
+        codings.loc[merged["index"].to_numpy(), "pid"] = merged["_pid"].to_numpy()
+    codings["pid"] = codings["pid"].astype("float").fillna(-1).astype(np.int64)
+    return codings

@@ -1,0 +1,805 @@
+"""Learned suggestions: a linear model trained on the researcher's own codings (issue 7).
+
+Training data. A passage is a training example when its document has at least one
+accepted coding (of ``coder``, when given): such a document counts as coded through, so
+every passage of it that does not carry a code is a negative example for that code (the
+same reading as ``qualcode evaluate`` gives a gold file). Positives are accepted codings of
+any origin (manual codings are created accepted); a coding narrower than a passage marks
+the passage(s) it overlaps. Documents without any accepted coding are unlabelled: they are
+what ``apply`` makes suggestions for.
+
+Features are TF-IDF weights of the stored jieba tokens (segmented with the project
+dictionary at import; never re-segmented here) and of character 2-3-grams within clauses,
+both over script-folded text, so traditional and simplified transcripts share features.
+The classifier is one linear SVM per code (one-vs-rest) with Platt-calibrated
+probabilities; every step is deterministic for a given ``random_state``.
+
+Suggestions are proposals keyed by (document, start, end, code) with origin ``model``,
+unit ``passage``, coder ``suggest``, the probability in ``score`` and
+``{"model", "probability", "top_features"}`` in ``evidence``. Re-running ``apply`` is
+idempotent; accepted and rejected codings are never touched; a (passage, code) that was
+rejected (whatever proposed it) or already carries an accepted coding is not proposed.
+
+scikit-learn and joblib are imported inside functions: ``qualcode --help`` stays fast.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from sqlalchemy import delete, insert, select, update
+
+from .errors import NotFound, QualcodeError
+from .queries import passage_ref
+from .script import fold
+from .segment import token_spans
+from .store import schema as t
+from .store import utcnow
+
+SUGGESTER = "suggest"  # the coder recorded on model proposals
+MODEL_DIR = "models"
+MODEL_FILE = "suggest.joblib"
+SIDECAR_FILE = "suggest.json"
+MODEL_FORMAT = 1
+DEFAULT_THRESHOLD = 0.5
+TOP_FEATURES = 5
+
+EVAL_COLUMNS = ["level", "code", "examples", "model_precision", "model_recall", "model_f1",
+                "rule_precision", "rule_recall", "rule_f1", "prefer"]
+SIMILAR_COLUMNS = ["rank", "passage", "document", "speaker", "similarity", "text"]
+
+# A token is a word feature unless it is only whitespace, punctuation or symbols.
+_NOT_WORD = re.compile(r"^[\s\W_]+$", re.UNICODE)
+
+
+class ModelMismatch(QualcodeError):
+    """The stored model does not fit the project's current codebook."""
+
+
+# ---------------------------------------------------------------------------- features
+
+
+def _word_tokens(tokens: Sequence[str]) -> list[str]:
+    """Token features: the stored jieba tokens without whitespace and punctuation."""
+    return [tok for tok in tokens if not _NOT_WORD.match(tok)]
+
+
+def _clause_text(tokens: Sequence[str]) -> str:
+    """Text for character n-grams: punctuation and whitespace become spaces, so that with
+    ``char_wb`` no n-gram crosses a clause boundary."""
+    return "".join(" " if _NOT_WORD.match(tok) else tok for tok in tokens)
+
+
+def make_vectorizer(char_ngrams: tuple[int, int] = (2, 3)):
+    """TF-IDF of word tokens and of character n-grams, on inputs that are token lists."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    # Module-level callables (not lambdas) keep the fitted model picklable.
+    return FeatureUnion([
+        ("token", TfidfVectorizer(analyzer=_word_tokens, sublinear_tf=True)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", preprocessor=_clause_text, ngram_range=tuple(char_ngrams),
+                                  sublinear_tf=True, lowercase=False)),
+    ])
+
+
+# ---------------------------------------------------------------------------- estimator
+
+
+class PassageClassifier:
+    """One-vs-rest linear classifier with calibrated probabilities over passages.
+
+    scikit-learn conventions: ``__init__`` only stores parameters; ``fit(X, y)`` learns and
+    returns ``self``; fitted attributes end in ``_``; ``get_params``/``set_params`` make it
+    clonable (``sklearn.base.clone``). ``X`` is a sequence of token lists (the tokens tile
+    the passage text: ``"".join(tokens)`` is the text); ``y`` a sequence of label
+    collections (code paths), one per passage.
+
+    A label is learned only when it has at least ``min_examples`` positive and as many
+    negative passages; the others are recorded in ``skipped_`` as label → (positives,
+    negatives). ``classes_`` lists the learned labels, sorted; ``predict_proba`` columns
+    follow it.
+    """
+
+    def __init__(self, min_examples: int = 5, C: float = 1.0, char_ngrams: tuple[int, int] = (2, 3),
+                 calibration: str = "sigmoid", calibration_folds: int = 3, random_state: int | None = 0):
+        self.min_examples = min_examples
+        self.C = C
+        self.char_ngrams = char_ngrams
+        self.calibration = calibration
+        self.calibration_folds = calibration_folds
+        self.random_state = random_state
+
+    _PARAMS = ("min_examples", "C", "char_ngrams", "calibration", "calibration_folds", "random_state")
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self, **params) -> "PassageClassifier":
+        for name, value in params.items():
+            if name not in self._PARAMS:
+                raise ValueError(f"invalid parameter {name!r} for PassageClassifier")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"PassageClassifier({args})"
+
+    def fit(self, X: Sequence[Sequence[str]], y: Sequence[Iterable[str]]) -> "PassageClassifier":
+        import numpy as np
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.model_selection import StratifiedKFold
+        from sklearn.svm import LinearSVC
+
+        X = [list(x) for x in X]
+        labels = [set(ls) for ls in y]
+        if len(X) != len(labels):
+            raise ValueError(f"X has {len(X)} passages but y has {len(labels)} label sets")
+        need = max(int(self.min_examples), int(self.calibration_folds))
+        self.vectorizer_ = make_vectorizer(self.char_ngrams)
+        M = self.vectorizer_.fit_transform(X)
+        self.classes_: list[str] = []
+        self.estimators_ = []
+        self.skipped_: dict[str, tuple[int, int]] = {}
+        coefs = []
+        for label in sorted(set().union(*labels)) if labels else []:
+            target = np.array([label in ls for ls in labels], dtype=int)
+            pos = int(target.sum())
+            neg = len(target) - pos
+            if pos < need or neg < need:
+                self.skipped_[label] = (pos, neg)
+                continue
+            # Unshuffled stratified folds and a seeded liblinear: the same data gives the same model.
+            model = CalibratedClassifierCV(
+                LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state),
+                method=self.calibration, cv=StratifiedKFold(n_splits=self.calibration_folds),
+            )
+            model.fit(M, target)
+            self.classes_.append(label)
+            self.estimators_.append(model)
+            coefs.append(np.mean([c.estimator.coef_[0] for c in model.calibrated_classifiers_], axis=0))
+        self.coef_ = np.vstack(coefs) if coefs else np.zeros((0, M.shape[1]))
+        self.feature_names_ = [_feature_label(n) for n in self.vectorizer_.get_feature_names_out()]
+        self.min_count_ = need
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "classes_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("this PassageClassifier is not fitted yet; call fit first")
+
+    def transform(self, X: Sequence[Sequence[str]]):
+        """The TF-IDF feature matrix of ``X`` (sparse)."""
+        self._check_fitted()
+        return self.vectorizer_.transform([list(x) for x in X])
+
+    def predict_proba(self, X: Sequence[Sequence[str]]):
+        """Probabilities, shape (n_passages, len(classes_))."""
+        return self._proba(self.transform(X))
+
+    def _proba(self, M):
+        import numpy as np
+
+        if not self.estimators_:
+            return np.zeros((M.shape[0], 0))
+        return np.column_stack([m.predict_proba(M)[:, 1] for m in self.estimators_])
+
+    def predict(self, X: Sequence[Sequence[str]], threshold: float = DEFAULT_THRESHOLD):
+        """Indicator matrix (n_passages, len(classes_)): probability >= ``threshold``."""
+        return (self.predict_proba(X) >= threshold).astype(int)
+
+    def top_features(self, M, row: int, class_index: int, k: int = TOP_FEATURES) -> list[dict]:
+        """The ``k`` features of row ``row`` of ``M`` that push most towards the class."""
+        x = M[row:row + 1].tocsr()
+        weights = x.data * self.coef_[class_index, x.indices]
+        order = sorted(range(len(weights)), key=lambda i: (-weights[i], x.indices[i]))
+        out = []
+        for i in order[:k]:
+            if weights[i] <= 0:
+                break
+            kind, text = self.feature_names_[x.indices[i]]
+            out.append({"feature": text, "kind": kind, "weight": round(float(weights[i]), 4)})
+        return out
+
+
+def _feature_label(name: str) -> tuple[str, str]:
+    kind, _, text = name.partition("__")
+    return kind, text
+
+
+# ---------------------------------------------------------------------------- store access
+
+
+@dataclass
+class Passage:
+    id: int
+    document_id: int
+    seq: int
+    start: int
+    end: int
+    tokens: list[str]
+
+    @property
+    def ref(self) -> str:
+        return passage_ref(self.document_id, self.seq)
+
+
+def load_passages(store, doc_ids: Iterable[int] | None = None) -> list[Passage]:
+    """Passages in document order with their stored tokens (script-folded), not re-segmented."""
+    p, d = t.passages, t.documents
+    out = []
+    with store.read() as conn:
+        dq = select(d.c.id, d.c.text).order_by(d.c.id)
+        if doc_ids is not None:
+            dq = dq.where(d.c.id.in_(sorted(doc_ids)))
+        for doc_id, text in conn.execute(dq).all():
+            folded = fold(text)  # one-for-one: offsets are unchanged
+            for pid, seq, start, end, blob in conn.execute(
+                select(p.c.id, p.c.seq, p.c.start, p.c.end, p.c.tokens).where(p.c.document_id == doc_id).order_by(p.c.seq)
+            ):
+                tokens = [folded[s:e] for s, e in token_spans(blob, start)]
+                if sum(len(x) for x in tokens) != end - start:  # tokens lost: fall back to the text
+                    tokens = [folded[start:end]]
+                out.append(Passage(pid, doc_id, seq, start, end, tokens))
+    return out
+
+
+def _passages_overlapping(by_doc: dict[int, list[Passage]], doc_id: int, start: int, end: int) -> list[Passage]:
+    rows = by_doc.get(doc_id, [])
+    starts = [r.start for r in rows]
+    lo = max(bisect_right(starts, start) - 1, 0)
+    hi = bisect_left(starts, max(end, start + 1))
+    return [r for r in rows[lo:hi] if r.start < max(end, start + 1) and r.end > start]
+
+
+def _codings_by_passage(conn, by_doc, statuses: tuple[str, ...], coder: str | None = None,
+                        doc_ids: Iterable[int] | None = None) -> dict[int, set[str]]:
+    """passage id → codes of the codings with these statuses that cover (part of) it."""
+    k = t.codings
+    q = select(k.c.document_id, k.c.passage_id, k.c.start, k.c.end, k.c.code).where(k.c.status.in_(statuses))
+    if coder:
+        q = q.where(k.c.coder == coder)
+    if doc_ids is not None:
+        q = q.where(k.c.document_id.in_(sorted(doc_ids)))
+    ids = {p.id for rows in by_doc.values() for p in rows}
+    out: dict[int, set[str]] = {}
+    for doc_id, pid, start, end, code in conn.execute(q):
+        targets = [pid] if pid in ids else [p.id for p in _passages_overlapping(by_doc, doc_id, start, end)]
+        for target in targets:
+            out.setdefault(target, set()).add(code)
+    return out
+
+
+# ---------------------------------------------------------------------------- training set
+
+
+@dataclass
+class TrainingSet:
+    passages: list[Passage]
+    labels: list[set[str]]
+    codes: list[str]  # the codes asked for (all of the codebook's by default)
+    documents: list[int]
+    coder: str | None
+    outside_codebook: dict[str, int] = field(default_factory=dict)  # accepted codes not in the codebook
+
+    def counts(self) -> dict[str, int]:
+        out = {c: 0 for c in self.codes}
+        for ls in self.labels:
+            for c in ls:
+                out[c] = out.get(c, 0) + 1
+        return out
+
+
+def _select_codes(codebook, codes: Sequence[str] | None) -> list[str]:
+    from .project import not_found
+
+    paths = [c.path for c in codebook.codes]
+    if not codes:
+        return paths
+    chosen: list[str] = []
+    for raw in codes:
+        for code in (s.strip().strip("/") for s in raw.split(",")):
+            if not code:
+                continue
+            if code not in paths:
+                raise not_found("code", code, paths)
+            for p in paths:
+                if (p == code or p.startswith(code + "/")) and p not in chosen:
+                    chosen.append(p)
+    return [p for p in paths if p in chosen]
+
+
+def training_set(project, codebook, codes: Sequence[str] | None = None, coder: str | None = None) -> TrainingSet:
+    """Passages of the documents with accepted codings, labelled with their accepted codes."""
+    selected = _select_codes(codebook, codes)
+    wanted = set(selected)
+    k = t.codings
+    with project.store.read() as conn:
+        q = select(k.c.document_id).where(k.c.status == "accepted").distinct()
+        if coder:
+            q = q.where(k.c.coder == coder)
+        doc_ids = sorted(i for (i,) in conn.execute(q))
+    passages = load_passages(project.store, doc_ids)
+    by_doc: dict[int, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.document_id, []).append(p)
+    with project.store.read() as conn:
+        accepted = _codings_by_passage(conn, by_doc, ("accepted",), coder=coder, doc_ids=doc_ids)
+    known = {c.path for c in codebook.codes}
+    outside: dict[str, int] = {}
+    labels = []
+    for p in passages:
+        codes_here = accepted.get(p.id, set())
+        for c in codes_here - known:
+            outside[c] = outside.get(c, 0) + 1
+        labels.append(codes_here & wanted)
+    return TrainingSet(passages, labels, selected, doc_ids, coder, dict(sorted(outside.items())))
+
+
+def fingerprint(project, ts: TrainingSet, params: dict) -> str:
+    """sha256 over the documents' content, the labelled passages, the codes and the parameters."""
+    with project.store.read() as conn:
+        hashes = dict(conn.execute(select(t.documents.c.id, t.documents.c.content_hash)
+                                   .where(t.documents.c.id.in_(ts.documents))).all())
+    blob = json.dumps({
+        "examples": [[hashes[p.document_id], p.start, p.end, sorted(ls)] for p, ls in zip(ts.passages, ts.labels)],
+        "codes": ts.codes, "coder": ts.coder, "params": params,
+    }, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=list)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def shortfalls(ts: TrainingSet, need: int) -> list[dict]:
+    """Codes that cannot be learned: how many examples they have and how many more they need.
+
+    Codes with no example at all are listed only when they were asked for by name.
+    """
+    n = len(ts.passages)
+    out = []
+    for code, pos in ts.counts().items():
+        if code not in ts.codes:
+            continue
+        neg = n - pos
+        if pos >= need and neg >= need:
+            continue
+        out.append({"code": code, "positives": pos, "negatives": neg,
+                    "more_positives": max(need - pos, 0), "more_negatives": max(need - neg, 0)})
+    return out
+
+
+def shortfall_message(row: dict) -> str:
+    """e.g. 'governance/legitimacy: 2 passages, needs 3 more'."""
+    if row["more_positives"]:
+        return f"{row['code']}: {row['positives']} coded passage{'s' if row['positives'] != 1 else ''}, needs {row['more_positives']} more"
+    return f"{row['code']}: only {row['negatives']} passages without it, needs {row['more_negatives']} more"
+
+
+# ---------------------------------------------------------------------------- train
+
+
+@dataclass
+class TrainReport:
+    model: str
+    path: Path
+    codebook_version: str
+    fingerprint: str
+    passages: int
+    documents: int
+    codes: list[str]  # learned
+    examples: dict[str, int]
+    skipped: list[dict]  # see shortfalls()
+    unlisted: int  # codes with no example at all (not asked for by name), not reported one by one
+    outside_codebook: dict[str, int]
+
+
+def model_paths(project) -> tuple[Path, Path]:
+    base = project.root / MODEL_DIR
+    return base / MODEL_FILE, base / SIDECAR_FILE
+
+
+def _no_training_data(ts: TrainingSet, coder: str | None) -> QualcodeError:
+    who = f" by coder {coder!r}" if coder else ""
+    return QualcodeError(f"no accepted codings{who} to learn from",
+                         hint="code passages by hand or accept proposals first (qualcode code add / qualcode review)")
+
+
+def train(project, codes: Sequence[str] | None = None, coder: str | None = None, codebook=None,
+          **params) -> TrainReport:
+    """Fit a PassageClassifier on the project's accepted codings and store it in models/."""
+    import joblib
+    import sklearn
+
+    from . import __version__
+
+    codebook = codebook or project.codebook()
+    ts = training_set(project, codebook, codes, coder)
+    if not ts.passages:
+        raise _no_training_data(ts, coder)
+    est = PassageClassifier(**params)
+    need = max(est.min_examples, est.calibration_folds)
+    skipped = shortfalls(ts, need)
+    explicit = bool(codes)
+    counts = ts.counts()
+    learnable = [c for c in ts.codes if c not in {s["code"] for s in skipped}]
+    if not learnable:
+        msgs = "; ".join(shortfall_message(s) for s in skipped if explicit or s["positives"]) or "no code has an example"
+        raise QualcodeError(f"too few examples to learn any code ({msgs})",
+                            hint=f"each code needs at least {need} coded passages and {need} without it")
+    est.fit([p.tokens for p in ts.passages], [ls & set(learnable) for ls in ts.labels])
+    fp = fingerprint(project, ts, est.get_params())
+    model_id = f"suggest-{fp[:12]}"
+    reported = [s for s in skipped if explicit or s["positives"]]
+    sidecar = {
+        "format": MODEL_FORMAT,
+        "model": model_id,
+        "created_at": utcnow(),
+        "codebook": str(codebook.source) if getattr(codebook, "source", None) else None,
+        "codebook_version": codebook.version,
+        "fingerprint": fp,
+        "coder": coder,
+        "codes": est.classes_,
+        "examples": {c: counts[c] for c in est.classes_},
+        "skipped": reported,
+        "passages": len(ts.passages),
+        "documents": ts.documents,
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in est.get_params().items()},
+        "scikit_learn": sklearn.__version__,
+        "qualcode": __version__,
+    }
+    model_path, sidecar_path = model_paths(project)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    # Write both under temporary names, then swap: readers never see a half-written model.
+    tmp_model = model_path.with_name(model_path.name + ".part")
+    tmp_side = sidecar_path.with_name(sidecar_path.name + ".part")
+    joblib.dump({"model": model_id, "estimator": est}, tmp_model)
+    tmp_side.write_text(json.dumps(sidecar, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp_model.replace(model_path)
+    tmp_side.replace(sidecar_path)
+    return TrainReport(
+        model=model_id, path=model_path, codebook_version=codebook.version, fingerprint=fp,
+        passages=len(ts.passages), documents=len(ts.documents), codes=list(est.classes_),
+        examples={c: counts[c] for c in est.classes_}, skipped=reported,
+        unlisted=len(skipped) - len(reported), outside_codebook=ts.outside_codebook,
+    )
+
+
+def model_info(project) -> dict:
+    """The stored model's sidecar (JSON); NotFound when no model was trained."""
+    _, sidecar_path = model_paths(project)
+    if not sidecar_path.is_file():
+        raise NotFound("this project has no suggestion model", hint="train one: qualcode suggest train")
+    try:
+        return json.loads(sidecar_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise QualcodeError(f"{sidecar_path}: unreadable model description ({exc})",
+                            hint="retrain: qualcode suggest train") from None
+
+
+def load_model(project, codebook=None) -> tuple[dict, PassageClassifier]:
+    """The stored model and its sidecar; refuses a model trained on another codebook version."""
+    import joblib
+
+    info = model_info(project)
+    codebook = codebook or project.codebook()
+    if info.get("codebook_version") != codebook.version:
+        raise ModelMismatch(
+            f"the suggestion model was trained on codebook version {str(info.get('codebook_version'))[:12]}, "
+            f"but the codebook is now version {codebook.version[:12]}",
+            hint="retrain it: qualcode suggest train",
+        )
+    model_path, _ = model_paths(project)
+    try:
+        payload = joblib.load(model_path)
+    except Exception as exc:  # missing, truncated or from an incompatible scikit-learn
+        raise QualcodeError(f"{model_path}: cannot load the suggestion model ({exc})",
+                            hint="retrain it: qualcode suggest train") from None
+    if not isinstance(payload, dict) or payload.get("model") != info.get("model"):
+        raise QualcodeError(f"{model_path} does not match {model_path.with_suffix('.json').name}",
+                            hint="retrain it: qualcode suggest train")
+    return info, payload["estimator"]
+
+
+# ---------------------------------------------------------------------------- evaluate
+
+
+@dataclass
+class EvaluationReport:
+    rows: list[dict]
+    folds: list[tuple[list[int], list[int]]]  # (training document ids, test document ids) per fold
+    passages: int
+    documents: int
+    threshold: float
+    skipped: list[dict]
+    unlisted: int
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict:
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    if precision is None or recall is None:
+        f1 = None
+    else:
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    r = lambda x: None if x is None else round(x, 3)  # noqa: E731
+    return {"precision": r(precision), "recall": r(recall), "f1": r(f1)}
+
+
+def _rule_hits(project, codebook, passages: list[Passage]) -> dict[int, set[str]]:
+    """passage id → codes the rule auto-coder gives it (passage units, run afresh)."""
+    from .autocode import _units
+    from .rules import compile_rules
+    from .segment import pack_tokens
+
+    ruleset = compile_rules(codebook)
+    out: dict[int, set[str]] = {}
+    by_doc: dict[int, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.document_id, []).append(p)
+    with project.store.read() as conn:
+        for doc_id, rows in by_doc.items():
+            text, case = conn.execute(
+                select(t.documents.c.text, t.cases.c.name)
+                .select_from(t.documents.outerjoin(t.cases, t.documents.c.case_id == t.cases.c.id))
+                .where(t.documents.c.id == doc_id)).one()
+            attrs = dict(conn.execute(select(t.attributes.c.key, t.attributes.c.value)
+                                      .where(t.attributes.c.document_id == doc_id)).all())
+            if case:
+                attrs["case"] = case
+            roles = dict(conn.execute(select(t.speakers.c.id, t.speakers.c.role).where(t.speakers.c.document_id == doc_id)).all())
+            speaker = dict(conn.execute(select(t.passages.c.id, t.passages.c.speaker_id).where(t.passages.c.document_id == doc_id)).all())
+            prows = [{"id": p.id, "start": p.start, "end": p.end, "speaker_id": speaker.get(p.id),
+                      "tokens": pack_tokens(len(x) for x in p.tokens)} for p in rows]
+            for _s, _e, pid, unit in _units(text, prows, {}, "passage", attrs, roles):
+                for hit in ruleset.match(unit):
+                    out.setdefault(pid, set()).add(hit.code)
+    return out
+
+
+def group_folds(doc_of_passage: Sequence[int], n_splits: int) -> list[tuple[list[int], list[int]]]:
+    """Passage-index folds grouped by document (GroupKFold): no document on both sides."""
+    from sklearn.model_selection import GroupKFold
+
+    idx = list(range(len(doc_of_passage)))
+    return [(list(a), list(b)) for a, b in GroupKFold(n_splits=n_splits).split(idx, groups=list(doc_of_passage))]
+
+
+def evaluate(project, codes: Sequence[str] | None = None, coder: str | None = None, folds: int = 5,
+             threshold: float = DEFAULT_THRESHOLD, codebook=None, **params) -> EvaluationReport:
+    """Cross-validated precision/recall/F1 per code (folds grouped by document), with the
+    rule auto-coder's figures on the same passages; micro and macro averages last."""
+    codebook = codebook or project.codebook()
+    ts = training_set(project, codebook, codes, coder)
+    if not ts.passages:
+        raise _no_training_data(ts, coder)
+    if len(ts.documents) < 2:
+        raise QualcodeError("cross-validation needs coded passages in at least 2 documents, found 1",
+                            hint="code passages in another interview first")
+    proto = PassageClassifier(**params)
+    need = max(proto.min_examples, proto.calibration_folds)
+    skipped = shortfalls(ts, need)
+    explicit = bool(codes)
+    reported = [s for s in skipped if explicit or s["positives"]]
+    evaluated = [c for c in ts.codes if c not in {s["code"] for s in skipped}]
+    if not evaluated:
+        msgs = "; ".join(shortfall_message(s) for s in reported) or "no code has an example"
+        raise QualcodeError(f"too few examples to evaluate any code ({msgs})",
+                            hint=f"each code needs at least {need} coded passages and {need} without it")
+    docs = [p.document_id for p in ts.passages]
+    n_splits = min(int(folds), len(ts.documents))
+    if n_splits < 2:
+        raise QualcodeError("cross-validation needs at least 2 folds", hint="use --folds 2 or more")
+    splits = group_folds(docs, n_splits)
+    wanted = set(evaluated)
+    gold = [ls & wanted for ls in ts.labels]
+    predicted: list[set[str]] = [set() for _ in ts.passages]
+    fold_docs = []
+    for train_idx, test_idx in splits:
+        fold_docs.append((sorted({docs[i] for i in train_idx}), sorted({docs[i] for i in test_idx})))
+        est = PassageClassifier(**proto.get_params())
+        est.fit([ts.passages[i].tokens for i in train_idx], [gold[i] for i in train_idx])
+        if not est.classes_:
+            continue
+        proba = est.predict_proba([ts.passages[i].tokens for i in test_idx])
+        for row, i in enumerate(test_idx):
+            predicted[i] = {c for j, c in enumerate(est.classes_) if proba[row, j] >= threshold}
+    hits = _rule_hits(project, codebook, ts.passages)
+    rules = [hits.get(p.id, set()) & wanted for p in ts.passages]
+
+    rows = []
+    totals = {"model": [0, 0, 0], "rule": [0, 0, 0]}
+    for code in evaluated:
+        row = {"level": "code", "code": code, "examples": sum(code in g for g in gold)}
+        for name, pred in (("model", predicted), ("rule", rules)):
+            tp = sum(code in g and code in p for g, p in zip(gold, pred))
+            fp = sum(code not in g and code in p for g, p in zip(gold, pred))
+            fn = sum(code in g and code not in p for g, p in zip(gold, pred))
+            for i, v in enumerate((tp, fp, fn)):
+                totals[name][i] += v
+            row.update({f"{name}_{k}": v for k, v in _prf(tp, fp, fn).items()})
+        row["prefer"] = _prefer(row["model_f1"], row["rule_f1"])
+        rows.append(row)
+    micro = {"level": "micro", "code": "all codes", "examples": sum(r["examples"] for r in rows)}
+    macro = {"level": "macro", "code": "all codes", "examples": micro["examples"]}
+    for name in ("model", "rule"):
+        micro.update({f"{name}_{k}": v for k, v in _prf(*totals[name]).items()})
+        for k in ("precision", "recall", "f1"):
+            defined = [r[f"{name}_{k}"] for r in rows if r[f"{name}_{k}"] is not None]
+            macro[f"{name}_{k}"] = round(sum(defined) / len(defined), 3) if defined else None
+    for r in (micro, macro):
+        r["prefer"] = _prefer(r["model_f1"], r["rule_f1"])
+    rows += [micro, macro]
+    return EvaluationReport(rows=rows, folds=fold_docs, passages=len(ts.passages), documents=len(ts.documents),
+                            threshold=threshold, skipped=reported, unlisted=len(skipped) - len(reported))
+
+
+def _prefer(model_f1, rule_f1) -> str:
+    m, r = model_f1 or 0.0, rule_f1 or 0.0
+    if m == r:
+        return "-" if m == 0 else "either"
+    return "model" if m > r else "rules"
+
+
+# ---------------------------------------------------------------------------- apply
+
+
+@dataclass
+class ApplyReport:
+    model: str
+    threshold: float
+    top: int | None
+    documents: int = 0
+    passages: int = 0
+    training_documents: int = 0  # documents the model learned from: not given suggestions
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    decided: int = 0  # accepted/rejected model codings left as they are
+    already_coded: int = 0  # (passage, code) above threshold with an accepted or rejected coding already
+    per_code: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        return (f"{self.added} added, {self.updated} updated, {self.removed} removed, "
+                f"{self.unchanged} unchanged, {self.decided} decisions kept")
+
+
+def apply(project, threshold: float = DEFAULT_THRESHOLD, top: int | None = None, codebook=None) -> ApplyReport:
+    """Write the stored model's suggestions as proposals (see the module docstring)."""
+    if not 0.0 <= threshold <= 1.0:
+        raise QualcodeError(f"threshold {threshold} is not a probability", hint="use a value between 0 and 1")
+    if top is not None and top < 1:
+        raise QualcodeError(f"--top {top}: must be at least 1")
+    info, est = load_model(project, codebook)
+    version = info["codebook_version"]
+    report = ApplyReport(model=info["model"], threshold=threshold, top=top)
+    training_docs = set(info.get("documents", []))
+    with project.store.read() as conn:
+        all_docs = [i for (i,) in conn.execute(select(t.documents.c.id).order_by(t.documents.c.id))]
+    report.training_documents = sum(d in training_docs for d in all_docs)
+    targets = [d for d in all_docs if d not in training_docs]
+    passages = load_passages(project.store, targets)
+    by_doc: dict[int, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.document_id, []).append(p)
+    if passages and est.classes_:
+        M = est.transform([p.tokens for p in passages])
+        proba = est._proba(M)
+    else:
+        M, proba = None, None
+    row_of = {p.id: i for i, p in enumerate(passages)}
+    for doc_id in targets:
+        with project.store.transaction() as conn:
+            _apply_document(conn, doc_id, by_doc.get(doc_id, []), row_of, M, proba, est, info["model"],
+                            version, threshold, top, report)
+    return report
+
+
+def _apply_document(conn, doc_id, rows, row_of, M, proba, est, model_id, version, threshold, top, report) -> None:
+    k = t.codings
+    report.documents += 1
+    report.passages += len(rows)
+    by_doc = {doc_id: rows}
+    accepted = _codings_by_passage(conn, by_doc, ("accepted",), doc_ids=[doc_id])
+    rejected = {(r.start, r.end, r.code) for r in conn.execute(
+        select(k.c.start, k.c.end, k.c.code).where(k.c.document_id == doc_id, k.c.status == "rejected"))}
+    wanted: dict[tuple, dict] = {}
+    for p in rows:
+        if proba is None:
+            break
+        i = row_of[p.id]
+        candidates = []
+        for j, code in enumerate(est.classes_):
+            prob = float(proba[i, j])
+            if prob < threshold:
+                continue
+            if code in accepted.get(p.id, ()) or (p.start, p.end, code) in rejected:
+                report.already_coded += 1
+                continue
+            candidates.append((-round(prob, 4), j, code, prob))
+        candidates.sort()
+        for _, j, code, prob in candidates[:top] if top else candidates:
+            evidence = {"model": model_id, "probability": round(prob, 4),
+                        "top_features": est.top_features(M, i, j)}
+            wanted[(p.start, p.end, code)] = dict(
+                document_id=doc_id, passage_id=p.id, start=p.start, end=p.end, code=code,
+                score=f"{prob:.4f}", evidence=json.dumps(evidence, ensure_ascii=False, sort_keys=True),
+            )
+    existing = conn.execute(
+        select(k.c.id, k.c.start, k.c.end, k.c.code, k.c.status, k.c.score, k.c.evidence, k.c.codebook_version)
+        .where(k.c.document_id == doc_id, k.c.origin == "model", k.c.unit == "passage")
+    ).all()
+    now = utcnow()
+    seen = set()
+    stale = []
+    for row in existing:
+        key = (row.start, row.end, row.code)
+        seen.add(key)
+        if row.status != "proposed":
+            report.decided += 1  # a decision: never altered, never proposed again
+            continue
+        want = wanted.get(key)
+        if want is None:
+            stale.append(row.id)
+            report.removed += 1
+        elif (want["score"], want["evidence"], version) != (row.score, row.evidence, row.codebook_version):
+            report.updated += 1
+            conn.execute(update(k).where(k.c.id == row.id).values(
+                score=want["score"], evidence=want["evidence"], passage_id=want["passage_id"],
+                codebook_version=version, updated_at=now))
+        else:
+            report.unchanged += 1
+    for w in wanted.values():
+        report.per_code[w["code"]] = report.per_code.get(w["code"], 0) + 1
+    new = [w for key, w in wanted.items() if key not in seen]
+    report.added += len(new)
+    if stale:
+        conn.execute(delete(k).where(k.c.id.in_(stale)))
+    if new:
+        conn.execute(insert(k), [
+            dict(w, coder=SUGGESTER, origin="model", status="proposed", unit="passage", rule=None,
+                 codebook_version=version, created_at=now, updated_at=now)
+            for w in new
+        ])
+
+
+# ---------------------------------------------------------------------------- similar
+
+
+@dataclass
+class SimilarResult:
+    query: dict
+    rows: list[dict]
+
+
+def similar(project, passage: str, k: int = 10) -> SimilarResult:
+    """The ``k`` passages most like ``passage`` ('DOC:SEQ'): cosine similarity of TF-IDF
+    token and character n-gram vectors over every passage of the project (no model needed)."""
+    from sklearn.preprocessing import normalize
+
+    from . import queries
+
+    if k < 1:
+        raise QualcodeError(f"--k {k}: must be at least 1")
+    pid = queries.resolve_passage(project.store, passage)
+    passages = load_passages(project.store)
+    index = next(i for i, p in enumerate(passages) if p.id == pid)
+    M = normalize(make_vectorizer().fit_transform([p.tokens for p in passages]))
+    sims = (M @ M[index:index + 1].T).toarray().ravel()
+    order = sorted((i for i in range(len(passages)) if i != index and sims[i] > 0),
+                   key=lambda i: (-round(float(sims[i]), 6), passages[i].document_id, passages[i].seq))[:k]
+    info = {r["passage"]: r for r in queries.passages(project.store, doc_ids=sorted(
+        {passages[i].document_id for i in order} | {passages[index].document_id}))}
+    rows = []
+    for rank, i in enumerate(order, start=1):
+        r = info[passages[i].ref]
+        rows.append({"rank": rank, "passage": r["passage"], "document": r["document"], "speaker": r["speaker"],
+                     "similarity": round(float(sims[i]), 3), "text": r["text"]})
+    q = info[passages[index].ref]
+    return SimilarResult(query={"passage": q["passage"], "document": q["document"], "speaker": q["speaker"],
+                                "text": q["text"]}, rows=rows)

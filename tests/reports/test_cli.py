@@ -1,0 +1,62 @@
+"""The report commands and ``qualcode run`` through the CLI."""
+from __future__ import annotations
+
+import csv
+import io
+
+from qualcode.cli import cli
+from tests.conftest import QA_TRANSCRIPT, write_text
+
+
+def invoke(runner, project, *args):
+    result = runner.invoke(cli, ["--project", str(project.root), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_report_frequencies_csv(runner, small):
+    out = invoke(runner, small, "report", "frequencies", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    net = next(r for r in rows if r["code"] == "construction/network")
+    assert (net["codings"], net["passages"], net["cases"]) == ("3", "3", "2")
+    proposed = invoke(runner, small, "report", "frequencies", "--proposed", "--format", "csv")
+    assert "governance/legitimacy,合法性,Legitimacy,1,1,1,1,1," in proposed
+
+
+def test_report_saturation_prints_the_sentence(runner, small):
+    out = invoke(runner, small, "report", "saturation", "--base", "1", "--run", "1", "--threshold", "0")
+    assert "overall: Saturation was reached at interview 1 of 3 (base 1, run 1, threshold 0%)." in out
+    assert "西街道: Saturation could not be assessed" in out
+
+
+def test_report_tables_to_files(runner, small, tmp_path):
+    out = invoke(runner, small, "report", "cooccurrence", "--unit", "document", "-o", str(tmp_path / "c.xlsx"))
+    assert "Wrote 6 rows" in out and (tmp_path / "c.xlsx").is_file()
+    out = invoke(runner, small, "report", "quotes", "-k", "1", "--code", "embedding/retirees", "--format", "json")
+    assert '"quote": "退休党员"' in out and '"role": "社区党组织书记A"' in out
+    out = invoke(runner, small, "report", "cases", "--value", "presence", "--case", "西街道")
+    assert "西街道" in out and "东街道" not in out
+
+
+def test_report_all_no_plots(runner, small, tmp_path):
+    out = invoke(runner, small, "report", "all", "-o", str(tmp_path / "r"), "--no-plots")
+    assert "Reports on accepted and manual codings written to" in out
+    assert (tmp_path / "r" / "report.docx").is_file() and not (tmp_path / "r" / "plots").exists()
+
+
+def test_unknown_attribute_is_a_clean_error(runner, small):
+    result = runner.invoke(cli, ["--project", str(small.root), "report", "cases", "--by", "street"])
+    assert result.exit_code == 1 and "no document attribute 'street'" in result.output
+
+
+def test_run_imports_autocodes_and_reports_on_proposals(runner, project, tmp_path):
+    corpus = tmp_path / "corpus"
+    write_text(corpus / "a.txt", QA_TRANSCRIPT)
+    write_text(corpus / "manifest.csv", "file,case,role,date\na.txt,N街道,互助站站长B,2022-07-21\n")
+    out = invoke(runner, project, "run", "--corpus", str(corpus), "--no-plots")
+    assert "Imported" in out and "Auto-coded" in out
+    assert "No accepted or manual codings yet: the reports count the unreviewed proposals" in out
+    report = (project.root / "outputs" / "report.md").read_text(encoding="utf-8")
+    assert "accepted, manual and proposed (unreviewed) codings" in report
+    again = invoke(runner, project, "run", "--corpus", str(corpus), "--no-plots")
+    assert "1 documents already imported; not importing again" in again
