@@ -19,13 +19,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	rm -rf $(DEMO)
 	$(BIN)/qualcode init $(DEMO)
-	$(BIN)/qualcode --project $(DEMO) import corpus --manifest corpus/manifest.csv --jobs 2
+	$(BIN)/qualcode --project $(DEMO) run
 	$(BIN)/qualcode --project $(DEMO) docs list
-	$(BIN)/qualcode --project $(DEMO) autocode
 	$(BIN)/qualcode --project $(DEMO) codebook show
-	$(BIN)/qualcode --project $(DEMO) export passages --format xlsx --output $(DEMO)/outputs/passages.xlsx
-	$(BIN)/qualcode --project $(DEMO) export codings --format xlsx --output $(DEMO)/outputs/codings.xlsx
-	$(BIN)/qualcode --project $(DEMO) evaluate --gold corpus/gold/heldout.csv
+	$(BIN)/qualcode --project $(DEMO) evaluate --gold corpus/gold/heldout.csv --status proposed
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
