@@ -1,6 +1,49 @@
-"""REFI-QDA export and import (issue 8)."""
+"""REFI-QDA export and import (issue 8): qualcode export qdc|qdpx, qualcode import qdc|qdpx."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
-from . import cli, open_project, output_option, render  # noqa: F401
+from . import open_project
+from .core import export
+
+
+@export.command("qdc")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--codebook", "codebook_file", type=click.Path(exists=True, dir_okay=False),
+              help="Export this YAML codebook instead of the project's.")
+@click.pass_context
+def export_qdc(ctx, file, codebook_file):
+    """Write the codebook as a REFI-QDA .qdc file (NVivo, ATLAS.ti, MAXQDA, QualCoder)."""
+    from ..exchange import export_qdc as run
+
+    report = run(open_project(ctx), Path(file), codebook=Path(codebook_file) if codebook_file else None)
+    click.echo(f"Wrote {report.summary()} to {file}")
+
+
+@export.command("qdpx")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--proposed", is_flag=True, help="Also export unreviewed proposals (default: accepted codings only).")
+@click.pass_context
+def export_qdpx(ctx, file, proposed):
+    """Write the whole project as a REFI-QDA .qdpx: sources, codes, codings, coders, cases, attributes, memos."""
+    from ..exchange import export_qdpx as run
+
+    report = run(open_project(ctx), Path(file), include_proposed=proposed)
+    click.echo(f"Wrote {report.summary()} to {file}")
+
+
+def import_exchange(ctx, kind: str, path: Path) -> None:
+    """``qualcode import qdpx FILE`` / ``qualcode import qdc FILE`` (dispatched from core.import_)."""
+    from ..exchange import import_qdc, import_qdpx
+
+    project = open_project(ctx)
+    report = (import_qdpx if kind == "qdpx" else import_qdc)(project, path)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for doc, unit in sorted(report.units.items()):
+        click.echo(f"positions in {doc} were {unit}; converted to code points")
+    click.echo(f"Imported {report.summary()} from {path}")
+    if report.codebook_path is not None:
+        click.echo(f"Codebook: {report.codebook_path.relative_to(project.root).as_posix()} (now the project's codebook)")

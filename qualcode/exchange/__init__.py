@@ -1,0 +1,55 @@
+"""REFI-QDA exchange: codebooks (.qdc) and whole projects (.qdpx) with NVivo, ATLAS.ti,
+MAXQDA, QualCoder and other qualcode projects.
+
+Public API (heavy modules load on first use):
+
+* ``export_qdc(project, path, codebook=None) -> ExportReport``
+* ``export_qdpx(project, path, include_proposed=False) -> ExportReport``
+* ``import_qdc(project, path) -> ImportReport``   (codebook → codebooks/*.yaml, made current)
+* ``import_qdpx(project, path) -> ImportReport``  (into a project with no documents)
+* ``read_qdc(path) -> (Codebook, warnings)``
+* ``ExchangeError``: a file that cannot be read safely or is not REFI-QDA (one line).
+
+Positions written are code points, end exclusive, over the exact text in ``sources/``.
+See docs/exchange.md for the mapping of qualcode's model onto REFI-QDA.
+"""
+from __future__ import annotations
+
+from ..errors import QualcodeError
+
+
+class ExchangeError(QualcodeError):
+    """A .qdc/.qdpx file that is broken, hostile or not REFI-QDA; the project is left untouched."""
+
+
+def export_qdc(project, path, codebook=None):
+    from .qdc import export_qdc as run
+
+    return run(project, path, codebook=codebook)
+
+
+def export_qdpx(project, path, include_proposed: bool = False):
+    from .qdpx import export_qdpx as run
+
+    return run(project, path, include_proposed=include_proposed)
+
+
+def import_qdc(project, path):
+    from .qdc import import_qdc as run
+
+    return run(project, path)
+
+
+def import_qdpx(project, path):
+    from .qdpx import import_qdpx as run
+
+    return run(project, path)
+
+
+def read_qdc(path):
+    from .qdc import read_qdc as run
+
+    return run(path)
+
+
+__all__ = ["ExchangeError", "export_qdc", "export_qdpx", "import_qdc", "import_qdpx", "read_qdc"]
