@@ -50,7 +50,8 @@ def sync_codes(conn, codebook) -> None:
     """Mirror the codebook's codes into the store (for reports and foreign tools)."""
     existing = {p: i for p, i in conn.execute(select(t.codes.c.path, t.codes.c.id))}
     for sort, code in enumerate(codebook.codes):
-        row = dict(path=code.path, parent=code.parent, label=code.label_zh, label_en=code.label_en,
+        row = dict(path=code.path, parent=code.parent, label=code.label_zh or code.label_en or code.id,
+                   label_en=code.label_en,
                    definition=code.definition, color=code.color, sort=sort, codebook_version=codebook.version)
         if code.path in existing:
             conn.execute(update(t.codes).where(t.codes.c.id == existing[code.path]).values(**row))

@@ -166,7 +166,7 @@ def docs_set_role(ctx, doc, speaker, role):
 
 @cli.group()
 def export():
-    """Export tables (passages, codings) as CSV, JSON or XLSX."""
+    """Export tables (passages, codings) as CSV, JSON or XLSX, and REFI-QDA (qdc, qdpx)."""
 
 
 @export.command("passages")
