@@ -158,6 +158,14 @@ def _autocode_document(conn, doc_id, ruleset, segmenter, codebook, unit, dry_run
                t.codings.c.evidence, t.codings.c.rule)
         .where(t.codings.c.document_id == doc_id, t.codings.c.origin == "rule", t.codings.c.unit == unit)
     ).all()
+    # a span someone already coded (manual, accepted from any origin) needs no proposal
+    settled = {
+        (s, e, code) for s, e, code in conn.execute(
+            select(t.codings.c.start, t.codings.c.end, t.codings.c.code)
+            .where(t.codings.c.document_id == doc_id, t.codings.c.origin != "rule", t.codings.c.status == "accepted"))
+    }
+    for key in settled:
+        wanted.pop(key, None)
     now = utcnow()
     seen = set()
     stale = []
@@ -190,6 +198,9 @@ def _autocode_document(conn, doc_id, ruleset, segmenter, codebook, unit, dry_run
         return
     if stale:
         conn.execute(delete(t.codings).where(t.codings.c.id.in_(stale)))
+        # memos on a withdrawn proposal go with it (ids may be reused by later codings)
+        conn.execute(delete(t.memos).where(t.memos.c.target_type == "coding",
+                                           t.memos.c.target.in_([str(i) for i in stale])))
     if new:
         conn.execute(insert(t.codings), [
             dict(w, coder=AUTOCODER, origin="rule", status="proposed", unit=unit,

@@ -212,7 +212,17 @@ def closest(name: str, candidates: list[str]) -> str | None:
     return match[0] if match else None
 
 
+_LISTING = {
+    "doc": "qualcode docs list",
+    "code": "qualcode codebook show",
+    "coding": "qualcode code list",
+    "speaker": "qualcode docs show DOC",
+    "coder": "qualcode code list",
+}
+
+
 def not_found(kind: str, ref: str, candidates: list[str]) -> NotFound:
     guess = closest(ref, candidates)
-    hint = f"did you mean {guess}?" if guess else f"list them with 'qualcode {kind}s list'"
+    listing = _LISTING.get(kind)
+    hint = f"did you mean {guess}?" if guess else (f"list them with '{listing}'" if listing else None)
     return NotFound(f"no {kind} {ref!r} in this project", hint=hint)

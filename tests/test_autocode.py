@@ -213,3 +213,26 @@ def test_codebook_use_and_show(coded, runner):
     result = runner.invoke(cli, ["--project", str(coded.root), "codebook", "show", "--format", "json"])
     shown = {r["path"]: r for r in json.loads(result.output)}
     assert shown["governance/legitimacy"]["proposed"] == 1 and shown["governance/legitimacy"]["rules"] == 1
+
+
+def test_no_proposal_where_a_coder_already_coded_the_span(coded):
+    text = sqlite3.connect(coded.root / "qualcode.db").execute("select text from documents").fetchone()[0]
+    s = text.index("是大家推选的")
+    with coded.store.transaction() as conn:
+        conn.execute(t.codings.insert().values(
+            document_id=1, start=s, end=s + 16, code="governance/legitimacy", coder="李老师", origin="manual",
+            status="accepted", created_at="x", updated_at="x"))
+    autocode(coded, coded.codebook())
+    assert [(r["code"], r["origin"]) for r in rows(coded)] == [
+        ("governance/legitimacy", "manual"), ("governance/responsiveness", "rule")]
+
+
+def test_memos_leave_with_a_withdrawn_proposal(coded, tmp_path):
+    autocode(coded, coded.codebook())
+    legit = [r for r in rows(coded) if r["code"] == "governance/legitimacy"][0]
+    with coded.store.transaction() as conn:
+        conn.execute(t.memos.insert().values(target_type="coding", target=str(legit["id"]), coder="李老师",
+                                             text="再看看", created_at="x"))
+    narrower = write_text(tmp_path / "mini.yaml", CODEBOOK.replace("any: [推选, 有威信]", "any: [威望]"))
+    autocode(coded, load_codebook(narrower))
+    assert sqlite3.connect(coded.root / "qualcode.db").execute("select count(*) from memos").fetchone()[0] == 0
