@@ -1,6 +1,280 @@
 """Manual coding, review, spreadsheets, memos, audit log, undo and merge (issue 4)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from . import cli, open_project, output_option, render  # noqa: F401
+from ..errors import EXIT_PARTIAL
+
+from . import cli, open_project, output_option, render
+
+CODER_HELP = "Coder name (default: QUALCODE_CODER, else the project's default coder)."
+coder_option = click.option("--coder", help=CODER_HELP)
+STATUSES = ("proposed", "accepted", "rejected")
+ORIGINS = ("rule", "manual", "model", "import")
+
+
+def _short(text: str, n: int = 40) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+@cli.group()
+def code():
+    """Code by hand: add, remove and list codings; add emergent (in-vivo) codes."""
+
+
+@code.command("add")
+@click.argument("args", nargs=-1, required=True, metavar="[PASSAGE] CODE")
+@click.option("--doc", help="Document (id or name) for --quote or --start/--end.")
+@click.option("--quote", help="Code this exact text (found in the document, or in PASSAGE); must occur once.")
+@click.option("--start", type=int, help="Span start (character offset in the document).")
+@click.option("--end", type=int, help="Span end (exclusive).")
+@click.option("--memo", help="Attach a memo to the new coding.")
+@coder_option
+@click.pass_context
+def code_add(ctx, args, doc, quote, start, end, memo, coder):
+    """Code a passage (3:12), a quote (--doc D --quote 原文) or a span (--doc D --start S --end E)."""
+    from ..annotate import add_coding
+
+    if len(args) > 2:
+        raise click.UsageError("give at most a passage id and a code")
+    passage, code_ref = (args[0], args[1]) if len(args) == 2 else (None, args[0])
+    if passage is None and doc is None:
+        raise click.UsageError("give a passage id (3:12), or --doc with --quote or --start/--end")
+    row = add_coding(open_project(ctx), code_ref, passage=passage, doc=doc, quote=quote, start=start, end=end,
+                     coder=coder, memo=memo)
+    click.echo(f"coding {row['id']}: {row['code']} [{row['start']}, {row['end']}) by {row['coder']}")
+
+
+@code.command("remove")
+@click.argument("coding")
+@coder_option
+@click.pass_context
+def code_remove(ctx, coding, coder):
+    """Remove a manual or imported coding (proposals are rejected instead)."""
+    from ..annotate import remove_coding
+
+    row = remove_coding(open_project(ctx), coding, coder=coder)
+    click.echo(f"removed coding {row['id']}: {row['code']} [{row['start']}, {row['end']}) by {row['coder']}")
+
+
+@code.command("list")
+@click.option("--doc", help="Only this document (id or name).")
+@click.option("--passage", help="Only this passage (DOC:SEQ).")
+@click.option("--code", "code_", help="Only this code and its descendants.")
+@click.option("--coder", help="Only this coder's codings.")
+@click.option("--status", multiple=True, type=click.Choice(STATUSES), help="Repeatable.")
+@click.option("--origin", multiple=True, type=click.Choice(ORIGINS), help="Repeatable.")
+@output_option
+@click.pass_context
+def code_list(ctx, doc, passage, code_, coder, status, origin, fmt):
+    """Codings with their passage, span, code, coder, origin, status and text."""
+    from ..annotate import LIST_COLUMNS, list_codings
+    from ..queries import CODING_COLUMNS
+
+    rows = list_codings(open_project(ctx), doc=doc, passage=passage, code=code_, coder=coder,
+                        status=list(status), origin=list(origin))
+    if fmt == "table":  # the essentials, text shortened; csv/json carry every column
+        render([dict(r, text=_short(r["text"])) for r in rows], LIST_COLUMNS, fmt)
+    else:
+        render(rows, ["id"] + [c for c in CODING_COLUMNS if c != "id"], fmt)
+
+
+@code.command("new")
+@click.argument("code_id", metavar="ID")
+@click.option("--parent", help="Parent code (path, id or label); default: a top-level code.")
+@click.option("--label", required=True, help="Chinese label (中文名).")
+@click.option("--label-en", help="English label.")
+@click.option("--definition", help="Definition.")
+@coder_option
+@click.pass_context
+def code_new(ctx, code_id, parent, label, label_en, definition, coder):
+    """Add an emergent (in-vivo) code to the project's codebook file (comments are kept)."""
+    from ..annotate import new_code
+
+    project = open_project(ctx)
+    c = new_code(project, code_id, parent, label, label_en=label_en, definition=definition, coder=coder)
+    click.echo(f"added code {c.path} ({c.label_zh}) to {project.codebook_path.relative_to(project.root)}")
+
+
+def _decide_command(decision: str):
+    verb = "accept" if decision == "accepted" else "reject"
+
+    @click.argument("codings", nargs=-1)
+    @click.option("--code", "code_", help="Every matching coding of this code (and its descendants).")
+    @click.option("--origin", multiple=True, type=click.Choice(ORIGINS), help="Only this origin; repeatable.")
+    @click.option("--doc", help="Only this document (id or name).")
+    @click.option("--status", multiple=True, type=click.Choice(STATUSES),
+                  help="With filters: codings with this status (default: proposed); repeatable.")
+    @coder_option
+    @click.pass_context
+    def command(ctx, codings, code_, origin, doc, status, coder):
+        from ..annotate import decide
+
+        if codings and (code_ or origin or doc or status):
+            raise click.UsageError("give coding ids or filters, not both")
+        if not codings and not (code_ or origin or doc):
+            raise click.UsageError("give coding ids, or filters (--code, --origin, --doc)")
+        report = decide(open_project(ctx), decision, list(codings), code=code_, origin=list(origin), doc=doc,
+                        status=list(status), coder=coder)
+        for c in report.conflicts:
+            click.echo(f"conflict: coding {c['id']} ({c['code']}) was already {c['status']} by {c['coder']} "
+                       f"at {c['at']}; their decision is kept", err=True)
+        click.echo(report.summary())
+        if report.conflicts:
+            ctx.exit(EXIT_PARTIAL)
+
+    command.__doc__ = f"{verb.capitalize()} codings by id, or every proposal matching the filters."
+    return cli.command(verb)(command)
+
+
+accept = _decide_command("accepted")
+reject = _decide_command("rejected")
+
+
+@cli.group()
+def memo():
+    """Memos on codes, documents, passages and codings."""
+
+
+@memo.command("add")
+@click.argument("target_type", type=click.Choice(["code", "doc", "passage", "coding"]))
+@click.argument("target")
+@click.argument("text")
+@coder_option
+@click.pass_context
+def memo_add(ctx, target_type, target, text, coder):
+    """Write a memo on a code (path), doc (id or name), passage (3:12) or coding (id)."""
+    from ..annotate import add_memo
+
+    m = add_memo(open_project(ctx), target_type, target, text, coder=coder)
+    click.echo(f"memo {m['id']} on {m['target_type']} {m['target']} by {m['coder']}")
+
+
+@memo.command("list")
+@click.option("--type", "target_type", type=click.Choice(["code", "doc", "passage", "coding"]))
+@click.option("--target", help="With --type: only memos on this target.")
+@click.option("--coder", help="Only this coder's memos.")
+@output_option
+@click.pass_context
+def memo_list(ctx, target_type, target, coder, fmt):
+    """Memos, oldest first."""
+    from ..annotate import MEMO_COLUMNS, list_memos
+
+    render(list_memos(open_project(ctx), target_type, target, coder), MEMO_COLUMNS, fmt)
+
+
+@cli.command("log")
+@click.option("--coder", help="Only this coder's actions.")
+@click.option("--limit", type=click.IntRange(1), help="Only the newest N actions.")
+@output_option
+@click.pass_context
+def log_(ctx, coder, limit, fmt):
+    """The audit trail, newest first (undone actions are marked)."""
+    from ..annotate import LOG_COLUMNS, audit_log
+
+    render(audit_log(open_project(ctx), coder=coder, limit=limit), LOG_COLUMNS, fmt)
+
+
+@cli.command()
+@click.argument("n", type=click.IntRange(1), default=1)
+@coder_option
+@click.pass_context
+def undo(ctx, n, coder):
+    """Undo your last N actions (codings, decisions, memos, new codes, sheet imports, merges)."""
+    from ..annotate import undo as run_undo
+
+    for entry in run_undo(open_project(ctx), n, coder=coder):
+        click.echo(f"undid #{entry['id']} {entry['action']} {entry['target']}: {entry['summary']}")
+
+
+@cli.command()
+@click.option("--code", "code_", help="Only proposals of this code (and its descendants).")
+@click.option("--doc", help="Only proposals in this document.")
+@click.option("--order", type=click.Choice(["document", "confidence", "uncertainty"]), default="document",
+              show_default=True, help="Reading order, most likely first, or closest to 50/50 first.")
+@click.option("--context", type=click.IntRange(0, 10), default=1, show_default=True,
+              help="Turns shown before and after the passage.")
+@click.option("--reset", is_flag=True, help="Forget skipped proposals and start the queue again.")
+@coder_option
+@click.pass_context
+def review(ctx, code_, doc, order, context, reset, coder):
+    """Review proposals one at a time with single keys; quitting saves, re-running resumes."""
+    from ..review import ReviewSession, run_review
+
+    session = ReviewSession(open_project(ctx), coder=coder, code=code_, doc=doc, order=order, context=context)
+    if reset:
+        session.reset()
+    click.echo(run_review(session))
+
+
+@cli.group()
+def sheet():
+    """Code in Excel/WPS: export a coding sheet, import the coder's changes."""
+
+
+@sheet.command("export")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="The .xlsx file to write.")
+@click.option("--code", "code_", help="Only this code and its descendants as columns.")
+@click.option("--doc", "docs_", multiple=True, help="Only these documents (id or name); repeatable.")
+@coder_option
+@click.pass_context
+def sheet_export(ctx, output, code_, docs_, coder):
+    """One row per passage, one column per code; your codings and open proposals pre-filled."""
+    from ..sheets import export_sheet
+
+    r = export_sheet(open_project(ctx), Path(output), coder=coder, code=code_, docs=list(docs_))
+    click.echo(f"Wrote {r.rows} passages × {r.codes} codes to {output} ({r.coded} coded, {r.proposed} proposed)")
+
+
+@sheet.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@coder_option
+@click.pass_context
+def sheet_import(ctx, file, dry_run, coder):
+    """Apply the differences in FILE as the coder's codings; report conflicts and refused rows."""
+    from ..errors import EXIT_PARTIAL
+    from ..sheets import import_sheet
+
+    r = import_sheet(open_project(ctx), Path(file), coder=coder, dry_run=dry_run)
+    for col in r.unknown_columns:
+        click.echo(f"ignored column {col!r}: not a code in the codebook", err=True)
+    for row in r.refused:
+        click.echo(f"refused row {row['row']} ({row['passage']}): {row['reason']}", err=True)
+    for c in r.conflicts:
+        click.echo(f"conflict {c['passage']} {c['code']}: sheet says {c['sheet']}, project has "
+                   f"{c['project'] or '-'} ({c['reason']})", err=True)
+    click.echo(("dry run: " if dry_run else "") + r.summary())
+    if r.refused or r.conflicts:
+        ctx.exit(EXIT_PARTIAL)
+
+
+@cli.command()
+@click.argument("other", type=click.Path(file_okay=False))
+@coder_option
+@output_option
+@click.pass_context
+def merge(ctx, other, coder, fmt):
+    """Bring OTHER project's coders, codings and memos in (documents matched by content)."""
+    from ..errors import EXIT_PARTIAL
+    from ..merge import CONFLICT_COLUMNS, merge_project
+
+    r = merge_project(open_project(ctx), Path(other), coder=coder)
+    click.echo(f"Matched {r.documents_matched} documents; coders: {', '.join(r.coders) or '-'}")
+    if r.documents_missing:
+        click.echo(f"{len(r.documents_missing)} documents are not in this project (import them first): "
+                   + ", ".join(r.documents_missing), err=True)
+    if r.unknown_codes:
+        click.echo("codes not in this codebook: " + ", ".join(r.unknown_codes), err=True)
+    if r.proposals_skipped:
+        click.echo(f"{r.proposals_skipped} undecided proposals not copied (run autocode here)")
+    if r.memos_skipped:
+        click.echo(f"{r.memos_skipped} memos skipped: their target is not in this project", err=True)
+    click.echo(r.summary())
+    if r.conflicts:
+        click.echo("Conflicts (this project's version kept):")
+        render(r.conflicts, CONFLICT_COLUMNS, fmt)
+        ctx.exit(EXIT_PARTIAL)

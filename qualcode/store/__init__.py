@@ -33,8 +33,39 @@ def add_column_if_missing(conn, table, column_name: str) -> None:
     conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {ddl}'))
 
 
+def _add_assignments(conn) -> None:
+    create_table_if_missing(conn, t.assignments)
+
+
+def _annotation_state(conn) -> None:
+    add_column_if_missing(conn, t.codings, "decided_by")
+    add_column_if_missing(conn, t.codings, "decided_at")
+    add_column_if_missing(conn, t.audit_log, "undone_at")
+    create_table_if_missing(conn, t.review_state)
+
+
 MIGRATIONS = [(1, "initial schema", _create_initial)]
-SCHEMA_VERSION = MIGRATIONS[-1][0]
+MIGRATIONS.append((2, "decisions, undo marks and review state for annotation", _annotation_state))
+MIGRATIONS.append((3, "document assignments for inter-coder agreement", _add_assignments))
+SCHEMA_VERSION = max(v for v, _, _ in MIGRATIONS)
+
+
+def normalize_url(url: str) -> str:
+    """PostgreSQL URLs use the psycopg 3 driver: postgresql:// and postgres:// become postgresql+psycopg://."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def display_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: show it as given
+        return url
 
 
 def utcnow() -> str:
@@ -45,32 +76,57 @@ class SchemaTooNew(QualcodeError):
     pass
 
 
+class StoreUnavailable(QualcodeError):
+    """The database cannot be reached or its driver is missing."""
+
+
 class Store:
     """Owns the database connection. ``with store.transaction() as conn:`` is all-or-nothing."""
 
     def __init__(self, url: str):
         from sqlalchemy import create_engine, event
 
-        self.url = url
+        self.url = url = normalize_url(url)
         self.is_sqlite = url.startswith("sqlite")
+        self.is_postgresql = url.startswith("postgresql")
         kwargs = {"future": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
-        self.engine = create_engine(url, **kwargs)
+        try:
+            self.engine = create_engine(url, **kwargs)
+        except ImportError as exc:
+            raise StoreUnavailable(f"no database driver for {display_url(url)}: {exc}",
+                                   hint="install it: pip install 'psycopg[binary]'") from None
         if self.is_sqlite:
 
             @event.listens_for(self.engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+                # Autocommit at the driver level: the "begin" hook below issues BEGIN itself,
+                # so a write transaction can take SQLite's write lock up front.
+                dbapi_conn.isolation_level = None
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.close()
 
+            @event.listens_for(self.engine, "begin")
+            def _sqlite_begin(conn):  # pragma: no cover - trivial
+                # BEGIN IMMEDIATE for writes: two processes that read then write would otherwise
+                # both hold read snapshots and one would fail with "database is locked" instead
+                # of waiting its turn (the busy timeout does not apply to a lock upgrade).
+                # Reads stay in autocommit (each statement sees the latest commit, as on
+                # PostgreSQL's READ COMMITTED), as they were under pysqlite's default.
+                if conn.get_execution_options().get("qualcode_write"):
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
     @contextmanager
     def transaction(self) -> Iterator:
-        with self.engine.begin() as conn:
-            yield conn
+        """All-or-nothing; writers are serialised (SQLite) or row-locked as needed (PostgreSQL)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(qualcode_write=True)
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def read(self) -> Iterator:
@@ -80,10 +136,25 @@ class Store:
     def schema_version(self) -> int:
         from sqlalchemy import inspect, select, func
 
-        if not inspect(self.engine).has_table("schema_migrations"):
-            return 0
+        try:
+            if not inspect(self.engine).has_table("schema_migrations"):
+                return 0
+        except Exception as exc:
+            from sqlalchemy.exc import OperationalError
+
+            if isinstance(exc, OperationalError):
+                raise StoreUnavailable(f"cannot open the database {display_url(self.url)}: {exc.orig}",
+                                       hint="check the server, the database name and your role (docs/team.md)") from None
+            raise
         with self.read() as conn:
             return conn.execute(select(func.max(t.schema_migrations.c.version))).scalar() or 0
+
+    def _applied_versions(self, conn) -> set[int]:
+        from sqlalchemy import inspect, select
+
+        if not inspect(conn).has_table("schema_migrations"):
+            return set()
+        return {v for (v,) in conn.execute(select(t.schema_migrations.c.version))}
 
     def migrate(self) -> list[str]:
         """Bring the schema up to date; returns the names of the migrations applied."""
@@ -94,10 +165,16 @@ class Store:
                 hint="upgrade qualcode to open it",
             )
         applied = []
+        with self.read() as conn:
+            done = self._applied_versions(conn)  # not just the maximum: versions may land out of order
         for version, name, step in sorted(MIGRATIONS, key=lambda m: m[0]):
-            if version <= current:
+            if version in done:
                 continue
             with self.transaction() as conn:
+                if self.is_postgresql:  # two processes opening a new project: one migrates
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7262001)")
+                if version in self._applied_versions(conn):
+                    continue
                 if version == 1:
                     t.schema_migrations.create(conn, checkfirst=True)
                 step(conn)

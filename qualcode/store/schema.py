@@ -129,6 +129,8 @@ codings = Table(
     Column("codebook_version", String(64), nullable=True),
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
+    Column("decided_by", String(200), nullable=True),  # who accepted/rejected it (or created it by hand)
+    Column("decided_at", String(40), nullable=True),
 )
 Index("ix_codings_doc", codings.c.document_id, codings.c.start)
 Index("ix_codings_code", codings.c.code)
@@ -153,4 +155,26 @@ audit_log = Table(
     Column("action", String(40), nullable=False),
     Column("target", String(400), nullable=True),
     Column("detail", Text, nullable=True),  # JSON
+    Column("undone_at", String(40), nullable=True),  # set when 'qualcode undo' reverted it
+)
+
+# Where a coder's review queue stands (``qualcode review``): skipped ids and the current one.
+review_state = Table(
+    "review_state",
+    metadata,
+    Column("coder", String(200), primary_key=True),
+    Column("queue", String(400), primary_key=True),  # the filters and order that define the queue
+    Column("state", Text, nullable=False),  # JSON
+    Column("updated_at", String(40), nullable=False),
+)
+
+# Which coder was given which document to code (``qualcode assign``). Inter-coder agreement
+# treats a document as seen by a coder when it is assigned to them or they coded or decided
+# anything in it; units of documents a coder never saw are missing, not disagreement.
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("coder", String(200), primary_key=True),
+    Column("assigned_at", String(40), nullable=False),
 )

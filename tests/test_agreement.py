@@ -1,0 +1,367 @@
+"""Inter-coder agreement: every coefficient against the published references in
+../shared/docs/methods.md (R1–R3, R5–R7, R9–R11, R13), then through the project and the CLI."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import insert, select
+
+from qualcode import agreement as ag
+from qualcode.cli import cli
+from qualcode.project import Project
+from qualcode.store import schema as t
+from qualcode.store import utcnow
+from qualcode.annotate import decide
+from tests.conftest import QA_TRANSCRIPT, write_text
+from tests.pg import pg_url  # noqa: F401  (fixture)
+
+nan = np.nan
+
+# ------------------------------------------------------------------ published reference data
+
+# R1: Krippendorff 2004 p.230 / 2011, 4 observers × 12 units, missing as nan [P+V]
+R1 = np.array([
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+    [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan],
+])
+# R2: Krippendorff 2004 p.224 (= ATLAS.ti manual), binary 2 × 10 [P+V]
+R2 = np.array([[1, 1, 0, 0, 0, 0, 0, 0, 0, 0], [0, 1, 1, 0, 0, 1, 0, 1, 0, 0]], dtype=float)
+# R3: Krippendorff 2004 p.227, a/b/c as 0/1/2, 2 × 12 [P+V]
+R3 = np.array([[0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2], [0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]], dtype=float)
+# R5: Hayes & Krippendorff 2007 p.84, 40 units (rows) × 5 observers, ordinal 0–3 [P+V]
+R5_TEXT = """
+1 1 2 . 2|1 1 0 1 .|2 3 3 3 .|. 0 0 . 0|0 0 0 . 0|0 0 0 . 0|1 0 2 . 1|1 . 2 0 .|2 2 2 . 2|2 1 1 1 .
+. 1 0 0 .|0 0 0 0 .|1 2 2 2 .|3 3 2 2 3|1 1 1 . 1|1 1 1 . 1|2 1 2 . 2|1 2 3 3 .|1 1 0 1 .|0 0 0 . 0
+0 0 1 1 .|0 0 . 0 0|2 3 3 3 .|0 0 0 0 .|1 2 . 2 2|0 1 1 1 .|0 0 0 1 0|1 2 1 2 .|1 1 2 2 .|1 1 2 . 2
+1 1 0 . 0|2 1 2 1 .|2 2 . 2 2|3 2 2 2 .|2 2 2 . 2|2 2 3 . 2|2 2 2 . 2|2 2 . 1 2|2 2 2 2 .|1 1 1 . 1
+"""
+
+
+def _r5() -> np.ndarray:
+    units = [u for line in R5_TEXT.split() for u in line.split("|")] if False else \
+        [u for line in R5_TEXT.strip().splitlines() for u in line.split("|")]
+    rows = [[nan if v == "." else float(v) for v in u.split()] for u in units]
+    assert len(rows) == 40
+    return np.array(rows).T  # coders × units
+
+
+def _pairs(table) -> tuple[list[int], list[int]]:
+    """Two coders' label lists from a contingency table (rows coder A, columns coder B)."""
+    a, b = [], []
+    for i, row in enumerate(table):
+        for j, n in enumerate(row):
+            a += [i] * n
+            b += [j] * n
+    return a, b
+
+
+def test_r1_krippendorff_alpha_all_levels_with_missing_values():
+    assert ag.krippendorff_alpha(R1, "nominal") == pytest.approx(0.7434210526, abs=1e-6)
+    assert ag.krippendorff_alpha(R1, "ordinal") == pytest.approx(0.8153875, abs=1e-6)
+    assert ag.krippendorff_alpha(R1, "interval") == pytest.approx(0.8491071, abs=1e-6)
+    assert ag.krippendorff_alpha(R1, "ratio") == pytest.approx(0.7974028, abs=1e-6)
+    assert ag.percent_agreement(R1) == pytest.approx(0.800, abs=1e-9)  # DKPro's pairwise definition
+    assert ag.pairable_units(R1) == 11  # unit 12 has one value and is dropped
+
+
+def test_r2_binary_example_alpha_kappa_percent():
+    assert ag.percent_agreement(R2) == pytest.approx(0.600)
+    assert ag.krippendorff_alpha(R2) == pytest.approx(0.0952381, abs=1e-6)
+    assert ag.binary_alpha(R2) == pytest.approx(0.0952381, abs=1e-6)  # the bootstrap's closed form agrees
+    assert ag.cohen_kappa(R2[0], R2[1]) == pytest.approx(0.0909, abs=1e-4)
+
+
+def test_r3_nominal_three_categories():
+    assert ag.percent_agreement(R3) == pytest.approx(0.8333, abs=1e-4)
+    assert ag.krippendorff_alpha(R3) == pytest.approx(0.7341040, abs=1e-6)
+    assert ag.cohen_kappa(R3[0], R3[1]) == pytest.approx(0.7241, abs=1e-4)
+
+
+def test_r5_hayes_krippendorff_five_observers():
+    data = _r5()
+    assert ag.krippendorff_alpha(data, "ordinal") == pytest.approx(0.7598, abs=1e-4)
+    assert ag.krippendorff_alpha(data, "nominal") == pytest.approx(0.4765, abs=1e-4)
+
+
+def test_r6_cohen_1960_tables():
+    a, b = _pairs([[25, 12, 3], [13, 2, 15], [12, 16, 2]])
+    assert ag.cohen_kappa(a, b) == pytest.approx(-0.0923, abs=1e-4)
+    a, b = _pairs([[88, 14, 18], [10, 40, 10], [2, 6, 12]])
+    assert ag.cohen_kappa(a, b) == pytest.approx(0.4915, abs=1e-4)
+
+
+def test_r7_artstein_poesio_tables():
+    a, b = _pairs([[20, 10], [20, 50]])
+    assert ag.cohen_kappa(a, b) == pytest.approx(0.348, abs=1e-3)
+    a, b = _pairs([[46, 0, 0], [6, 32, 6], [0, 0, 10]])
+    assert ag.cohen_kappa(a, b) == pytest.approx(0.8013, abs=1e-4)
+    assert ag.krippendorff_alpha(np.array([a, b], dtype=float)) == pytest.approx(0.800, abs=1e-3)
+
+
+def test_r9_fleiss_kappa_wikipedia_table():
+    table = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
+             [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
+    assert ag.fleiss_kappa(table) == pytest.approx(0.210, abs=1e-3)
+
+
+def test_r10_weighted_kappa():
+    y1 = [0] * 46 + [1] * 44 + [2] * 10
+    y2 = [0] * 50 + [1] * 40 + [2] * 10
+    assert ag.cohen_kappa(y1, y2) == pytest.approx(0.9315, abs=1e-4)
+    assert ag.cohen_kappa(y1, y2, weights="linear") == pytest.approx(0.9412, abs=1e-4)
+    assert ag.cohen_kappa(y1, y2, weights="quadratic") == pytest.approx(0.9541, abs=1e-4)
+
+
+R11_I = {"c": [(225, 295), (370, 400)], "k": [(180, 240), (300, 350)]}
+R11_J = {"c": [(220, 300), (355, 375), (400, 420)], "k": [(180, 240), (300, 350)]}
+
+
+def test_r11_unitizing_alpha_krippendorff_2004_p254():
+    d_o, _ = ag.unitizing_disagreement([[(1, 9), (13, 19)], [(3, 7), (14, 16)]], 0, 24)
+    assert d_o == pytest.approx(0.03125)  # Krippendorff 1995, Bertha/Bill, category A
+    result = ag.unitized_alpha({c: [R11_I[c], R11_J[c]] for c in "ck"}, 150, 300)
+    c, k = result["categories"]["c"], result["categories"]["k"]
+    assert c["d_o"] == pytest.approx(0.0144, abs=1e-4)
+    assert c["d_e"] == pytest.approx(0.0532, abs=1e-4)
+    assert c["alpha"] == pytest.approx(0.7286, abs=1e-4)
+    assert k["d_o"] == 0 and k["d_e"] == pytest.approx(0.0490, abs=1e-4) and k["alpha"] == 1.0
+    assert result["alpha"] == pytest.approx(0.8591, abs=5e-4)  # published; DKPro's tolerance
+
+
+def test_bootstrap_interval_is_seeded_and_brackets_the_estimate():
+    data = np.tile(R3 == 1, 3).astype(float)  # binary, 36 units
+    ci = ag.binary_alpha_bootstrap(data, n_boot=500, seed=7)
+    assert ci == ag.binary_alpha_bootstrap(data, n_boot=500, seed=7)
+    assert ci != ag.binary_alpha_bootstrap(data, n_boot=500, seed=8)
+    assert ci[0] < ag.krippendorff_alpha(data) < ci[1]
+
+
+# ------------------------------------------------------------------ a project coded by three coders
+
+W, L, Z = "王", "李", "张"
+CODEBOOK = """\
+format: 1
+name: agreement_test
+codes:
+  - id: participation
+    label: 居民参与
+  - id: evaluation
+    label: 评价
+    exclusive: true
+    children:
+      - id: positive
+        label: 正面
+      - id: negative
+        label: 负面
+      - id: mixed
+        label: 褒贬不一
+"""
+
+
+def _import_three(project, tmp_path):
+    from qualcode.ingest.pipeline import ImportOptions, import_paths
+
+    for i, word in enumerate(["互助站", "议事会", "服务站"], start=1):
+        write_text(tmp_path / "in" / f"访谈{i}.txt", QA_TRANSCRIPT.replace("互助站", word))
+    assert import_paths(project, [tmp_path / "in"], ImportOptions()).ok
+    write_text(project.root / "codebooks" / "agreement.yaml", CODEBOOK)
+    project.use_codebook(project.root / "codebooks" / "agreement.yaml")
+
+
+def _add(project, passage: str, code: str, coder: str, origin="manual", status="accepted") -> int:
+    doc, seq = (int(x) for x in passage.split(":"))
+    now = utcnow()
+    with project.store.transaction() as conn:
+        pid, start, end = conn.execute(select(t.passages.c.id, t.passages.c.start, t.passages.c.end).where(
+            t.passages.c.document_id == doc, t.passages.c.seq == seq)).one()
+        return conn.execute(insert(t.codings).values(
+            document_id=doc, passage_id=pid, start=start, end=end, code=code, coder=coder, origin=origin,
+            status=status, unit="passage", created_at=now, updated_at=now).returning(t.codings.c.id)).scalar_one()
+
+
+def code_three_coders(project):
+    """4 passages in each of 3 documents; 张 never saw document 3 (no assignment, no codings).
+
+    participation, units 1:1..1:4 2:1..2:4 3:1..3:4 (1 = coded, . = missing):
+        王  0 1 0 1 | 0 1 0 0 | 0 1 0 0     (3:2 is an accepted rule proposal)
+        李  0 1 0 0 | 0 1 0 1 | 0 1 0 0     (李 rejected a proposal in 1:4; a pending one in 1:1)
+        张  0 1 0 0 | 0 1 0 0 | . . . .
+    evaluation (exclusive): 王 1:2 positive, 1:4 negative, 2:2 positive, 2:4 mixed;
+                            李 1:2 positive, 1:4 negative, 2:2 negative, 2:4 mixed.
+    """
+    for p in ("1:2", "1:4", "2:2"):
+        _add(project, p, "participation", W)
+    proposal = _add(project, "3:2", "participation", "autocode", origin="rule", status="proposed")
+    decide(project, "accepted", [proposal], coder=W)
+    for p in ("1:2", "2:2", "2:4", "3:2"):
+        _add(project, p, "participation", L)
+    rejected = _add(project, "1:4", "participation", "autocode", origin="rule", status="proposed")
+    decide(project, "rejected", [rejected], coder=L)
+    _add(project, "1:1", "participation", "autocode", origin="rule", status="proposed")
+    for p in ("1:2", "2:2"):
+        _add(project, p, "participation", Z)
+    for coder, choices in ((W, ["positive", "negative", "positive", "mixed"]),
+                           (L, ["positive", "negative", "negative", "mixed"])):
+        for p, child in zip(("1:2", "1:4", "2:2", "2:4"), choices):
+            _add(project, p, f"evaluation/{child}", coder)
+
+
+@pytest.fixture
+def coded(project, tmp_path):
+    _import_three(project, tmp_path)
+    code_three_coders(project)
+    return project
+
+
+def _json(runner, project, *args):
+    result = runner.invoke(cli, ["--project", str(project.root), "agreement", *args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)  # exactly one JSON object
+
+
+def test_three_coders_with_a_missing_document(coded, runner):
+    out = _json(runner, coded, "--coders", f"{W},{L},{Z}")
+    assert out["unit"] == "passage" and out["coders"] == [W, L, Z]
+    assert out["documents"] == {W: 3, L: 3, Z: 2}
+    part = out["codes"]["participation"]
+    # by hand: n = 8·3 + 4·2 = 32 values, N1 = 10, N0 = 22; units 1:4 and 2:4 each add 2·n0·n1/(m−1) = 2
+    assert part["units"] == 12
+    assert part["alpha"] == pytest.approx(1 - 31 * 4 / (2 * 22 * 10), abs=1e-4)  # 0.7182
+    assert part["percent"] == pytest.approx((32 - 4) / 32, abs=1e-4)
+    assert part["kappa"] is None  # Cohen's kappa is for two coders
+    lo, hi = part["alpha_ci"]
+    assert lo <= part["alpha"] <= hi
+    assert set(out["groups"]) == {"evaluation"}
+
+
+def test_missing_is_not_disagreement_until_the_document_is_assigned(coded, runner):
+    before = _json(runner, coded, "--coders", f"{W},{L},{Z}")["codes"]["participation"]
+    result = runner.invoke(cli, ["--project", str(coded.root), "assign", "3", "--coder", Z])
+    assert result.exit_code == 0 and "Assigned 1 document to 张" in result.output
+    after = _json(runner, coded, "--coders", f"{W},{L},{Z}")["codes"]["participation"]
+    # 张 now saw document 3 and coded nothing there: 3:2 becomes (1, 1, 0); n = 36, N0 = 26
+    assert after["alpha"] == pytest.approx(1 - 35 * 6 / (2 * 26 * 10), abs=1e-4)  # 0.5962
+    assert after["percent"] == pytest.approx(30 / 36, abs=1e-4)
+    assert after["units"] == before["units"] == 12
+    assert after["alpha"] < before["alpha"]
+
+
+def test_two_coders_kappa_and_exclusive_group(coded, runner):
+    out = _json(runner, coded, "--coders", f"{W},{L}")
+    part = out["codes"]["participation"]
+    assert part["units"] == 12
+    assert part["percent"] == pytest.approx(10 / 12, abs=1e-4)
+    assert part["kappa"] == pytest.approx(0.625, abs=1e-4)  # p_o 10/12, p_e 80/144
+    assert part["alpha"] == pytest.approx(1 - 23 * 4 / (2 * 16 * 8), abs=1e-4)
+    group = out["groups"]["evaluation"]
+    # positive=1 negative=2 mixed=3: 王 1 2 1 3, 李 1 2 2 3 → n = 8, one disagreeing pair
+    assert group["units"] == 4
+    assert group["alpha"] == pytest.approx(1 - 7 * 2 / 42, abs=1e-4)
+    assert group["fleiss_kappa"] == pytest.approx(0.40625 / 0.65625, abs=1e-4)
+    with_none = _json(runner, coded, "--coders", f"{W},{L}", "--none-as-value")["groups"]["evaluation"]
+    assert with_none["units"] == 12  # every passage both coders saw now has a value
+    assert with_none["alpha"] == pytest.approx(1 - 23 * 2 / 298, abs=1e-4)
+    assert with_none["values"][0] == "(none)"
+
+
+def test_codes_option_and_unknown_names(coded, runner):
+    out = _json(runner, coded, "--coders", f"{W},{L}", "--codes", "participation")
+    assert list(out["codes"]) == ["participation"] and out["groups"] == {}
+    result = runner.invoke(cli, ["--project", str(coded.root), "agreement", "--coders", f"{W},{L}",
+                                 "--codes", "participatoin"])
+    assert result.exit_code == 1 and "did you mean participation?" in result.output
+    result = runner.invoke(cli, ["--project", str(coded.root), "agreement", "--coders", f"{W},刘"])
+    assert result.exit_code == 1 and "no coder '刘'" in result.output
+
+
+def test_json_is_deterministic_and_table_and_xlsx_render(coded, runner, tmp_path):
+    args = ["--coders", f"{W},{L},{Z}", "--unit", "sentence"]
+    assert _json(runner, coded, *args) == _json(runner, coded, *args)
+    result = runner.invoke(cli, ["--project", str(coded.root), "agreement", *args])
+    assert result.exit_code == 0
+    assert "participation" in result.output and "Exclusive groups" in result.output
+    path = tmp_path / "agreement.xlsx"
+    result = runner.invoke(cli, ["--project", str(coded.root), "agreement", *args, "--format", "xlsx", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["codes", "groups"]
+    assert [c.value for c in wb["codes"][1]] == ag.AgreementReport.CODE_COLUMNS
+
+
+def test_document_unit(coded, runner):
+    part = _json(runner, coded, "--coders", f"{W},{L}", "--unit", "document")["codes"]["participation"]
+    assert part["units"] == 3 and part["percent"] == 1.0  # both coded participation in every document
+
+
+def test_disagreements_sheet_for_the_reconciliation_meeting(coded, runner, tmp_path):
+    path = tmp_path / "review.xlsx"
+    result = runner.invoke(cli, ["--project", str(coded.root), "disagreements", "--coders", f"{W},{L}",
+                                 "--codes", "participation", "--output", str(path)])
+    assert result.exit_code == 0 and "Wrote 2 disagreements" in result.output
+    ws = load_workbook(path)["disagreements"]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    header = rows[0]
+    assert header[:7] == ["unit", "document", "start", "end", "code", W, L]
+    assert [(r[0], r[5], r[6]) for r in rows[1:]] == [("1:4", 1, 0), ("2:4", 0, 1)]
+    assert rows[1][header.index("text")].startswith("有事找站长")
+
+
+# ------------------------------------------------------------------ unit = char (R11, R13 through a project)
+
+
+def _add_document(project, text: str) -> int:
+    with project.store.transaction() as conn:
+        return conn.execute(insert(t.documents).values(
+            name=f"doc{len(text)}", file_name="x.txt", source_path="x.txt", content_hash=str(len(text)), text=text,
+            n_chars=len(text), encoding="utf-8", style="plain", script="simplified", dict_version="-",
+            imported_at=utcnow()).returning(t.documents.c.id)).scalar_one()
+
+
+def _add_span(project, doc: int, start: int, end: int, code: str, coder: str) -> None:
+    now = utcnow()
+    with project.store.transaction() as conn:
+        conn.execute(insert(t.codings).values(document_id=doc, start=start, end=end, code=code, coder=coder,
+                                              origin="manual", status="accepted", unit="span",
+                                              created_at=now, updated_at=now))
+
+
+def test_r11_unitized_alpha_through_a_project(project, runner):
+    doc = _add_document(project, "𠮷" * 300)  # non-BMP: offsets are code points
+    for coder, units in (("i", R11_I), ("j", R11_J)):
+        for code, spans in units.items():
+            for s, e in spans:
+                _add_span(project, doc, s - 150, e - 150, code, coder)  # continuum begins at 150
+    out = _json(runner, project, "--coders", "i,j", "--unit", "char")
+    assert out["codes"]["c"]["alpha"] == pytest.approx(0.7286, abs=1e-4)
+    assert out["codes"]["k"]["alpha"] == 1.0
+    assert out["codes"]["c"]["units"] == 300
+
+
+def test_r13_nvivo_character_percent_agreement(project, runner):
+    doc = _add_document(project, "访" * 1000)
+    _add_span(project, doc, 0, 150, "x", "A")  # 50 characters coded by both,
+    _add_span(project, doc, 100, 200, "x", "B")  # 150 by only one, 800 by neither
+    out = _json(runner, project, "--coders", "A,B", "--unit", "char")["codes"]["x"]
+    assert out["percent"] == pytest.approx(0.85)
+    # NVivo: EF1 = 150·100/1000, EF2 = 850·900/1000, K = (TA − ΣEF)/(TC − ΣEF)
+    ef = 150 * 100 / 1000 + 850 * 900 / 1000
+    assert out["kappa"] == pytest.approx((850 - ef) / (1000 - ef), abs=1e-4)
+
+
+# ------------------------------------------------------------------ same figures on PostgreSQL
+
+
+def test_same_json_on_sqlite_and_postgresql(tmp_path, runner, pg_url):  # noqa: F811
+    outputs = []
+    for name, db in (("lite", None), ("pg", pg_url)):
+        project = Project.init(tmp_path / name, db=db)
+        _import_three(project, tmp_path / f"src-{name}")
+        code_three_coders(project)
+        outputs.append(_json(runner, project, "--coders", f"{W},{L},{Z}"))
+        project.close()
+    assert outputs[0] == outputs[1]
