@@ -153,40 +153,52 @@ def _autocode_document(conn, doc_id, ruleset, segmenter, codebook, unit, dry_run
             )
     report.documents += 1
 
-    existing = conn.execute(
-        select(t.codings.c.id, t.codings.c.start, t.codings.c.end, t.codings.c.code, t.codings.c.status,
-               t.codings.c.evidence, t.codings.c.rule)
-        .where(t.codings.c.document_id == doc_id, t.codings.c.origin == "rule", t.codings.c.unit == unit)
-    ).all()
-    # a span someone already coded (manual, accepted from any origin) needs no proposal
-    settled = {
-        (s, e, code) for s, e, code in conn.execute(
-            select(t.codings.c.start, t.codings.c.end, t.codings.c.code)
-            .where(t.codings.c.document_id == doc_id, t.codings.c.origin != "rule", t.codings.c.status == "accepted"))
-    }
+    sync_proposals(conn, doc_id, wanted, origin="rule", unit=unit, coder=AUTOCODER, version=codebook.version,
+                   report=report, dry_run=dry_run)
+
+
+def sync_proposals(conn, doc_id: int, wanted: dict[tuple, dict], *, origin: str, unit: str, coder: str,
+                   version: str | None, report, dry_run: bool = False,
+                   compare: tuple[str, ...] = ("rule", "evidence", "score")) -> None:
+    """Make one document's proposals of ``origin``/``unit`` equal ``wanted`` without touching decisions.
+
+    ``wanted`` maps (start, end, code) to coding values. Proposals no longer wanted are removed
+    (with their memos), changed ones updated in place, new ones added; accepted or rejected
+    rows are decisions and stay exactly as they are, so a rejected proposal never comes back.
+    A span somebody already coded by hand or accepted needs no proposal. ``report`` counts.
+    """
+    k = t.codings
+    settled = conn.execute(select(k.c.start, k.c.end, k.c.code).where(
+        k.c.document_id == doc_id, k.c.origin != origin, k.c.status == "accepted"))
     for key in settled:
-        wanted.pop(key, None)
+        wanted.pop(tuple(key), None)
+    existing = conn.execute(
+        select(k.c.id, k.c.start, k.c.end, k.c.code, k.c.status, *(k.c[c] for c in compare))
+        .where(k.c.document_id == doc_id, k.c.origin == origin, k.c.unit == unit)
+    ).mappings().all()
     now = utcnow()
     seen = set()
     stale = []
+    changes = getattr(report, "changes", None) if dry_run else None
     for row in existing:
-        key = (row.start, row.end, row.code)
+        key = (row["start"], row["end"], row["code"])
         seen.add(key)
-        if row.status != "proposed":
+        if row["status"] != "proposed":
             report.decided += 1  # a decision: never re-proposed, never altered
             continue
         want = wanted.get(key)
         if want is None:
-            stale.append(row.id)
+            stale.append(row["id"])
             report.removed += 1
-            if dry_run:
-                report.changes.append({"change": "remove", "document": doc_id, "start": row.start, "end": row.end, "code": row.code})
-        elif want["evidence"] != row.evidence or want["rule"] != row.rule:
+            if changes is not None:
+                changes.append({"change": "remove", "document": doc_id, "start": row["start"], "end": row["end"],
+                                "code": row["code"]})
+        elif any(want.get(c) != row[c] for c in compare):
             report.updated += 1
             if not dry_run:
-                conn.execute(update(t.codings).where(t.codings.c.id == row.id).values(
-                    evidence=want["evidence"], rule=want["rule"], score=want["score"],
-                    codebook_version=codebook.version, updated_at=now))
+                values = {c: want.get(c) for c in compare}
+                values.update(passage_id=want.get("passage_id"), codebook_version=version, updated_at=now)
+                conn.execute(update(k).where(k.c.id == row["id"]).values(**values))
         else:
             report.unchanged += 1
     new = [w for key, w in wanted.items() if key not in seen]
@@ -194,17 +206,18 @@ def _autocode_document(conn, doc_id, ruleset, segmenter, codebook, unit, dry_run
         report.per_code[w["code"]] = report.per_code.get(w["code"], 0) + 1
     report.added += len(new)
     if dry_run:
-        report.changes += [{"change": "add", "document": doc_id, "start": w["start"], "end": w["end"], "code": w["code"]} for w in new]
+        if changes is not None:
+            changes += [{"change": "add", "document": doc_id, "start": w["start"], "end": w["end"], "code": w["code"]}
+                        for w in new]
         return
     if stale:
-        conn.execute(delete(t.codings).where(t.codings.c.id.in_(stale)))
+        conn.execute(delete(k).where(k.c.id.in_(stale)))
         # memos on a withdrawn proposal go with it (ids may be reused by later codings)
         conn.execute(delete(t.memos).where(t.memos.c.target_type == "coding",
                                            t.memos.c.target.in_([str(i) for i in stale])))
     if new:
-        conn.execute(insert(t.codings), [
-            dict(w, coder=AUTOCODER, origin="rule", status="proposed", unit=unit,
-                 codebook_version=codebook.version, created_at=now, updated_at=now)
+        conn.execute(insert(k), [
+            dict(w, coder=coder, origin=origin, status="proposed", unit=unit,
+                 codebook_version=version, created_at=now, updated_at=now)
             for w in new
         ])
-

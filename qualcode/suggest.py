@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select
 
+from .autocode import sync_proposals
 from .errors import NotFound, QualcodeError
 from .queries import passage_ref
 from .script import fold
@@ -730,42 +731,9 @@ def _apply_document(conn, doc_id, rows, row_of, M, proba, est, model_id, version
                 document_id=doc_id, passage_id=p.id, start=p.start, end=p.end, code=code,
                 score=f"{prob:.4f}", evidence=json.dumps(evidence, ensure_ascii=False, sort_keys=True),
             )
-    existing = conn.execute(
-        select(k.c.id, k.c.start, k.c.end, k.c.code, k.c.status, k.c.score, k.c.evidence, k.c.codebook_version)
-        .where(k.c.document_id == doc_id, k.c.origin == "model", k.c.unit == "passage")
-    ).all()
-    now = utcnow()
-    seen = set()
-    stale = []
-    for row in existing:
-        key = (row.start, row.end, row.code)
-        seen.add(key)
-        if row.status != "proposed":
-            report.decided += 1  # a decision: never altered, never proposed again
-            continue
-        want = wanted.get(key)
-        if want is None:
-            stale.append(row.id)
-            report.removed += 1
-        elif (want["score"], want["evidence"], version) != (row.score, row.evidence, row.codebook_version):
-            report.updated += 1
-            conn.execute(update(k).where(k.c.id == row.id).values(
-                score=want["score"], evidence=want["evidence"], passage_id=want["passage_id"],
-                codebook_version=version, updated_at=now))
-        else:
-            report.unchanged += 1
-    for w in wanted.values():
-        report.per_code[w["code"]] = report.per_code.get(w["code"], 0) + 1
-    new = [w for key, w in wanted.items() if key not in seen]
-    report.added += len(new)
-    if stale:
-        conn.execute(delete(k).where(k.c.id.in_(stale)))
-    if new:
-        conn.execute(insert(k), [
-            dict(w, coder=SUGGESTER, origin="model", status="proposed", unit="passage", rule=None,
-                 codebook_version=version, created_at=now, updated_at=now)
-            for w in new
-        ])
+    wanted = {key: dict(w, rule=None, codebook_version=version) for key, w in wanted.items()}
+    sync_proposals(conn, doc_id, wanted, origin="model", unit="passage", coder=SUGGESTER, version=version,
+                   report=report, compare=("score", "evidence", "codebook_version"))
 
 
 # ---------------------------------------------------------------------------- similar
