@@ -26,11 +26,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import delete, insert, select
 
-from .errors import ConfigError, NotFound
+from .errors import ConfigError
 from .store import schema as t
 from .store import utcnow
 
@@ -634,34 +633,3 @@ def disagreements(store, coders: list[str], unit: str = "passage", codes: list[s
     for r in rows:
         del r["_doc"]
     return rows, DISAGREEMENT_COLUMNS[:5] + report_coders + ["text", "decision", "note"]
-
-
-def write_workbook(path: Path, sheets: list[tuple[str, list[dict], list[str]]]) -> None:
-    """Write several sheets to one .xlsx; the file appears only when complete."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    from .tables import _cell, display_width
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows, columns in sheets:
-        ws = wb.create_sheet(name[:31])
-        ws.append(columns)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for r in rows:
-            ws.append([r.get(c) if isinstance(r.get(c), (int, float)) else _cell(r.get(c)) for c in columns])
-        ws.freeze_panes = "A2"
-        for i, c in enumerate(columns, start=1):
-            width = max([display_width(str(c))] + [display_width(_cell(r.get(c))) for r in rows[:300]])
-            ws.column_dimensions[ws.cell(1, i).column_letter].width = min(max(width + 2, 6), 60)
-        if "text" in columns:
-            col = ws.cell(1, columns.index("text") + 1).column_letter
-            for cell in ws[col][1:]:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-    tmp = path.with_name(path.name + ".part")
-    wb.save(tmp)
-    tmp.replace(path)

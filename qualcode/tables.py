@@ -52,6 +52,9 @@ def json_text(rows: list[dict], columns: list[str]) -> str:
 
 def write_rows(rows: list[dict], columns: list[str], fmt: str, path: Path, sheet: str = "data") -> None:
     """Write rows to ``path`` in ``fmt``; the file appears only when complete."""
+    if fmt == "xlsx":
+        write_workbook(path, [(sheet, rows, columns)])
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
@@ -59,28 +62,37 @@ def write_rows(rows: list[dict], columns: list[str], fmt: str, path: Path, sheet
         tmp.write_text(csv_text(rows, columns), encoding="utf-8-sig")
     elif fmt == "json":
         tmp.write_text(json_text(rows, columns), encoding="utf-8")
-    elif fmt == "xlsx":
-        _write_xlsx(rows, columns, tmp, sheet)
     else:
         raise ValueError(f"unknown format {fmt!r}")
     tmp.replace(path)
 
 
-def _write_xlsx(rows: list[dict], columns: list[str], path: Path, sheet: str) -> None:
+def write_workbook(path: Path, sheets: list[tuple[str, list[dict], list[str]]]) -> None:
+    """Several (name, rows, columns) sheets in one .xlsx: bold frozen header, CJK-aware column
+    widths, wrapped ``text`` column. The file appears only when complete."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook()
-    ws = wb.active
-    ws.title = sheet[:31]
-    ws.append(columns)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for r in rows:
-        ws.append([r.get(c) if isinstance(r.get(c), (int, float)) else _cell(r.get(c)) for c in columns])
-    ws.freeze_panes = "A2"
-    for i, c in enumerate(columns, start=1):
-        width = max([display_width(str(c))] + [display_width(_cell(r.get(c))) for r in rows[:500]])
-        ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 6), 80)
-    wb.save(path)
+    wb.remove(wb.active)
+    for name, rows, columns in sheets:
+        ws = wb.create_sheet(name[:31])
+        ws.append(columns)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for r in rows:
+            ws.append([r.get(c) if isinstance(r.get(c), (int, float)) else _cell(r.get(c)) for c in columns])
+        ws.freeze_panes = "A2"
+        for i, c in enumerate(columns, start=1):
+            width = max([display_width(str(c))] + [display_width(_cell(r.get(c))) for r in rows[:500]])
+            ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 6), 80)
+        if "text" in columns:
+            letter = get_column_letter(columns.index("text") + 1)
+            for cell in ws[letter][1:]:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    tmp = path.with_name(path.name + ".part")
+    wb.save(tmp)
+    tmp.replace(path)

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-import zipfile
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from qualcode.cli import cli
 from qualcode.ingest import pipeline

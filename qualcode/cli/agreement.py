@@ -60,6 +60,7 @@ def common_options(f):
 def agreement(ctx, coders, unit, codes, codebook_file, none_as_value, fmt, output, n_boot, seed):
     """Inter-coder agreement per code and per exclusive group (percent, kappa, alpha)."""
     from .. import agreement as ag
+    from ..tables import write_workbook
 
     if fmt == "xlsx" and not output:
         raise click.UsageError("--format xlsx needs --output FILE")
@@ -76,7 +77,7 @@ def agreement(ctx, coders, unit, codes, codebook_file, none_as_value, fmt, outpu
             click.echo(text, nl=False)
         return
     if fmt == "xlsx":
-        ag.write_workbook(Path(output), [("codes", report.code_rows(), report.CODE_COLUMNS),
+        write_workbook(Path(output), [("codes", report.code_rows(), report.CODE_COLUMNS),
                                          ("groups", report.group_rows(), report.GROUP_COLUMNS)])
         click.echo(f"Wrote agreement for {len(report.codes)} codes and {len(report.groups)} groups to {output}")
         return
@@ -106,7 +107,7 @@ def agreement(ctx, coders, unit, codes, codebook_file, none_as_value, fmt, outpu
 def disagreements(ctx, coders, unit, codes, codebook_file, output):
     """Units where the coders disagree on a code, as a sheet for the reconciliation meeting."""
     from .. import agreement as ag
-    from ..tables import write_rows
+    from ..tables import write_rows, write_workbook
 
     if unit == "char":
         raise click.BadParameter("use passage, sentence or document", param_hint="--unit")
@@ -116,7 +117,7 @@ def disagreements(ctx, coders, unit, codes, codebook_file, output):
     if output.lower().endswith(".csv"):
         write_rows(rows, columns, "csv", Path(output))
     else:
-        ag.write_workbook(Path(output), [("disagreements", rows, columns)])
+        write_workbook(Path(output), [("disagreements", rows, columns)])
     click.echo(f"Wrote {len(rows)} disagreements to {output}")
 
 

@@ -5,7 +5,7 @@ import csv
 import json
 from pathlib import Path
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from ..store import schema as t
 from ..store import utcnow
