@@ -469,7 +469,7 @@ def new_code(project, code_id: str, parent: str | None, label: str, *, label_en:
 
         after = dumps(codebook)
     with project.store.transaction() as conn:
-        sync_codes(conn, codebook)
+        sync_codes(conn, codebook, codebook.version)
         _log(conn, coder, "code-new", code.path, {
             "codebook": {"path": path.relative_to(project.root).as_posix(), "before": before, "after": after},
             "summary": f"{code.path} {code.label_zh or ''} in {path.name}"})

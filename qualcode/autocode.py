@@ -46,13 +46,13 @@ class AutocodeReport:
                 f"{self.unchanged} unchanged, {self.decided} decisions kept")
 
 
-def sync_codes(conn, codebook) -> None:
+def sync_codes(conn, codebook, version: str) -> None:
     """Mirror the codebook's codes into the store (for reports and foreign tools)."""
     existing = {p: i for p, i in conn.execute(select(t.codes.c.path, t.codes.c.id))}
     for sort, code in enumerate(codebook.codes):
         row = dict(path=code.path, parent=code.parent, label=code.label_zh or code.label_en or code.id,
                    label_en=code.label_en,
-                   definition=code.definition, color=code.color, sort=sort, codebook_version=codebook.version)
+                   definition=code.definition, color=code.color, sort=sort, codebook_version=version)
         if code.path in existing:
             conn.execute(update(t.codes).where(t.codes.c.id == existing[code.path]).values(**row))
         else:
@@ -91,16 +91,18 @@ def autocode(project, codebook, unit: str = "passage", dry_run: bool = False) ->
         raise ValueError(f"unit must be one of {UNITS}")
     ruleset = compile_rules(codebook)
     segmenter = project.segmenter()
-    report = AutocodeReport(unit=unit, codebook=str(codebook.source), version=codebook.version)
+    # Codebook.version hashes the whole codebook: compute it once, not per coding
+    version = codebook.version
+    report = AutocodeReport(unit=unit, codebook=str(codebook.source), version=version)
     store = project.store
     if not dry_run:
         with store.transaction() as conn:
-            sync_codes(conn, codebook)
+            sync_codes(conn, codebook, version)
     with store.read() as conn:
         doc_ids = [i for (i,) in conn.execute(select(t.documents.c.id).order_by(t.documents.c.id))]
     for doc_id in doc_ids:
         with store.transaction() as conn:
-            _autocode_document(conn, doc_id, ruleset, segmenter, codebook, unit, dry_run, report)
+            _autocode_document(conn, doc_id, ruleset, segmenter, version, unit, dry_run, report)
     return report
 
 
@@ -115,7 +117,7 @@ def _retokenize(conn, doc_id: int, text: str, passage_rows, segmenter: Segmenter
     return fresh
 
 
-def _autocode_document(conn, doc_id, ruleset, segmenter, codebook, unit, dry_run, report) -> None:
+def _autocode_document(conn, doc_id, ruleset, segmenter, version, unit, dry_run, report) -> None:
     d = t.documents
     doc = conn.execute(
         select(d.c.text, d.c.dict_version, t.cases.c.name.label("case"))
@@ -153,7 +155,7 @@ def _autocode_document(conn, doc_id, ruleset, segmenter, codebook, unit, dry_run
             )
     report.documents += 1
 
-    sync_proposals(conn, doc_id, wanted, origin="rule", unit=unit, coder=AUTOCODER, version=codebook.version,
+    sync_proposals(conn, doc_id, wanted, origin="rule", unit=unit, coder=AUTOCODER, version=version,
                    report=report, dry_run=dry_run)
 
 

@@ -237,3 +237,13 @@ def test_folder_walk_leaves_out_the_project_and_unlisted_files(runner, project, 
     assert "dictionary" not in result.output and "qualcode.toml" not in result.output
     assert result.output.splitlines()[-1] == "2 imported, 0 unchanged, 1 skipped, 0 failed"
     inner.close()
+
+
+def test_mis_decoded_passages_are_named_in_the_warnings(runner, project, tmp_path):
+    garbled = "我们这个互助站是前年成立的，主要服务老人。".encode("utf-8").decode("gbk", errors="ignore")
+    f = write_text(tmp_path / "a.txt", f"问：您好。\n答：{garbled}\n答：好的。\n")
+    run(runner, project, "import", str(f))
+    listing = json.loads(run(runner, project, "docs", "list", "--format", "json").output)
+    assert listing[0]["warnings"] == 1
+    shown = run(runner, project, "docs", "show", "a").output
+    assert "warning: passage 1:2 looks mis-decoded (" in shown

@@ -785,7 +785,7 @@ def _write_rest(project, plan: _Plan, doc_ids: list[int], path: Path) -> dict[st
                                                 text=m.text, created_at=_when(m.created, now)))
             n_memos += 1
         if plan.codebook is not None:
-            sync_codes(conn, plan.codebook)
+            sync_codes(conn, plan.codebook, plan.codebook.version)
         n_attrs = sum(len(d.attributes) for d in plan.docs)
         conn.execute(insert(t.audit_log).values(
             at=now, coder=project.default_coder, action="import-qdpx", target=str(path),

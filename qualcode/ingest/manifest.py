@@ -43,6 +43,19 @@ class Manifest:
     path: Path
     rows: list[ManifestRow]
 
+    def __post_init__(self) -> None:
+        # Indexes, first row wins: a folder of a thousand files must not rescan every row per file.
+        self._by_path: dict[str, ManifestRow] = {}
+        self._by_name: dict[str, ManifestRow] = {}
+        self._globs: list[ManifestRow] = []
+        for row in self.rows:
+            if _is_glob(row.file):
+                self._globs.append(row)
+            elif "/" in row.file:
+                self._by_path.setdefault(row.file, row)
+            else:
+                self._by_name.setdefault(row.file, row)
+
     def lookup(self, path: Path) -> dict | None:
         """Metadata for ``path``: first row matching its relative path, else file name, else glob."""
         path = Path(path)
@@ -51,18 +64,17 @@ class Manifest:
         except ValueError:  # another drive on Windows
             rel = _key(path.as_posix())
         full = _key(path.as_posix())
+        parts = full.split("/")
+        # relative path to the manifest, else any trailing part of the path as given
+        for key in (rel, *("/".join(parts[i:]) for i in range(len(parts) - 1))):
+            if key in self._by_path:
+                return self._by_path[key].as_dict()
+        for key in (_key(path.name), _key(path.stem)):
+            if key in self._by_name:
+                return self._by_name[key].as_dict()
         name = _key(path.name)
-        stem = _key(path.stem)
-        for row in self.rows:
-            if "/" in row.file and not _is_glob(row.file) and (row.file == rel or full.endswith("/" + row.file)):
-                return row.as_dict()
-        for row in self.rows:
-            if "/" not in row.file and not _is_glob(row.file) and row.file in (name, stem):
-                return row.as_dict()
-        for row in self.rows:
-            if _is_glob(row.file) and (
-                fnmatch.fnmatchcase(rel, row.file) or fnmatch.fnmatchcase(name, row.file)
-            ):
+        for row in self._globs:
+            if fnmatch.fnmatchcase(rel, row.file) or fnmatch.fnmatchcase(name, row.file):
                 return row.as_dict()
         return None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from qualcode.errors import InputFileError
 from qualcode.ingest.encoding import decode
 from qualcode.ingest.model import RawSource
-from qualcode.ingest.normalize import clean_line, suspect_mojibake
+from qualcode.ingest.normalize import clean_line
 
 SUPPORTED = (".txt", ".md", ".docx", ".srt", ".vtt")
 
@@ -156,7 +156,5 @@ def read_source(path: Path, encoding: str | None = None) -> RawSource:
     else:
         text, detected = decode(data, shown, encoding)
         lines = _split_lines(text)
-    reason = suspect_mojibake("\n".join(lines))
-    if reason:
-        warnings.append(f"{shown}: text may be mis-decoded: {reason}")
+    # mis-decoded text is flagged per passage by the import pipeline, with the passage ids
     return RawSource(path=shown, kind=suffix[1:], lines=lines, encoding=detected, warnings=warnings)

@@ -78,11 +78,14 @@ def test_srt_and_vtt_kind(write_bytes):
     assert read_source(write_bytes("a.vtt", b"WEBVTT\n")).kind == "vtt"
 
 
-def test_mojibake_warning(write_bytes):
+def test_mojibake_is_flagged_per_passage(write_bytes):
+    from qualcode.ingest.pipeline import ImportOptions, prepare
+    from qualcode.segment import Segmenter
+
     garbled = "我们这个互助站是前年成立的，主要服务老人。".encode("utf-8").decode("gbk", errors="ignore")
-    src = read_source(write_bytes("a.txt", garbled.encode("utf-8")))
-    assert len(src.warnings) == 1
-    assert src.warnings[0].startswith(f"{src.path}: text may be mis-decoded: ")
+    path = write_bytes("a.txt", f"问：您好。\n答：{garbled}\n".encode("utf-8"))
+    doc = prepare(path, ImportOptions(), Segmenter())
+    assert [p.mojibake is not None for p in doc.passages] == [False, True]
 
 
 def test_docx_paragraphs_and_tables_in_order(make_docx):
