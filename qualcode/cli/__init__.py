@@ -23,6 +23,8 @@ class QualcodeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except QualcodeError as exc:
+            for problem in getattr(exc, "problems", ()):  # e.g. every problem of a codebook, one per line
+                click.echo(problem, err=True)
             click.echo(f"Error: {exc.message}", err=True)
             if exc.hint:
                 click.echo(f"Hint: {exc.hint}", err=True)

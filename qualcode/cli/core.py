@@ -212,23 +212,14 @@ def codebook():
     """Validate, show and choose the codebook."""
 
 
-def _codebook_failure(exc) -> None:
-    for problem in getattr(exc, "problems", []):
-        click.echo(problem, err=True)
-
-
 @codebook.command("validate")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.pass_context
 def codebook_validate(ctx, file):
     """Check FILE and list every problem at once (file:line: YAML path: problem)."""
-    from ..codebook import CodebookError, load_codebook
+    from ..codebook import load_codebook
 
-    try:
-        cb = load_codebook(Path(file))
-    except CodebookError as exc:
-        _codebook_failure(exc)
-        raise
+    cb = load_codebook(Path(file))
     n_rules = sum(len(c.rules) for c in cb.codes)
     click.echo(f"{file}: OK ({len(cb.codes)} codes, {n_rules} rules, {len(cb.terms())} terms, version {cb.version[:12]})")
 
@@ -239,15 +230,10 @@ def codebook_validate(ctx, file):
 @click.pass_context
 def codebook_show(ctx, file, fmt):
     """The code tree with rule and coding counts (the project's codebook by default)."""
-    from ..codebook import CodebookError
     from ..queries import codebook_rows
 
     project = open_project(ctx)
-    try:
-        cb = project.codebook(Path(file) if file else None)
-    except CodebookError as exc:
-        _codebook_failure(exc)
-        raise
+    cb = project.codebook(Path(file) if file else None)
     rows = codebook_rows(project.store, cb)
     if fmt == "table":
         for r in rows:
@@ -263,14 +249,9 @@ def codebook_show(ctx, file, fmt):
 @click.pass_context
 def codebook_use(ctx, file):
     """Validate FILE and make it the project's codebook (copied into codebooks/)."""
-    from ..codebook import CodebookError
 
     project = open_project(ctx)
-    try:
-        cb = project.use_codebook(Path(file))
-    except CodebookError as exc:
-        _codebook_failure(exc)
-        raise
+    cb = project.use_codebook(Path(file))
     click.echo(f"Codebook is now {project.codebook_path.relative_to(project.root)} ({len(cb.codes)} codes)")
 
 
@@ -283,14 +264,9 @@ def codebook_use(ctx, file):
 def autocode(ctx, codebook_file, unit, dry_run):
     """Propose codings from the codebook's rules, with their evidence (idempotent)."""
     from ..autocode import autocode as run_autocode
-    from ..codebook import CodebookError
 
     project = open_project(ctx)
-    try:
-        cb = project.codebook(Path(codebook_file) if codebook_file else None)
-    except CodebookError as exc:
-        _codebook_failure(exc)
-        raise
+    cb = project.codebook(Path(codebook_file) if codebook_file else None)
     report = run_autocode(project, cb, unit=unit, dry_run=dry_run)
     if dry_run:
         for ch in report.changes:
