@@ -10,6 +10,8 @@ EXIT_ERROR = 1  # a command failed on bad input or bad data
 EXIT_USAGE = 2  # click's own code for bad options
 EXIT_NO_PROJECT = 3
 EXIT_PARTIAL = 4  # a batch finished but some items failed
+EXIT_INTERNAL = 70  # a bug in qualcode (EX_SOFTWARE); QUALCODE_DEBUG=1 shows the traceback
+EXIT_INTERRUPTED = 130  # Ctrl-C
 
 
 class QualcodeError(Exception):

@@ -44,3 +44,18 @@ def test_missing_file_fails_with_exit_4(runner, project, tmp_path):
     assert result.exit_code == 4
     assert f"failed: {tmp_path / 'nope.txt'}: no such file or directory" in result.output
     assert result.output.splitlines()[-1] == "0 imported, 0 unchanged, 0 skipped, 1 failed"
+
+
+def test_a_bug_is_one_line_not_a_traceback(runner, project, monkeypatch):
+    from qualcode import queries
+
+    def broken(store):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(queries, "list_documents", broken)
+    result = runner.invoke(cli, ["--project", str(project.root), "docs", "list"])
+    assert result.exit_code == 70
+    assert result.output == ("Error: internal error (KeyError: 'boom')\n"
+                             "Hint: re-run with QUALCODE_DEBUG=1 to see the traceback, and report it\n")
+    monkeypatch.setenv("QUALCODE_DEBUG", "1")
+    assert isinstance(runner.invoke(cli, ["--project", str(project.root), "docs", "list"]).exception, KeyError)

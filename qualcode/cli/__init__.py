@@ -6,12 +6,13 @@ through ``QualcodeGroup`` only.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from .. import __version__
-from ..errors import QualcodeError
+from ..errors import EXIT_INTERNAL, EXIT_INTERRUPTED, QualcodeError
 
 OUTPUT_FORMATS = ("table", "csv", "json")
 
@@ -29,6 +30,17 @@ class QualcodeGroup(click.Group):
             if exc.hint:
                 click.echo(f"Hint: {exc.hint}", err=True)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted; every finished step is saved.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Exception as exc:  # a bug: say so in one line; the traceback on request
+            if os.environ.get("QUALCODE_DEBUG"):
+                raise
+            click.echo(f"Error: internal error ({type(exc).__name__}: {exc})", err=True)
+            click.echo("Hint: re-run with QUALCODE_DEBUG=1 to see the traceback, and report it", err=True)
+            ctx.exit(EXIT_INTERNAL)
 
 
 def render(rows: list[dict], columns: list[str], fmt: str) -> None:
