@@ -145,18 +145,21 @@ def chao2(incidence_counts, interviews: int, z: float = 1.96) -> Chao2:
 def expected_accumulation(incidence_counts, interviews: int) -> list[float]:
     """E[S(t)] = Σ_k [1 - C(T-Y_k, t)/C(T, t)], t = 1..T (Colwell, Mao & Chang 2004): the
     accumulation curve averaged over every interview order."""
-    import numpy as np
-    from scipy.special import gammaln
+    import math
 
-    y = np.asarray([c for c in incidence_counts if c > 0], dtype=float)
-    t_all = np.arange(1, interviews + 1, dtype=float)
+    import numpy as np
+
+    y = np.asarray([c for c in incidence_counts if c > 0], dtype=np.int64)
+    t_all = np.arange(1, interviews + 1, dtype=np.int64)
     if not len(y):
         return [0.0] * interviews
-    T = float(interviews)
+    T = interviews
+    # log n! for n = 0..T as a table: every argument is an integer in that range (and
+    # scipy.special is not imported for it)
+    log_fact = np.array([math.lgamma(n + 1) for n in range(T + 1)])
     rest = T - y[:, None]
     t = t_all[None, :]
-    with np.errstate(invalid="ignore"):
-        log_ratio = (gammaln(rest + 1) - gammaln(rest - t + 1) - gammaln(T + 1) + gammaln(T - t + 1))
+    log_ratio = (log_fact[rest] - log_fact[np.clip(rest - t, 0, None)] - log_fact[T] + log_fact[T - t])
     ratio = np.where(rest >= t, np.exp(log_ratio), 0.0)
     return (1 - ratio).sum(axis=0).tolist()
 

@@ -104,7 +104,6 @@ def pair_statistics(n_a, n_b, n_ab, n_units):
     """Jaccard, lift, PMI (log2) and the one-sided Fisher exact p (hypergeometric upper tail
     P(X ≥ n_ab)) for arrays of pair counts; see docs/reports.md for the formulas."""
     import numpy as np
-    from scipy.stats import hypergeom
 
     n_a, n_b, n_ab = (np.asarray(x, dtype=float) for x in (n_a, n_b, n_ab))
     union = n_a + n_b - n_ab
@@ -112,8 +111,36 @@ def pair_statistics(n_a, n_b, n_ab, n_units):
         jaccard = np.where(union > 0, n_ab / union, 0.0)
         lift = np.where(n_a * n_b > 0, n_units * n_ab / (n_a * n_b), np.nan)
         pmi = np.where(n_ab > 0, np.log2(lift), np.nan)
-    p = hypergeom.sf(n_ab - 1, n_units, n_a, n_b) if n_units else np.ones_like(n_ab)
+    p = (np.array([hypergeom_upper_tail(int(k), int(n_units), int(a), int(b)) for k, a, b in zip(n_ab, n_a, n_b)])
+         if n_units else np.ones_like(n_ab))
     return jaccard, lift, pmi, np.clip(p, 0.0, 1.0)
+
+
+def hypergeom_upper_tail(k: int, total: int, successes: int, draws: int) -> float:
+    """P(X ≥ k) for X ~ Hypergeometric(total, successes, draws): the one-sided Fisher exact p.
+
+    Summed from the log pmf at k and the pmf ratio recurrence, vectorised over the tail;
+    the same values as scipy.stats.hypergeom.sf (checked in the tests) without importing
+    scipy.stats, which alone takes most of a second.
+    """
+    import math
+
+    import numpy as np
+
+    lo, hi = max(0, draws - (total - successes)), min(successes, draws)
+    if k <= lo:
+        return 1.0
+    if k > hi:
+        return 0.0
+
+    def log_comb(n: int, r: int) -> float:
+        return math.lgamma(n + 1) - math.lgamma(r + 1) - math.lgamma(n - r + 1)
+
+    first = log_comb(successes, k) + log_comb(total - successes, draws - k) - log_comb(total, draws)
+    x = np.arange(k, hi, dtype=float)  # ratios pmf(x + 1) / pmf(x) for x = k .. hi - 1
+    ratios = (successes - x) * (draws - x) / ((x + 1) * (total - successes - draws + x + 1))
+    logs = first + np.concatenate(([0.0], np.cumsum(np.log(ratios))))
+    return float(min(1.0, np.exp(logs).sum()))
 
 
 def bh(p):

@@ -160,7 +160,11 @@ def frame(conn, query, columns: list[str]):
     """A query's rows as a DataFrame, fast: SQLAlchemy Row objects are slow to hand to pandas."""
     import pandas as pd
 
-    rows = [tuple(r) for r in conn.execute(query)]
+    result = conn.execute(query)
+    # the DB-API cursor's plain tuples: no Row objects for hundreds of thousands of rows
+    # (selected columns are ints and strings, which need no SQLAlchemy result processing)
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
     if not rows:
         return pd.DataFrame({c: [] for c in columns}, columns=columns)
     return pd.DataFrame(dict(zip(columns, (list(col) for col in zip(*rows)))), columns=columns)

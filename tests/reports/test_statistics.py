@@ -103,3 +103,20 @@ def test_pair_statistics_never_together():
 def test_benjamini_hochberg_by_hand():
     # ranks 1..4 of 0.01, 0.03, 0.04, 0.5 → 0.04, 0.06, 0.0533, 0.5; then the running minimum from the top
     assert bh([0.01, 0.04, 0.03, 0.5]).tolist() == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.5])
+
+
+def test_fisher_tail_matches_scipy_on_random_tables():
+    """The one-sided Fisher p is computed without scipy.stats (start-up time); scipy is the oracle."""
+    import random
+
+    from scipy.stats import hypergeom
+
+    from qualcode.reports.pairs import hypergeom_upper_tail
+
+    rng = random.Random(7)
+    for _ in range(500):
+        total = rng.randint(1, 3000)
+        successes, draws = rng.randint(0, total), rng.randint(0, total)
+        k = rng.randint(0, min(successes, draws) + 1)
+        expected = float(hypergeom.sf(k - 1, total, successes, draws))
+        assert hypergeom_upper_tail(k, total, successes, draws) == pytest.approx(expected, rel=1e-9, abs=1e-300)
