@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from functools import lru_cache
 
 from qualcode.script import fold
@@ -17,6 +18,11 @@ _INVISIBLE = dict.fromkeys(
 _SPACES = {ord(c): " " for c in "\u00a0\u2007\u202f"}
 _ZWJ_OUTSIDE_EMOJI = re.compile(r"(?<![\U0001F000-\U0001FAFF\u2600-\u27bf\ufe0f])\u200d")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Any character the first four steps of clean_line change. Most lines have none, and one
+# regex search is much cheaper than two str.translate calls (a dict lookup per character).
+_NEEDS_CLEANING = re.compile(
+    "[" + re.escape("".join(map(chr, (*_INVISIBLE, *_SPACES)))) + "\u200d\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
@@ -41,9 +47,10 @@ def _strip_pinyin(match: re.Match[str]) -> str:
 
 def clean_line(s: str) -> str:
     """NFC, drop invisible characters and pinyin annotations, NBSP to space, rstrip."""
-    s = s.translate(_INVISIBLE).translate(_SPACES)
-    s = _ZWJ_OUTSIDE_EMOJI.sub("", s)
-    s = _CONTROL.sub("", s)
+    if _NEEDS_CLEANING.search(s):
+        s = s.translate(_INVISIBLE).translate(_SPACES)
+        s = _ZWJ_OUTSIDE_EMOJI.sub("", s)
+        s = _CONTROL.sub("", s)
     # After removing invisibles: a dropped U+200B can bring a letter and its accent together.
     s = unicodedata.normalize("NFC", s)
     if "(" in s or "（" in s:
@@ -71,19 +78,20 @@ def common_cjk_chars() -> frozenset[str]:
     carries a few high-frequency mojibake entries (鍦, 繖).
     """
     import os
+    from collections import Counter
+    from itertools import chain
 
     import jieba
 
     path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
-    words_with: dict[str, int] = {}
-    single_freq: dict[str, int] = {}
     with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            word, freq, _ = line.split(" ", 2)
-            for ch in set(fold(word)):
-                words_with[ch] = words_with.get(ch, 0) + 1
-            if len(word) == 1:
-                single_freq[fold(word)] = int(freq)
+        content = fh.read()
+    # Lines are "word freq tag". This runs once per process (--jobs workers each pay it), so
+    # it avoids a Python object per line: the words come from one regex scan and are folded
+    # in one call (a word has no newline).
+    words = re.findall(r"(?m)^([^ \n]*) ", content)
+    words_with = Counter(chain.from_iterable(map(set, fold("\n".join(words)).split("\n"))))
+    single_freq = {fold(word): int(freq) for word, freq in re.findall(r"(?m)^([^ \n]) ([^ \n]*) ", content)}
     common = {
         ch
         for ch, n in words_with.items()
@@ -97,14 +105,34 @@ def is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
 
-def rare_cjk_share(text: str) -> tuple[float, int]:
-    """(share of BMP CJK characters outside the common set, number of CJK characters)."""
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")  # is_cjk as a regex
+
+
+@lru_cache(maxsize=1)
+def _rare_cjk_char() -> re.Pattern[str]:
+    """A regex for the BMP CJK characters (is_cjk) outside common_cjk_chars()."""
     common = common_cjk_chars()
-    chars = [ch for ch in fold(text) if is_cjk(ch)]
-    if not chars:
+    rare = [c for lo, hi in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF)) for c in range(lo, hi + 1) if chr(c) not in common]
+    ranges = []  # consecutive code points as one range, so the class stays small
+    for c in rare:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return re.compile("[" + "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges) + "]")
+
+
+def rare_cjk_share(text: str, folded: str | None = None) -> tuple[float, int]:
+    """(share of BMP CJK characters outside the common set, number of CJK characters).
+
+    ``folded`` is ``fold(text)`` when the caller has it already. The characters are counted
+    by regex substitution (in C) rather than by a Python loop over them.
+    """
+    folded = fold(text) if folded is None else folded
+    n = _CJK_CHAR.subn("", folded)[1]
+    if not n:
         return 0.0, 0
-    rare = sum(1 for ch in chars if ch not in common)
-    return rare / len(chars), len(chars)
+    return _rare_cjk_char().subn("", folded)[1] / n, n
 
 
 # --- mojibake ------------------------------------------------------------------------
@@ -118,8 +146,11 @@ _LATIN1_MOJIBAKE = re.compile(rf"[\u00c2-\u00ef][{_CP1252_CONT}]")
 _ODD_IN_CJK = re.compile(r"[\u3100-\u312f\ue000-\uf8ff\uff61-\uff9f]")
 
 
-def suspect_mojibake(text: str) -> str | None:
-    """A short reason when ``text`` looks like the result of a wrong decode, else None."""
+def suspect_mojibake(text: str, folded: str | None = None) -> str | None:
+    """A short reason when ``text`` looks like the result of a wrong decode, else None.
+
+    ``folded`` is ``fold(text)`` when the caller has it already.
+    """
     if "\ufffd" in text:
         return "contains U+FFFD replacement characters"
     for run in _GARBAGE_RUNS:
@@ -127,13 +158,49 @@ def suspect_mojibake(text: str) -> str | None:
             return f"contains '{run}' (bytes lost in an earlier wrong decode)"
     if len(_LATIN1_MOJIBAKE.findall(text)) >= 2:
         return "Latin-1 mojibake such as 'Ã©' or 'â€œ' (UTF-8 read as Latin-1?)"
-    share, n = rare_cjk_share(text)
-    odd = len(_ODD_IN_CJK.findall(text))
+    return _rare_reason(text, folded, None)
+
+
+def _rare_reason(text: str, folded: str | None, odd: int | None) -> str | None:
+    share, n = rare_cjk_share(text, folded)
+    if n < 3:
+        return None
+    if odd is None:
+        odd = len(_ODD_IN_CJK.findall(text))
     # Short passages need a higher share: one rare surname must not trip the check.
     threshold = 0.75 if n < 8 else 0.5 if n < 20 else 0.3
-    if n >= 3 and (share >= threshold or (odd and (share + odd / n) >= threshold)):
+    if share >= threshold or (odd and (share + odd / n) >= threshold):
         return f"{share:.0%} of Chinese characters are rare (UTF-8 read as GBK?)"
     return None
+
+
+def suspect_mojibake_spans(text: str, spans: list[tuple[int, int]], folded: str | None = None) -> list[str | None]:
+    """``suspect_mojibake(text[start:end])`` for each span (in order, not overlapping).
+
+    A check that finds nothing in the whole text finds nothing in any part of it (for the
+    Latin-1 pairs: fewer than two in the whole text means fewer than two in any part). In a
+    clean document, nearly every document, that leaves the rare-character share, which can
+    only trip in a span with at least one rare character: those are found by one scan of
+    the whole text, and only their spans are counted.
+    """
+    folded = fold(text) if folded is None else folded
+    if (
+        "\ufffd" in text
+        or any(run in text for run in _GARBAGE_RUNS)
+        or len(_LATIN1_MOJIBAKE.findall(text)) >= 2
+        or _ODD_IN_CJK.search(text)
+    ):
+        return [suspect_mojibake(text[start:end], folded[start:end]) for start, end in spans]
+    reasons: list[str | None] = [None] * len(spans)
+    starts = [start for start, _ in spans]
+    checked = -1
+    for m in _rare_cjk_char().finditer(folded):
+        i = bisect_right(starts, m.start()) - 1
+        if i > checked and i >= 0 and m.start() < spans[i][1]:
+            checked = i
+            start, end = spans[i]
+            reasons[i] = _rare_reason(text[start:end], folded[start:end], 0)
+    return reasons
 
 
 # --- dates ---------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..errors import InputFileError, QualcodeError
-from ..script import convert, detect_script
-from ..segment import Segmenter, pack_tokens, split_sentences
+from ..script import convert, detect_script, fold
+from ..segment import Segmenter, split_sentences
 from .model import ParsedDocument
 
 IMPORTED, REPLACED, UNCHANGED, CHANGED, SKIPPED, FAILED = (
@@ -44,6 +44,15 @@ class PreparedPassage:
     tokens: bytes
     sentences: list[tuple[int, int]]
     mojibake: str | None = None
+
+    def __reduce__(self):
+        # With --jobs, workers send every passage to the writer: positional arguments
+        # unpickle about twice as fast as the default state dict per object.
+        return (
+            PreparedPassage,
+            (self.seq, self.speaker, self.timestamp, self.line, self.start, self.end, self.tokens, self.sentences,
+             self.mojibake),
+        )
 
 
 @dataclass
@@ -145,14 +154,17 @@ def metadata_for(path: Path, parsed: ParsedDocument, options: ImportOptions) -> 
     return case, attrs
 
 
-def prepare(path: Path, options: ImportOptions, segmenter: Segmenter) -> PreparedDocument:
-    """Read, parse and segment one file. Raises InputFileError for files that are not transcripts."""
-    from .normalize import suspect_mojibake
+def prepare(path: Path, options: ImportOptions, segmenter: Segmenter, content_hash: str | None = None) -> PreparedDocument:
+    """Read, parse and segment one file. Raises InputFileError for files that are not transcripts.
+
+    ``content_hash`` is the file's ``file_hash`` when the caller has computed it already.
+    """
+    from .normalize import suspect_mojibake_spans
     from .readers import read_source
     from .speakers import infer_roles
     from .styles import parse
 
-    data_hash = file_hash(path)
+    data_hash = content_hash or file_hash(path)
     source = read_source(path, encoding=options.encoding)
     parsed = parse(source, style=options.style)
     warnings = list(source.warnings) + list(parsed.warnings)
@@ -163,17 +175,20 @@ def prepare(path: Path, options: ImportOptions, segmenter: Segmenter) -> Prepare
     texts = [convert(t.text, options.script) for t in turns]
     case, attrs = metadata_for(path, parsed, options)
 
-    text_parts: list[str] = []
+    # The document is the passages, one per line; each passage is [start, end) of it.
+    text = "\n".join(texts)
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for body in texts:
+        spans.append((pos, pos + len(body)))
+        pos += len(body) + 1
+    # Folded once per document (not per passage): jieba and the mojibake check both use it.
+    folded = fold(text)
+    mojibake = suspect_mojibake_spans(text, spans, folded)
+    tokens = segmenter.passage_tokens(folded, spans)
     passages: list[PreparedPassage] = []
     speakers: dict[str, str | None] = {}
-    pos = 0
-    for seq, (turn, body) in enumerate(zip(turns, texts), start=1):
-        if seq > 1:
-            text_parts.append("\n")
-            pos += 1
-        start, end = pos, pos + len(body)
-        text_parts.append(body)
-        pos = end
+    for seq, (turn, (start, end), flag, blob) in enumerate(zip(turns, spans, mojibake, tokens), start=1):
         if turn.speaker is not None:
             speakers.setdefault(turn.speaker, turn.role)
         passages.append(
@@ -184,12 +199,11 @@ def prepare(path: Path, options: ImportOptions, segmenter: Segmenter) -> Prepare
                 line=turn.line,
                 start=start,
                 end=end,
-                tokens=pack_tokens(segmenter.token_lengths(body)),
-                sentences=split_sentences(body),  # relative to the passage; shifted on write
-                mojibake=suspect_mojibake(body),
+                tokens=blob,
+                sentences=split_sentences(text[start:end]),  # relative to the passage; shifted on write
+                mojibake=flag,
             )
         )
-    text = "".join(text_parts)
     return PreparedDocument(
         path=str(path),
         file_name=path.name,
@@ -215,9 +229,9 @@ def _worker_init(words: list[str]) -> None:
 
 
 def _worker_prepare(args):
-    path, options = args
+    path, options, digest = args
     try:
-        return path, prepare(path, options, _WORKER_SEGMENTER), None
+        return path, prepare(path, options, _WORKER_SEGMENTER, digest), None
     except QualcodeError as exc:
         return path, None, exc
     except Exception as exc:  # a bug must not stop the folder: report it as failed
@@ -252,7 +266,7 @@ def import_paths(
     words = project.user_words()
     known = writer.known_hashes(project.store)
     # Identical bytes already in the project: no need to parse or segment them again.
-    fresh = []
+    fresh: list[tuple[Path, str]] = []
     for path in todo:
         try:
             digest = file_hash(path)
@@ -262,7 +276,7 @@ def import_paths(
         if digest in known:
             _record(report, progress, ImportResult(str(path), UNCHANGED, f"already imported as {known[digest]}", known[digest]))
         else:
-            fresh.append(path)
+            fresh.append((path, digest))
 
     for path, prepared, error in _prepared(fresh, options, words, jobs):
         if error is not None:
@@ -281,16 +295,17 @@ def import_paths(
     return report
 
 
-def _prepared(paths: list[Path], options: ImportOptions, words: list[str], jobs: int):
-    if jobs <= 1 or len(paths) < 2:
+def _prepared(files: list[tuple[Path, str]], options: ImportOptions, words: list[str], jobs: int):
+    """(path, PreparedDocument or None, error) for each (path, content hash), in order."""
+    if jobs <= 1 or len(files) < 2:
         _worker_init(words)
-        for path in paths:
-            yield _worker_prepare((path, options))
+        for path, digest in files:
+            yield _worker_prepare((path, options, digest))
         return
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(words,)) as pool:
-        yield from pool.map(_worker_prepare, [(p, options) for p in paths], chunksize=4)
+        yield from pool.map(_worker_prepare, [(p, options, d) for p, d in files], chunksize=8)
 
 
 def _record(report: ImportReport, progress, result: ImportResult) -> None:

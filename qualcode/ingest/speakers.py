@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
 from qualcode.ingest.model import INTERVIEWEE, INTERVIEWER, OTHER, ROLES, Turn
 
 # Labels that say the role outright (after a trailing number, letter or "（…）" is dropped).
@@ -36,6 +38,7 @@ _QUESTION_END = re.compile(r"(?:[？?]|[吗呢么吧][。]?)[”\"」』）)]*$"
 _GENERIC = re.compile(r"^(?:说话人|发言人|speaker)\s*\d+$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)  # called for every candidate label on every line; labels repeat
 def label_role(label: str | None) -> str | None:
     """The role a speaker label states (采访者, 问, Q, 受访者（第二位）...), else None."""
     if not label:

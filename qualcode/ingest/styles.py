@@ -66,6 +66,8 @@ def _prep(line: str) -> str:
     return _MD.sub("", line).strip()
 
 
+# Regexes are compiled here, once: parsing calls these helpers for every line of every file.
+_NAME = re.compile(rf"{_NAME_CHARS}+(?:[（(][^）)]{{1,10}}[）)])?")
 _TITLE_WORDS = INTERVIEWEE_HINTS + INTERVIEWER_HINTS
 _NOT_IN_NAMES = set("我你他她它们您咱说讲道想觉得是的了在就都也还这那么什有没很")
 # Words that open explanatory lines ("比如：…") and would otherwise pass as short names.
@@ -81,7 +83,7 @@ def _looks_like_name(name: str, counts: dict[str, int] | None = None) -> bool:
         return False
     if label_role(name) or _NUMBERED.match(name):
         return True
-    if name in _HEADER_KEYS or not re.fullmatch(rf"{_NAME_CHARS}+(?:[（(][^）)]{{1,10}}[）)])?", name):
+    if name in _HEADER_KEYS or not _NAME.fullmatch(name):
         return False
     if any(ch in _NOT_IN_NAMES for ch in name) or name in _NOT_NAMES:
         return False
@@ -131,7 +133,9 @@ def _header_fields(line: str, before_dialogue: bool) -> list[tuple[str, str]] | 
     if cell and before_dialogue:
         # a two-cell table row above the dialogue (docx metadata table): field, value
         return [(cell.group(1), cell.group(2).strip())]
-    hits = list(_FIELD.finditer(line))
+    # Only a field at the start of the line makes it a header; most lines are speech, and
+    # the anchored match spares them a scan of the whole line for every key.
+    hits = list(_FIELD.finditer(line)) if _FIELD.match(line) else []
     if not hits or hits[0].start() != 0:
         bare = _BARE_KEY.match(line)
         return [(bare.group(1), bare.group(2) or "")] if bare else None
@@ -154,6 +158,9 @@ def _header_fields(line: str, before_dialogue: bool) -> list[tuple[str, str]] | 
     return None
 
 
+_DATE_SEPARATORS = re.compile(r"\s*(?:录音|[|｜])\s*")
+
+
 def _date_header(line: str) -> dict[str, str] | None:
     """Feishu '2025年3月2日 下午 2:10|48分钟 12秒' or iFlytek '3月8日 09:41 录音'."""
     if len(line) > 50 or not _DATE_START.match(line) or any(ch in line for ch in "，。！？,!?；;"):
@@ -164,7 +171,7 @@ def _date_header(line: str) -> dict[str, str] | None:
     if duration:
         attrs["时长"] = duration.group(0)
         rest = line.replace(duration.group(0), "")
-    rest = re.sub(r"\s*(?:录音|[|｜])\s*", " ", rest).strip()
+    rest = _DATE_SEPARATORS.sub(" ", rest).strip()
     attrs["日期"] = rest
     return attrs
 
@@ -235,33 +242,44 @@ class _Marker(NamedTuple):
 class _Context:
     names: set[str]  # speaker names seen on a line of their own (Feishu renamed speakers)
     counts: dict[str, int]  # how often each "name：" opens a line
+    glued: re.Pattern[str] | None = None  # _feishu_markers' regex for these names, built once
+
+
+_LABEL = re.compile(rf"\s*({_NUMBERED_AT}|[^：:\s]{{1,15}}?(?:[（(][^）)]{{1,10}}[）)])?)\s*[：:]\s*")
+_GLUED_ROLE = re.compile(
+    rf"\s*((?:采访者|访谈者|访问者|受访者|被访者|主持人|{_NUMBERED_AT})(?:[（(][^）)]{{1,10}}[）)])?)\s*[：:]?\s*"
+)
+_COLON_END = re.compile(r"[：:]\s*$")
 
 
 def _split_label(rest: str, ctx: _Context) -> tuple[str | None, int]:
     """Speaker label at the start of ``rest``: (label, length consumed incl. colon)."""
-    m = re.match(rf"\s*({_NUMBERED_AT}|[^：:\s]{{1,15}}?(?:[（(][^）)]{{1,10}}[）)])?)\s*[：:]\s*", rest)
+    m = _LABEL.match(rest)
     if m and _looks_like_name(m.group(1), ctx.counts):
         return m.group(1), m.end()
     # A role word glued to the speech without a colon: 受访者大家好
-    m = re.match(
-        rf"\s*((?:采访者|访谈者|访问者|受访者|被访者|主持人|{_NUMBERED_AT})(?:[（(][^）)]{{1,10}}[）)])?)\s*[：:]?\s*", rest
-    )
+    m = _GLUED_ROLE.match(rest)
     if m:
         return m.group(1), m.end()
     return None, 0
 
 
+_NAME_CHAR = re.compile(_NAME_CHARS)
+_NAME_CLOCK = re.compile(rf"({_NAME_CHARS}{{1,12}})[ \t]+({_CLOCK})")
+
+
 def _feishu_markers(line: str, ctx: _Context) -> list[_Marker]:
-    known = "|".join(map(re.escape, sorted(ctx.names, key=len, reverse=True)))
-    glued = re.compile(rf"({_NUMBERED_AT}{'|' + known if known else ''})[ \t]*({_CLOCK})")
+    if ctx.glued is None:
+        known = "|".join(map(re.escape, sorted(ctx.names, key=len, reverse=True)))
+        ctx.glued = re.compile(rf"({_NUMBERED_AT}{'|' + known if known else ''})[ \t]*({_CLOCK})")
     found = []
-    for m in glued.finditer(line):
-        if m.start() == 0 or not re.match(_NAME_CHARS, line[m.start() - 1]) or _NUMBERED.match(m.group(1)):
+    for m in ctx.glued.finditer(line):
+        if m.start() == 0 or not _NAME_CHAR.match(line[m.start() - 1]) or _NUMBERED.match(m.group(1)):
             found.append(_Marker(m.start(), m.end(), m.group(1), m.group(2)))
     if found and found[0].start == 0:
         return found
     # A renamed speaker not seen on a line of its own: accept it at the start of a line.
-    m = re.match(rf"({_NAME_CHARS}{{1,12}})[ \t]+({_CLOCK})", line)
+    m = _NAME_CLOCK.match(line)
     if m and _looks_like_name(m.group(1)) and (m.end() == len(line) or any(w in m.group(1) for w in _TITLE_WORDS)):
         return [_Marker(0, m.end(), m.group(1), m.group(2))] + found
     return found
@@ -301,7 +319,7 @@ def _merged_markers(line: str, ctx: _Context) -> list[_Marker]:
 def _qa_markers(line: str, ctx: _Context) -> list[_Marker]:
     speaker, used = _split_label(line, ctx)
     # Without a colon only bracketed transcripts glue labels to speech.
-    if speaker and re.search(r"[：:]\s*$", line[:used]):
+    if speaker and _COLON_END.search(line[:used]):
         return [_Marker(0, used, speaker, None)]
     return []
 
@@ -316,14 +334,18 @@ _MARKER_FINDERS: dict[str, Callable[[str, _Context], list[_Marker]]] = {
 }
 
 
+_NAME_CLOCK_LINE = re.compile(rf"({_NAME_CHARS}{{1,12}})[ \t]+{_CLOCK}")
+_LINE_LABEL = re.compile(r"(?:\[[^\]]*\]\s*)?(?:【([^】]{1,12})】|([^：:\s]{1,15}?)\s*[：:])")
+
+
 def _context(lines: list[str]) -> _Context:
     names: set[str] = set()
     counts: dict[str, int] = {}
     for line in lines:
-        m = re.fullmatch(rf"({_NAME_CHARS}{{1,12}})[ \t]+{_CLOCK}", line)
+        m = _NAME_CLOCK_LINE.fullmatch(line)
         if m and not _NUMBERED.match(m.group(1)) and not any(c in m.group(1) for c in _NOT_IN_NAMES):
             names.add(m.group(1))
-        m = re.match(r"(?:\[[^\]]*\]\s*)?(?:【([^】]{1,12})】|([^：:\s]{1,15}?)\s*[：:])", line)
+        m = _LINE_LABEL.match(line)
         if m:
             name = m.group(1) or m.group(2)
             counts[name] = counts.get(name, 0) + 1
@@ -351,9 +373,11 @@ class _Draft:
             self.start(text, None, None, lineno)
 
 
-def _parse_labelled(src: RawSource, lines: list[str], style: str, header: _Header) -> tuple[list[Turn], list[str]]:
+def _parse_labelled(
+    src: RawSource, lines: list[str], style: str, header: _Header, ctx: _Context | None = None
+) -> tuple[list[Turn], list[str]]:
     finder = _MARKER_FINDERS[style]
-    ctx = _context(lines)
+    ctx = _context(lines) if ctx is None else ctx
     draft = _Draft()
     glued = 0
     for lineno, line in enumerate(lines, 1):
@@ -384,9 +408,11 @@ _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
 _TAGS = re.compile(r"<[^>]*>|\{\\[^}]*\}")
 
 
-def _parse_cues(src: RawSource, lines: list[str], style: str, header: _Header) -> tuple[list[Turn], list[str]]:
+def _parse_cues(
+    src: RawSource, lines: list[str], style: str, header: _Header, ctx: _Context | None = None
+) -> tuple[list[Turn], list[str]]:
     draft = _Draft()
-    ctx = _context(lines)
+    ctx = _context(lines) if ctx is None else ctx
     in_cue = skip_block = False
     for lineno, line in enumerate(lines, 1):
         if not line:
@@ -407,7 +433,7 @@ def _parse_cues(src: RawSource, lines: list[str], style: str, header: _Header) -
         voice = _VOICE.search(line)
         text = _TAGS.sub("", line).strip()
         speaker, used = (voice.group(1).strip(), 0) if voice else _split_label(text, ctx)
-        if speaker and not voice and not re.search(r"[：:]\s*$", text[:used]):
+        if speaker and not voice and not _COLON_END.search(text[:used]):
             speaker, used = None, 0
         text = text[used:].lstrip("- ").strip()
         prev = draft.turns[-1] if draft.turns else None
@@ -438,7 +464,9 @@ def _strip_quotes(text: str) -> str:
     return text
 
 
-def _parse_paragraphs(src: RawSource, lines: list[str], style: str, header: _Header) -> tuple[list[Turn], list[str]]:
+def _parse_paragraphs(
+    src: RawSource, lines: list[str], style: str, header: _Header, ctx: _Context | None = None
+) -> tuple[list[Turn], list[str]]:
     draft = _Draft()
     for lineno, line in enumerate(lines, 1):
         if not line or header.take(line, lineno, not draft.turns, False):
@@ -468,10 +496,13 @@ _IFLYTEK_HEADER = re.compile(rf"^\d{{1,2}}月\d{{1,2}}日\s+{_CLOCK}\s*录音")
 _FEISHU_HEADER = re.compile(r"^\d{4}年.*\d+\s*分钟|^文字记录\s*[:：]?$")
 
 
-def _scores(src: RawSource, lines: list[str]) -> dict[str, float]:
+_SHORT_CLOCK_LINE = re.compile(rf"\S{{1,12}}[ \t]+{_CLOCK}")
+
+
+def _scores(src: RawSource, lines: list[str], ctx: _Context | None = None) -> dict[str, float]:
     score = dict.fromkeys(STYLES, 0.0)
     score["plain"] = 1.5  # any other style needs at least one strong or two weak hits
-    ctx = _context(lines)
+    ctx = _context(lines) if ctx is None else ctx
     for line in lines:
         if not line:
             continue
@@ -482,7 +513,7 @@ def _scores(src: RawSource, lines: list[str]) -> dict[str, float]:
         feishu = _FEISHU_LABEL.match(line)
         if feishu:
             score["feishu" if feishu.group(2) else "iflytek"] += 2
-        elif line in ctx.names or re.fullmatch(rf"\S{{1,12}}[ \t]+{_CLOCK}", line) and _feishu_markers(line, ctx):
+        elif line in ctx.names or _SHORT_CLOCK_LINE.fullmatch(line) and _feishu_markers(line, ctx):
             score["feishu"] += 1
         if _BRACKET_TS.match(line):
             score["bracketed"] += 2
@@ -511,8 +542,8 @@ def _prepped(src: RawSource) -> list[str]:
     return [_prep(line) for line in src.lines]
 
 
-def _detect(src: RawSource, lines: list[str]) -> str:
-    score = _scores(src, lines)
+def _detect(src: RawSource, lines: list[str], ctx: _Context | None = None) -> str:
+    score = _scores(src, lines, ctx)
     # Ties go to the earlier, more specific style in STYLES.
     return max(STYLES, key=lambda name: (score[name], -STYLES.index(name)))
 
@@ -547,9 +578,12 @@ def parse(src: RawSource, style: str | None = None) -> ParsedDocument:
     if style is not None and style not in STYLES:
         raise ValueError(f"unknown transcript style {style!r}; expected one of: {', '.join(STYLES)}")
     lines = _prepped(src)
-    style = style or _detect(src, lines)
+    ctx = None
+    if style is None:
+        ctx = _context(lines)  # shared by detection and the parser
+        style = _detect(src, lines, ctx)
     header = _Header()
-    turns, warnings = _PARSERS[style](src, lines, style, header)
+    turns, warnings = _PARSERS[style](src, lines, style, header, ctx)
 
     empty = [t.line for t in turns if not t.text]
     turns = [t for t in turns if t.text]
