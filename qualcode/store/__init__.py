@@ -45,14 +45,14 @@ def _annotation_state(conn) -> None:
 
 
 def _lookup_indexes(conn) -> None:
-    for index in (*t.documents.indexes, *t.passages.indexes):
+    for index in t.documents.indexes:
         index.create(conn, checkfirst=True)
 
 
 MIGRATIONS = [(1, "initial schema", _create_initial)]
 MIGRATIONS.append((2, "decisions, undo marks and review state for annotation", _annotation_state))
 MIGRATIONS.append((3, "document assignments for inter-coder agreement", _add_assignments))
-MIGRATIONS.append((4, "indexes for re-import and passage lookups", _lookup_indexes))
+MIGRATIONS.append((4, "index for re-import lookups", _lookup_indexes))
 SCHEMA_VERSION = max(v for v, _, _ in MIGRATIONS)
 
 

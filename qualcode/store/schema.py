@@ -133,7 +133,6 @@ codings = Table(
     Column("decided_at", String(40), nullable=True),
 )
 Index("ix_documents_file", documents.c.file_name, documents.c.case_id)  # re-import identity
-Index("ix_passages_doc", passages.c.document_id, passages.c.seq)
 Index("ix_codings_doc", codings.c.document_id, codings.c.start)
 Index("ix_codings_code", codings.c.code)
 
