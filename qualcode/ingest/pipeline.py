@@ -6,7 +6,6 @@ with ``jobs > 1``; the parent process is the single writer.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -312,7 +311,3 @@ def _record(report: ImportReport, progress, result: ImportResult) -> None:
     report.results.append(result)
     if progress:
         progress(result)
-
-
-def dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False)
