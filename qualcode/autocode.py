@@ -90,9 +90,8 @@ def autocode(project, codebook, unit: str = "passage", dry_run: bool = False) ->
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}")
     ruleset = compile_rules(codebook)
-    segmenter = project.segmenter()
-    # Codebook.version hashes the whole codebook: compute it once, not per coding
-    version = codebook.version
+    segmenter = project.segmenter(codebook)  # the codebook being applied: loaded once, its terms kept whole
+    version = ruleset.version  # Codebook.version hashes the whole codebook: once per run, not per coding
     report = AutocodeReport(unit=unit, codebook=str(codebook.source), version=version)
     store = project.store
     if not dry_run:
@@ -155,14 +154,19 @@ def _autocode_document(conn, doc_id, ruleset, segmenter, version, unit, dry_run,
             )
     report.documents += 1
 
-    sync_proposals(conn, doc_id, wanted, origin="rule", unit=unit, coder=AUTOCODER, version=version,
-                   report=report, dry_run=dry_run)
+    codes = {c.path for c in ruleset.codebook.codes}
+    sync_proposals(conn, doc_id, wanted, origin="rule", unit=unit, coder=AUTOCODER, codes=codes,
+                   version=version, report=report, dry_run=dry_run)
 
 
 def sync_proposals(conn, doc_id: int, wanted: dict[tuple, dict], *, origin: str, unit: str, coder: str,
-                   version: str | None, report, dry_run: bool = False,
+                   codes: set[str], version: str | None, report, dry_run: bool = False,
                    compare: tuple[str, ...] = ("rule", "evidence", "score")) -> None:
-    """Make one document's proposals of ``origin``/``unit`` equal ``wanted`` without touching decisions.
+    """Make one document's proposals of ``origin``/``unit`` for ``codes`` equal ``wanted``
+    without touching decisions.
+
+    Only proposals of ``codes`` (the codebook or model being applied) are in play: applying
+    another codebook leaves the proposals of codes it does not have as they are.
 
     ``wanted`` maps (start, end, code) to coding values. Proposals no longer wanted are removed
     (with their memos), changed ones updated in place, new ones added; accepted or rejected
@@ -174,10 +178,10 @@ def sync_proposals(conn, doc_id: int, wanted: dict[tuple, dict], *, origin: str,
         k.c.document_id == doc_id, k.c.origin != origin, k.c.status == "accepted"))
     for key in settled:
         wanted.pop(tuple(key), None)
-    existing = conn.execute(
+    existing = [row for row in conn.execute(
         select(k.c.id, k.c.start, k.c.end, k.c.code, k.c.status, *(k.c[c] for c in compare))
         .where(k.c.document_id == doc_id, k.c.origin == origin, k.c.unit == unit)
-    ).mappings().all()
+    ).mappings() if row["code"] in codes]
     now = utcnow()
     seen = set()
     stale = []

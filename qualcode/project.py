@@ -132,23 +132,17 @@ class Project:
     def dictionary_path(self) -> Path:
         return self.root / DICTIONARY_NAME
 
-    def user_words(self) -> list[str]:
-        """Words that must stay whole: dictionary.txt plus the codebook's terms."""
+    def user_words(self, codebook=None) -> list[str]:
+        """Words that must stay whole: dictionary.txt plus the terms of ``codebook`` (default:
+        the project's codebook, loaded here when the caller has not loaded it already)."""
         from .segment import read_dictionary
 
         words = read_dictionary(self.dictionary_path)
-        words.extend(self._codebook_terms())
+        if codebook is None and self.codebook_path is not None and self.codebook_path.is_file():
+            codebook = self.codebook()
+        if codebook is not None:
+            words.extend(codebook.terms())
         return words
-
-    def _codebook_terms(self) -> list[str]:
-        path = self.codebook_path
-        if path is None or not path.is_file():
-            return []
-        try:
-            from .codebook import load_codebook
-        except ImportError:  # codebook support not installed in this build
-            return []
-        return list(load_codebook(path).terms())
 
     def set_setting(self, key: str, value: str) -> None:
         """Change one [project] setting in qualcode.toml."""
@@ -184,10 +178,11 @@ class Project:
         rel = self.settings.get("project", {}).get("codebook")
         return (self.root / rel) if rel else None
 
-    def segmenter(self):
+    def segmenter(self, codebook=None):
+        """jieba with the project's user words (see ``user_words``)."""
         from .segment import Segmenter
 
-        return Segmenter(self.user_words())
+        return Segmenter(self.user_words(codebook))
 
     # -- documents ------------------------------------------------------------------------
     def document_id(self, ref: str | int) -> int:

@@ -236,3 +236,13 @@ def test_memos_leave_with_a_withdrawn_proposal(coded, tmp_path):
     narrower = write_text(tmp_path / "mini.yaml", CODEBOOK.replace("any: [推选, 有威信]", "any: [威望]"))
     autocode(coded, load_codebook(narrower))
     assert sqlite3.connect(coded.root / "qualcode.db").execute("select count(*) from memos").fetchone()[0] == 0
+
+
+def test_another_codebook_leaves_the_proposals_of_codes_it_lacks(coded, tmp_path):
+    autocode(coded, coded.codebook())
+    other = write_text(tmp_path / "other.yaml", CODEBOOK.replace("id: legitimacy", "id: trust").replace(
+        "id: responsiveness", "id: response").replace("any: [满意]", "any: [威信]"))
+    report = autocode(coded, load_codebook(other))
+    assert report.removed == 0
+    assert sorted(r["code"] for r in rows(coded)) == [
+        "governance/legitimacy", "governance/responsiveness", "governance/trust"]

@@ -710,7 +710,7 @@ def import_qdpx(project, path) -> ImportReport:
     if not plan.docs and plan.codebook is None:
         raise ExchangeError(f"{path}: nothing to import (no text sources and no codes)")
     codebook_path = save_codebook(project, plan.codebook, path.stem) if plan.codebook is not None else None
-    segmenter = project.segmenter()
+    segmenter = project.segmenter(plan.codebook)
     with project.store.read() as conn:
         old_cases = {n for (n,) in conn.execute(select(t.cases.c.name))}
     doc_ids: list[int] = []
