@@ -13,6 +13,7 @@ from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from dataclasses import dataclass, field
 
+import numpy as np
 from sqlalchemy import delete, insert, select, update
 
 from .script import fold
@@ -83,6 +84,9 @@ def _units(doc_text: str, passage_rows, sentence_rows, unit: str, attrs: dict, r
                 folded=folded[s_start:s_end])
 
 
+CHUNK = 50  # documents read, coded and written per transaction: few round trips, short write locks
+
+
 def autocode(project, codebook, unit: str = "passage", dry_run: bool = False) -> AutocodeReport:
     """Propose codings for every document; see the module docstring for the guarantees."""
     from .rules import compile_rules
@@ -99,122 +103,160 @@ def autocode(project, codebook, unit: str = "passage", dry_run: bool = False) ->
             sync_codes(conn, codebook, version)
     with store.read() as conn:
         doc_ids = [i for (i,) in conn.execute(select(t.documents.c.id).order_by(t.documents.c.id))]
-    for doc_id in doc_ids:
+    for at in range(0, len(doc_ids), CHUNK):
         with store.transaction() as conn:
-            _autocode_document(conn, doc_id, ruleset, segmenter, version, unit, dry_run, report)
+            _autocode_documents(conn, doc_ids[at:at + CHUNK], ruleset, segmenter, version, unit, dry_run, report)
     return report
 
 
-def _retokenize(conn, doc_id: int, text: str, passage_rows, segmenter: Segmenter) -> list[dict]:
+def _retokenize(conn, doc_id: int, text: str, passage_rows, segmenter: Segmenter) -> list[tuple]:
     """Re-segment a document whose tokens came from an older user dictionary."""
     fresh = []
-    for p in passage_rows:
-        blob = pack_tokens(segmenter.token_lengths(text[p["start"]:p["end"]]))
-        conn.execute(update(t.passages).where(t.passages.c.id == p["id"]).values(tokens=blob))
-        fresh.append(dict(p, tokens=blob))
+    for pid, start, end, speaker, _ in passage_rows:
+        blob = pack_tokens(segmenter.token_lengths(text[start:end]))
+        conn.execute(update(t.passages).where(t.passages.c.id == pid).values(tokens=blob))
+        fresh.append((pid, start, end, speaker, blob))
     conn.execute(update(t.documents).where(t.documents.c.id == doc_id).values(dict_version=segmenter.version))
     return fresh
 
 
-def _autocode_document(conn, doc_id, ruleset, segmenter, version, unit, dry_run, report) -> None:
-    d = t.documents
-    doc = conn.execute(
-        select(d.c.text, d.c.dict_version, t.cases.c.name.label("case"))
-        .select_from(d.outerjoin(t.cases, d.c.case_id == t.cases.c.id)).where(d.c.id == doc_id)
-    ).one()
-    attrs = dict(conn.execute(select(t.attributes.c.key, t.attributes.c.value).where(t.attributes.c.document_id == doc_id)).all())
-    if doc.case:
-        attrs["case"] = doc.case
-    roles = dict(conn.execute(select(t.speakers.c.id, t.speakers.c.role).where(t.speakers.c.document_id == doc_id)).all())
-    passage_rows = conn.execute(
-        select(t.passages.c.id, t.passages.c.start, t.passages.c.end, t.passages.c.speaker_id, t.passages.c.tokens)
-        .where(t.passages.c.document_id == doc_id).order_by(t.passages.c.seq)
-    ).mappings().all()
-    if doc.dict_version != segmenter.version and not dry_run:
-        passage_rows = _retokenize(conn, doc_id, doc.text, passage_rows, segmenter)
-        report.retokenized += 1
-    sentence_rows: dict[int, list] = {}
+def _autocode_documents(conn, doc_ids: list[int], ruleset, segmenter, version, unit, dry_run, report) -> None:
+    d, p = t.documents, t.passages
+    docs = conn.execute(
+        select(d.c.id, d.c.text, d.c.dict_version, t.cases.c.name.label("case"))
+        .select_from(d.outerjoin(t.cases, d.c.case_id == t.cases.c.id)).where(d.c.id.in_(doc_ids)).order_by(d.c.id)
+    ).all()
+    attrs: dict[int, dict] = {i: {} for i in doc_ids}
+    for doc_id, key, value in conn.execute(select(t.attributes.c.document_id, t.attributes.c.key, t.attributes.c.value)
+                                           .where(t.attributes.c.document_id.in_(doc_ids))):
+        attrs[doc_id][key] = value
+    roles = dict(conn.execute(select(t.speakers.c.id, t.speakers.c.role).where(t.speakers.c.document_id.in_(doc_ids))).all())
+    passages: dict[int, list[tuple]] = {i: [] for i in doc_ids}
+    for doc_id, *row in conn.execute(
+            select(p.c.document_id, p.c.id, p.c.start, p.c.end, p.c.speaker_id, p.c.tokens)
+            .where(p.c.document_id.in_(doc_ids)).order_by(p.c.document_id, p.c.seq)):
+        passages[doc_id].append(tuple(row))
+    sentences: dict[int, list] = {}
     if unit == "sentence":
         q = (select(t.sentences.c.passage_id, t.sentences.c.start, t.sentences.c.end)
-             .join(t.passages, t.passages.c.id == t.sentences.c.passage_id)
-             .where(t.passages.c.document_id == doc_id).order_by(t.sentences.c.passage_id, t.sentences.c.seq))
+             .join(p, p.c.id == t.sentences.c.passage_id)
+             .where(p.c.document_id.in_(doc_ids)).order_by(t.sentences.c.passage_id, t.sentences.c.seq))
         for pid, s, e in conn.execute(q):
-            sentence_rows.setdefault(pid, []).append((s, e))
+            sentences.setdefault(pid, []).append((s, e))
 
-    wanted: dict[tuple, dict] = {}
-    for start, end, pid, u in _units(doc.text, passage_rows, sentence_rows, unit, attrs, roles):
-        report.units += 1
-        report.characters += end - start
-        for hit in ruleset.match(u):
-            evidence = {"rule": hit.rule, "score": hit.score,
-                        "terms": [[term, start + s, start + e] for term, s, e in hit.evidence]}
-            wanted[(start, end, hit.code)] = dict(
-                document_id=doc_id, passage_id=pid, start=start, end=end, code=hit.code, rule=hit.rule,
-                evidence=json.dumps(evidence, ensure_ascii=False), score=f"{hit.score:g}",
-            )
-    report.documents += 1
+    wanted: dict[int, dict[tuple, dict]] = {}
+    for doc in docs:
+        rows = passages[doc.id]
+        if doc.dict_version != segmenter.version and not dry_run:
+            rows = _retokenize(conn, doc.id, doc.text, rows, segmenter)
+            report.retokenized += 1
+        if doc.case:
+            attrs[doc.id]["case"] = doc.case
+        document, pids = _document(doc.text, rows, sentences, unit, attrs[doc.id], roles)
+        found = wanted[doc.id] = {}
+        for (start, end), pid, hits in zip(document.spans, pids, ruleset.match_document(document)):
+            report.units += 1
+            report.characters += end - start
+            for hit in hits:
+                evidence = {"rule": hit.rule, "score": hit.score,
+                            "terms": [[term, start + s, start + e] for term, s, e in hit.evidence]}
+                found[(start, end, hit.code)] = dict(
+                    document_id=doc.id, passage_id=pid, start=start, end=end, code=hit.code, rule=hit.rule,
+                    evidence=json.dumps(evidence, ensure_ascii=False), score=f"{hit.score:g}",
+                )
+        report.documents += 1
 
     codes = {c.path for c in ruleset.codebook.codes}
-    sync_proposals(conn, doc_id, wanted, origin="rule", unit=unit, coder=AUTOCODER, codes=codes,
+    sync_proposals(conn, wanted, origin="rule", unit=unit, coder=AUTOCODER, codes=codes,
                    version=version, report=report, dry_run=dry_run)
 
 
-def sync_proposals(conn, doc_id: int, wanted: dict[tuple, dict], *, origin: str, unit: str, coder: str,
+def _document(text: str, passage_rows, sentence_rows: dict, unit: str, attrs: dict, roles: dict):
+    """The ``rules.Document`` of one stored document's passages or sentences, and each unit's passage id."""
+    from .rules import Document
+
+    blobs = [row[4] for row in passage_rows]
+    lengths = np.frombuffer(b"".join(blobs), dtype=np.uint32).astype(np.int64)
+    counts = np.array([len(b) // 4 for b in blobs], dtype=np.int64)
+    starts = np.array([row[1] for row in passage_rows], dtype=np.int64)
+    # token ends in the document: each passage's start plus the running length of its tokens
+    running = np.cumsum(lengths)
+    before = np.concatenate([[0], running])[np.cumsum(counts) - counts]
+    token_ends = running + np.repeat(starts - before, counts)
+    spans, pids, unit_roles = [], [], []
+    for pid, start, end, speaker, _ in passage_rows:
+        role = roles.get(speaker)
+        for span in ((start, end),) if unit == "passage" else sentence_rows.get(pid, ()):
+            spans.append(span)
+            pids.append(pid)
+            unit_roles.append(role)
+    return Document(text, spans, token_ends, unit_roles, attrs, unit, fold(text)), pids
+
+
+def sync_proposals(conn, wanted: dict[int, dict[tuple, dict]], *, origin: str, unit: str, coder: str,
                    codes: set[str], version: str | None, report, dry_run: bool = False,
                    compare: tuple[str, ...] = ("rule", "evidence", "score")) -> None:
-    """Make one document's proposals of ``origin``/``unit`` for ``codes`` equal ``wanted``
+    """Make the proposals of ``origin``/``unit`` for ``codes`` in each document equal ``wanted``
     without touching decisions.
 
     Only proposals of ``codes`` (the codebook or model being applied) are in play: applying
     another codebook leaves the proposals of codes it does not have as they are.
 
-    ``wanted`` maps (start, end, code) to coding values. Proposals no longer wanted are removed
-    (with their memos), changed ones updated in place, new ones added; accepted or rejected
-    rows are decisions and stay exactly as they are, so a rejected proposal never comes back.
-    A span somebody already coded by hand or accepted needs no proposal. ``report`` counts.
+    ``wanted`` maps a document id to a dict of (start, end, code) -> coding values. Proposals no
+    longer wanted are removed (with their memos), changed ones updated in place, new ones added;
+    accepted or rejected rows are decisions and stay exactly as they are, so a rejected proposal
+    never comes back. A span somebody already coded by hand or accepted needs no proposal.
+    ``report`` counts.
     """
     k = t.codings
-    settled = conn.execute(select(k.c.start, k.c.end, k.c.code).where(
-        k.c.document_id == doc_id, k.c.origin != origin, k.c.status == "accepted"))
-    for key in settled:
-        wanted.pop(tuple(key), None)
-    existing = [row for row in conn.execute(
-        select(k.c.id, k.c.start, k.c.end, k.c.code, k.c.status, *(k.c[c] for c in compare))
-        .where(k.c.document_id == doc_id, k.c.origin == origin, k.c.unit == unit)
-    ).mappings() if row["code"] in codes]
+    doc_ids = list(wanted)
+    if not doc_ids:
+        return
+    settled = conn.execute(select(k.c.document_id, k.c.start, k.c.end, k.c.code).where(
+        k.c.document_id.in_(doc_ids), k.c.origin != origin, k.c.status == "accepted"))
+    for doc_id, *key in settled:
+        wanted[doc_id].pop(tuple(key), None)
+    existing: dict[int, list] = {i: [] for i in doc_ids}
+    for row in conn.execute(
+            select(k.c.id, k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.status, *(k.c[c] for c in compare))
+            .where(k.c.document_id.in_(doc_ids), k.c.origin == origin, k.c.unit == unit).order_by(k.c.id)).mappings():
+        if row["code"] in codes:
+            existing[row["document_id"]].append(row)
     now = utcnow()
-    seen = set()
-    stale = []
+    stale, new = [], []
     changes = getattr(report, "changes", None) if dry_run else None
-    for row in existing:
-        key = (row["start"], row["end"], row["code"])
-        seen.add(key)
-        if row["status"] != "proposed":
-            report.decided += 1  # a decision: never re-proposed, never altered
-            continue
-        want = wanted.get(key)
-        if want is None:
-            stale.append(row["id"])
-            report.removed += 1
-            if changes is not None:
-                changes.append({"change": "remove", "document": doc_id, "start": row["start"], "end": row["end"],
-                                "code": row["code"]})
-        elif any(want.get(c) != row[c] for c in compare):
-            report.updated += 1
-            if not dry_run:
-                values = {c: want.get(c) for c in compare}
-                values.update(passage_id=want.get("passage_id"), codebook_version=version, updated_at=now)
-                conn.execute(update(k).where(k.c.id == row["id"]).values(**values))
-        else:
-            report.unchanged += 1
-    new = [w for key, w in wanted.items() if key not in seen]
-    for w in wanted.values():
-        report.per_code[w["code"]] = report.per_code.get(w["code"], 0) + 1
-    report.added += len(new)
-    if dry_run:
+    for doc_id in doc_ids:
+        seen = set()
+        for row in existing[doc_id]:
+            key = (row["start"], row["end"], row["code"])
+            seen.add(key)
+            if row["status"] != "proposed":
+                report.decided += 1  # a decision: never re-proposed, never altered
+                continue
+            want = wanted[doc_id].get(key)
+            if want is None:
+                stale.append(row["id"])
+                report.removed += 1
+                if changes is not None:
+                    changes.append({"change": "remove", "document": doc_id, "start": row["start"],
+                                    "end": row["end"], "code": row["code"]})
+            elif any(want.get(c) != row[c] for c in compare):
+                report.updated += 1
+                if not dry_run:
+                    values = {c: want.get(c) for c in compare}
+                    values.update(passage_id=want.get("passage_id"), codebook_version=version, updated_at=now)
+                    conn.execute(update(k).where(k.c.id == row["id"]).values(**values))
+            else:
+                report.unchanged += 1
+        added = [w for key, w in wanted[doc_id].items() if key not in seen]
+        for w in wanted[doc_id].values():
+            report.per_code[w["code"]] = report.per_code.get(w["code"], 0) + 1
+        report.added += len(added)
+        new += added
         if changes is not None:
             changes += [{"change": "add", "document": doc_id, "start": w["start"], "end": w["end"], "code": w["code"]}
-                        for w in new]
+                        for w in added]
+    if dry_run:
         return
     if stale:
         conn.execute(delete(k).where(k.c.id.in_(stale)))

@@ -17,6 +17,8 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
+import numpy as np
+
 from qualcode.codebook import Codebook, Term, dependency_order
 from qualcode.script import fold
 
@@ -53,6 +55,57 @@ class Unit:
 
 
 @dataclass
+class Document:
+    """A document's units to code at once (``RuleSet.match_document``).
+
+    ``spans`` are the units' (start, end) offsets in ``text``, ascending and not overlapping;
+    ``token_ends`` the end offsets, in ``text``, of the jieba tokens covering them
+    (ascending); ``roles`` the speaker role of each unit.
+    """
+
+    text: str
+    spans: Sequence[tuple[int, int]]
+    token_ends: Sequence[int]
+    roles: Sequence[str | None]
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    kind: str = "passage"
+    folded: str | None = None
+
+
+class _Text:
+    """A unit's folded text and token ends, as the rule evaluation reads them."""
+
+    __slots__ = ("folded", "ends")
+
+    def __init__(self, folded: str, ends: Sequence[int]):
+        self.folded, self.ends = folded, ends
+
+
+class _SpanText:
+    """``_Text`` of one unit of a document, cut out only when the evaluation asks for it."""
+
+    __slots__ = ("_doc", "_lo", "_hi", "_token_ends", "_folded", "_ends")
+
+    def __init__(self, doc_folded: str, lo: int, hi: int, token_ends: np.ndarray):
+        self._doc, self._lo, self._hi, self._token_ends = doc_folded, lo, hi, token_ends
+        self._folded = self._ends = None
+
+    @property
+    def folded(self) -> str:
+        if self._folded is None:
+            self._folded = self._doc[self._lo:self._hi]
+        return self._folded
+
+    @property
+    def ends(self) -> list[int]:
+        if self._ends is None:  # the tokens ending inside the unit, and the unit's end (as Unit expects)
+            te, lo, hi = self._token_ends, self._lo, self._hi
+            inner = te[np.searchsorted(te, lo, side="right"):np.searchsorted(te, hi, side="left")]
+            self._ends = (inner - lo).tolist() + [hi - lo]
+        return self._ends
+
+
+@dataclass
 class Hit:
     """A code proposed for a unit. ``rule`` is the first rule that fired (codebook order)."""
 
@@ -64,10 +117,11 @@ class Hit:
 
 
 class _Neg:
-    __slots__ = ("regex", "window", "maxlen", "substring")
+    __slots__ = ("regex", "window", "maxlen", "substring", "texts")
 
     def __init__(self, negators: tuple[Term, ...], window: int):
         texts = sorted({fold(t.text) for t in negators}, key=lambda s: (-len(s), s))
+        self.texts = texts
         self.regex = re.compile("|".join(re.escape(t) for t in texts))
         self.window = window
         self.maxlen = max(len(t) for t in texts)
@@ -111,6 +165,12 @@ class RuleSet:
         attr_names: set[str] = set()
         rx_parts: list[str] = []
         rx_all_combinable = True
+        # regex prefilter of the document path: for each pattern, sets of strings ("runs") of
+        # which a match must contain one member each; string -> (rule, pattern, run) uses
+        rx_factors: dict[str, list[tuple]] = {}
+        pattern_rule: list[int] = []
+        pattern_runs: list[int] = []
+        self._rx_unconditional: list[int] = []  # rules with a pattern that has no such runs
 
         def add(term: Term, r: int, slot: int, trigger: bool) -> None:
             key = fold(term.text)
@@ -152,6 +212,15 @@ class RuleSet:
                 for pat in rule.regex:
                     compiled = re.compile(fold(pat))
                     cr.regex.append((pat, compiled))
+                    runs = _regex_factors(fold(pat))
+                    if runs is None:
+                        self._rx_unconditional.append(r)
+                        continue
+                    for k, run in enumerate(runs):
+                        for f in run:
+                            rx_factors.setdefault(f, []).append((r, len(pattern_rule), k))
+                    pattern_rule.append(r)
+                    pattern_runs.append(len(runs))
                     if compiled.groups or pat.lstrip().startswith("(?") and not pat.lstrip().startswith("(?:"):
                         rx_all_combinable = False  # groups/flags do not survive concatenation
                     else:
@@ -173,6 +242,13 @@ class RuleSet:
 
         self._automaton = _automaton(ahocorasick, table)
         self._context_automaton = _automaton(ahocorasick, context_table)
+        self._tables = {"trigger": table, "context": context_table, "factor": rx_factors}
+        self._scanner_built = None
+        self._pattern_rule = np.array(pattern_rule, dtype=np.int64)
+        self._pattern_runs = np.array(pattern_runs, dtype=np.int64)
+        self._negs = list(dict.fromkeys(cr.neg for cr in self._rules if cr.neg is not None))
+        self._neg_index = np.array([self._negs.index(cr.neg) if cr.neg is not None else -1 for cr in self._rules],
+                                   dtype=np.int64)
         self._rx_rules = [cr for cr in self._rules if cr.regex]
         self._rx_prefilter = None
         self._rx_always = bool(self._rx_rules) and not rx_all_combinable
@@ -200,16 +276,21 @@ class RuleSet:
     # -- scope
 
     def _mask(self, unit: Unit) -> bytes:
+        return self._mask_for(unit.kind, unit.role, unit.attributes)
+
+    def _mask_for(self, kind: str, role: str | None, attributes: Mapping[str, str] | None) -> bytes:
+        """One byte per rule, 1 where a unit of this kind, role and attributes is in its scope
+        (empty when no rule is)."""
         if not self._scoped:
             return self._all_in_scope
-        attrs = unit.attributes or {}
-        key = (unit.kind, unit.role, tuple(attrs.get(k) for k in self._attr_names))
+        attrs = attributes or {}
+        key = (kind, role, tuple(attrs.get(k) for k in self._attr_names))
         mask = self._mask_cache.get(key)
         if mask is None:
-            role = unit.role if unit.role is not None else ROLE_UNKNOWN
+            role = role if role is not None else ROLE_UNKNOWN
             values = {k: fold(str(v)) for k, v in zip(self._attr_names, key[2]) if v is not None}
             mask = bytes(
-                1 if (cr.unit is None or unit.kind in cr.unit)
+                1 if (cr.unit is None or kind in cr.unit)
                 and (cr.roles is None or role in cr.roles)
                 and all(values.get(k) in vals for k, vals in cr.attrs)
                 else 0
@@ -242,12 +323,8 @@ class RuleSet:
             self._collect(self._automaton, wide, n, ends, mask, occ)
         if self._rx_rules and (self._rx_always or (self._rx_prefilter is not None and self._rx_prefilter.search(folded))):
             for cr in self._rx_rules:
-                if not mask[cr.index]:
-                    continue
-                for pat, compiled in cr.regex:
-                    for m in compiled.finditer(folded):
-                        if m.end() > m.start():
-                            occ.setdefault(cr.index, []).append((_REGEX, m.start(), m.end(), 1.0, pat, True))
+                if mask[cr.index]:
+                    self._regex_occurrences(cr, folded, 0, occ)
         if not occ:
             return []
         if self._context_automaton is not None:
@@ -261,35 +338,18 @@ class RuleSet:
             if wanted is not None:
                 self._collect(self._context_automaton, wide if wide is not None else _wide(folded),
                               n, ends, wanted, occ)
-
-        fired: dict[int, list[tuple]] = {}
-        fired_codes: set[int] = set()
-        for r in sorted(occ):  # rule indices follow dependency order
-            cr = self._rules[r]
-            result = self._evaluate(cr, occ[r], folded, ends, fired_codes)
-            if result is not None:
-                fired.setdefault(cr.code_index, []).append((cr.position, cr.rule_id, *result))
-                fired_codes.add(cr.code_index)
-        if not fired:
-            return []
-        if self._exclusive:
-            self._apply_exclusive(fired)
-        hits = []
-        for ci in sorted(fired):
-            parts = sorted(fired[ci])
-            evidence = sorted({ev for *_, evs in parts for ev in evs}, key=lambda x: (x[1], x[2], x[0]))
-            hits.append(Hit(self._code_paths[ci], parts[0][1], sum(p[2] for p in parts), evidence,
-                            tuple(p[1] for p in parts)))
-        return hits
+        return self._decide(occ, _Text(folded, ends))
 
     @staticmethod
-    def _collect(automaton, wide: str, n: int, ends: Sequence[int], wanted: bytes | bytearray,
+    def _collect(terms: "_Terms", wide: str, n: int, ends: Sequence[int], wanted: bytes | bytearray,
                  occ: dict[int, list]) -> None:
-        """Append occurrences of ``automaton``'s terms to ``occ`` for the rules ``wanted`` flags."""
-        for last, (length, uses) in automaton.iter(wide):
+        """Append occurrences of ``terms`` to ``occ`` for the rules ``wanted`` flags."""
+        entries = terms.entries
+        for last, key in terms.automaton.iter(wide):
             last += 1
             if last & 3:
                 continue  # straddles characters: not a real occurrence
+            length, uses = entries[key]
             e = last >> 2
             s = e - length
             whole = -1
@@ -315,13 +375,147 @@ class RuleSet:
                     occ[r] = lst = []
                 lst.append((use[1], s, e, use[3], use[4], use[5]))
 
+    @staticmethod
+    def _regex_occurrences(cr: _Rule, folded: str, lo: int, occ: dict[int, list], hi: int | None = None) -> None:
+        """Append the matches of ``cr``'s patterns in ``folded[lo:hi]`` (offsets from ``lo``)."""
+        text = folded if lo == 0 and hi is None else folded[lo:hi]
+        for pat, compiled in cr.regex:
+            for m in compiled.finditer(text):
+                if m.end() > m.start():
+                    occ.setdefault(cr.index, []).append((_REGEX, m.start(), m.end(), 1.0, pat, True))
+
     def match_many(self, units: Iterable[Unit]) -> list[list[Hit]]:
         """``match`` for each unit, in order."""
         match = self.match
         return [match(u) for u in units]
 
-    def _evaluate(self, cr: _Rule, occurrences: list[tuple], folded: str, ends: Sequence[int],
-                  fired_codes: set[int]):
+    def match_document(self, doc: "Document") -> list[list[Hit]]:
+        """``match`` for each unit of ``doc`` at once: the same hits, offsets relative to the unit.
+
+        The terms are found by one automaton pass over the whole document; token boundaries,
+        scope and unit membership are checked on arrays, and a term is tested for negation
+        only when a negator ends close enough before it. Only units with candidate
+        occurrences reach the rule evaluation, which is the same as ``match``'s.
+        """
+        n_units = len(doc.spans)
+        result: list[list[Hit]] = [[] for _ in range(n_units)]
+        masks = [self._mask_for(doc.kind, role, doc.attributes) for role in doc.roles]
+        scanner = self._scanner()
+        if not any(masks) or scanner is None:
+            return result
+        folded = doc.folded if doc.folded is not None else fold(doc.text)
+        spans = np.asarray(doc.spans, dtype=np.int64).reshape(-1, 2)
+        starts, stops = spans[:, 0], spans[:, 1]
+        n_rules = len(self._rules)
+        scope = np.frombuffer(b"".join(m or bytes(n_rules) for m in masks), dtype=np.uint8)
+        scope = scope.reshape(n_units, n_rules).astype(bool)
+        token_ends = np.asarray(doc.token_ends, dtype=np.int64)
+        edge = np.zeros(len(folded) + 1, dtype=bool)  # token boundaries and unit edges
+        edge[token_ends] = edge[starts] = edge[stops] = True
+        found = scanner.scan(_wide(folded), starts, stops)
+        span, key, _, end = found
+        negator_ends = [end[is_negator[key]] for is_negator in scanner.negators]  # ascending
+
+        occ: list[dict[int, list]] = [{} for _ in range(n_units)]
+        self._gather(scanner.trigger, found, starts, edge, scope, negator_ends, occ)
+        for i, rule in self._regex_candidates(scanner.factor, span, key, scope):
+            self._regex_occurrences(self._rules[rule], folded, int(starts[i]), occ[i], int(stops[i]))
+        live = [i for i in range(n_units) if occ[i]]
+        if not live:
+            return result
+        wanted = np.zeros((n_units, n_rules), dtype=bool)
+        for i in live:
+            wanted[i, [r for r in occ[i] if self._rules[r].needs_context]] = True
+        if wanted.any():
+            self._gather(scanner.context, found, starts, edge, wanted, negator_ends, occ)
+        for i in live:
+            result[i] = self._decide(occ[i], _SpanText(folded, int(starts[i]), int(stops[i]), token_ends))
+        return result
+
+    def _scanner(self) -> "_Scanner | None":
+        """The document path's automaton over every key, built on first use."""
+        if self._scanner_built is None:
+            import ahocorasick
+
+            self._scanner_built = (_Scanner(ahocorasick, self._tables, self._negs) if any(self._tables.values())
+                                   else False)
+        return self._scanner_built or None
+
+    def _gather(self, uses: "_Uses", found, starts, edge, wanted, negator_ends: list, occ: list[dict[int, list]]) -> None:
+        """``_collect`` for all units of a document at once: append to ``occ[unit][rule]``."""
+        span, key, start, end = found
+        which, use = uses.expand(key)
+        span, start, end = span[which], start[which], end[which]
+        rule = uses.rule[use]
+        keep = wanted[span, rule] & (uses.substring[use] | (edge[start] & edge[end]))
+        span, start, end, rule, use = span[keep], start[keep], end[keep], rule[keep], use[keep]
+        negatable = uses.negation[use] & (self._neg_index[rule] >= 0)
+        if negatable.any():
+            negatable[negatable] = self._near_negator(start[negatable], rule[negatable], negator_ends)
+        base = starts[span]
+        table = uses.uses
+        for i, r, u, s, e, neg in zip(span.tolist(), rule.tolist(), use.tolist(), (start - base).tolist(),
+                                      (end - base).tolist(), negatable.tolist()):
+            t = table[u]
+            lst = occ[i].get(r)
+            if lst is None:
+                occ[i][r] = lst = []
+            lst.append((t[1], s, e, t[3], t[4], neg))
+
+    def _near_negator(self, start: np.ndarray, rule: np.ndarray, negator_ends: list) -> np.ndarray:
+        """Whether a negator of the rule's negation settings ends within its window before
+        ``start``: only then can ``_negated`` find one, so only then is it asked."""
+        out = np.zeros(len(start), dtype=bool)
+        which = self._neg_index[rule]
+        for k in np.unique(which).tolist():
+            ends, sel = negator_ends[k], which == k
+            s = start[sel]
+            j = np.searchsorted(ends, s, side="right") - 1  # the last negator ending at or before s
+            near = j >= 0
+            near[near] = ends[j[near]] >= s[near] - self._negs[k].window
+            out[sel] = near
+        return out
+
+    def _regex_candidates(self, factor: "_Uses", span: np.ndarray, key: np.ndarray, scope: np.ndarray):
+        """(unit, rule) pairs, in order, whose patterns may match in the unit: every required
+        string set of some pattern has a member there (or the pattern has none)."""
+        if not self._rx_rules:
+            return []
+        candidate = np.zeros_like(scope)
+        which, use = factor.expand(key)
+        if len(use):
+            n_patterns, n_runs = len(self._pattern_runs), int(self._pattern_runs.max())
+            seen = np.unique((span[which] * n_patterns + factor.pattern[use]) * n_runs + factor.run[use])
+            pairs, runs_seen = np.unique(seen // n_runs, return_counts=True)
+            pairs = pairs[runs_seen == self._pattern_runs[pairs % n_patterns]]
+            candidate[pairs // n_patterns, self._pattern_rule[pairs % n_patterns]] = True
+        candidate[:, self._rx_unconditional] = True
+        candidate &= scope
+        return zip(*(a.tolist() for a in np.nonzero(candidate)))
+
+    def _decide(self, occ: dict[int, list[tuple]], text: "_Text | _SpanText") -> list[Hit]:
+        """Evaluate the rules with occurrences (dependency order) and build the hits."""
+        fired: dict[int, list[tuple]] = {}
+        fired_codes: set[int] = set()
+        for r in sorted(occ):  # rule indices follow dependency order
+            cr = self._rules[r]
+            result = self._evaluate(cr, occ[r], text, fired_codes)
+            if result is not None:
+                fired.setdefault(cr.code_index, []).append((cr.position, cr.rule_id, *result))
+                fired_codes.add(cr.code_index)
+        if not fired:
+            return []
+        if self._exclusive:
+            self._apply_exclusive(fired)
+        hits = []
+        for ci in sorted(fired):
+            parts = sorted(fired[ci])
+            evidence = sorted({ev for *_, evs in parts for ev in evs}, key=lambda x: (x[1], x[2], x[0]))
+            hits.append(Hit(self._code_paths[ci], parts[0][1], sum(p[2] for p in parts), evidence,
+                            tuple(p[1] for p in parts)))
+        return hits
+
+    def _evaluate(self, cr: _Rule, occurrences: list[tuple], text: "_Text | _SpanText", fired_codes: set[int]):
         for sub in cr.requires:
             if not (sub & fired_codes):
                 return None
@@ -337,7 +531,7 @@ class RuleSet:
             slot = o[0]
             if slot == _NONE:
                 return None
-            if neg is not None and o[5] and _negated(folded, o[1], neg, ends):
+            if neg is not None and o[5] and _negated(text.folded, o[1], neg, text.ends):
                 continue
             if slot >= 0:
                 all_seen.add(slot)
@@ -357,6 +551,7 @@ class RuleSet:
         labels = [o[4] for o in counted]
         if cr.near is not None:
             within, by_tokens, ordered = cr.near
+            ends = text.ends if by_tokens else ()
             found = False
             for a in near_a:
                 best = None
@@ -412,14 +607,157 @@ def _wide(text: str) -> str:
     return text.encode("utf-32-be").decode("latin-1")
 
 
-def _automaton(ahocorasick, table: dict[str, list[tuple]]):
-    if not table:
+class _Terms:
+    """An Aho-Corasick automaton over wide text whose value for key ``k`` is ``k``, with each
+    key's length and uses (``match``'s per-unit path)."""
+
+    def __init__(self, ahocorasick, table: Mapping[str, Sequence[tuple]]):
+        self.automaton = ahocorasick.Automaton()
+        self.entries: list[tuple[int, tuple]] = []  # per key: (length, uses)
+        for key, uses in table.items():
+            self.automaton.add_word(_wide(key), len(self.entries))
+            self.entries.append((len(key), tuple(uses)))
+        self.automaton.make_automaton()
+
+
+class _Uses:
+    """One table of the document scanner as arrays: for each key id, its uses (CSR), and
+    the uses' rule and their other fields as columns."""
+
+    def __init__(self, key_ids: Mapping[str, int], table: Mapping[str, Sequence[tuple]],
+                 columns: Mapping[str, tuple[int, type]]):
+        per_key: list[tuple] = [()] * len(key_ids)
+        for key, uses in table.items():
+            per_key[key_ids[key]] = tuple(uses)
+        counts = np.array([len(u) for u in per_key], dtype=np.int64)
+        self.uses = [u for uses in per_key for u in uses]
+        self.n_uses = counts
+        self.first_use = np.cumsum(counts) - counts
+        self.rule = np.array([u[0] for u in self.uses], dtype=np.int64)
+        for name, (i, dtype) in columns.items():
+            setattr(self, name, np.array([u[i] for u in self.uses], dtype=dtype))
+
+    def expand(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(occurrence index, use index) for every use of every occurrence, in order."""
+        counts = self.n_uses[key]
+        occurrence = np.repeat(np.arange(len(key)), counts)
+        offset = np.arange(len(occurrence)) - np.repeat(np.cumsum(counts) - counts, counts)
+        return occurrence, self.first_use[key][occurrence] + offset
+
+
+class _Scanner:
+    """Every key of a RuleSet (terms, regex prefilter strings, negators) in one automaton
+    over wide text, so that ``match_document`` reads a document once."""
+
+    def __init__(self, ahocorasick, tables: Mapping[str, Mapping[str, Sequence[tuple]]], negs: Sequence[_Neg]):
+        keys = list(dict.fromkeys([k for table in tables.values() for k in table] + [t for n in negs for t in n.texts]))
+        ids = {k: i for i, k in enumerate(keys)}
+        self.automaton = ahocorasick.Automaton()
+        for k, i in ids.items():
+            self.automaton.add_word(_wide(k), i)
+        self.automaton.make_automaton()
+        self.length = np.array([len(k) for k in keys], dtype=np.int64)
+        terms = {"substring": (2, bool), "negation": (5, bool)}
+        self.trigger = _Uses(ids, tables["trigger"], terms)
+        self.context = _Uses(ids, tables["context"], terms)
+        self.factor = _Uses(ids, tables["factor"], {"pattern": (1, np.int64), "run": (2, np.int64)})
+        self.negators = []  # per _Neg: which keys are its negators
+        for neg in negs:
+            mask = np.zeros(len(keys), dtype=bool)
+            mask[[ids[t] for t in neg.texts]] = True
+            self.negators.append(mask)
+
+    def scan(self, wide: str, starts: np.ndarray, stops: np.ndarray):
+        """Occurrences inside the spans [starts, stops): (span index, key, start, end) arrays,
+        in the automaton's order (by end offset)."""
+        raw = np.array(list(self.automaton.iter(wide)), dtype=np.int64).reshape(-1, 2)
+        last = raw[:, 0] + 1
+        whole_chars = (last & 3) == 0  # matches straddling characters are not real
+        end = last[whole_chars] >> 2
+        key = raw[whole_chars, 1]
+        start = end - self.length[key]
+        span = np.searchsorted(starts, start, side="right") - 1
+        inside = span >= 0
+        inside[inside] = end[inside] <= stops[span[inside]]
+        return span[inside], key[inside], start[inside], end[inside]
+
+
+def _automaton(ahocorasick, table: dict[str, list[tuple]]) -> "_Terms | None":
+    return _Terms(ahocorasick, table) if table else None
+
+
+_FACTOR_STRINGS = 64  # the most alternatives a required-string set may have
+
+
+def _regex_factors(pattern: str) -> list[frozenset[str]] | None:
+    """Sets of strings ("runs") such that every match of ``pattern`` contains a member of each,
+    or None if none is known.
+
+    Read from the parsed pattern: runs of consecutive literal pieces (characters, character
+    sets and alternations of literal strings, all of them required). Single characters are
+    kept only when nothing longer is known (they would be found everywhere). The runs only
+    decide where the pattern is worth running, never what it matches.
+    """
+    from re import _parser as sre  # noqa: PLC0415 - private, so any surprise means "unknown"
+
+    try:
+        parsed = sre.parse(pattern)
+        if parsed.state.flags & re.IGNORECASE:
+            return None
+        runs, current = [], {""}
+        for op, av in parsed:
+            strings = _literal_strings(sre, op, av)
+            if strings is None:
+                runs.append(current)
+                current = {""}
+                if op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
+                    runs.append(_sequence_strings(sre, av[2]) or {""})  # at least one repetition
+                continue
+            joined = {a + b for a in current for b in strings}
+            if len(joined) > _FACTOR_STRINGS:
+                runs.append(current)
+                joined = strings
+            current = joined
+        runs.append(current)
+    except Exception:  # noqa: BLE001 - a pattern we cannot read is simply always run
         return None
-    automaton = ahocorasick.Automaton()
-    for key, uses in table.items():
-        automaton.add_word(_wide(key), (len(key), tuple(uses)))
-    automaton.make_automaton()
-    return automaton
+    runs = [frozenset(r) for r in runs if r and "" not in r]
+    long = [r for r in runs if min(map(len, r)) >= 2]
+    if long:
+        return long
+    return [min(runs, key=len)] if runs else None
+
+
+def _sequence_strings(sre, items) -> set[str] | None:
+    """Every string a parsed sequence can match, if it matches only literal strings (a few)."""
+    out = {""}
+    for op, av in items:
+        strings = _literal_strings(sre, op, av)
+        if strings is None:
+            return None
+        out = {a + b for a in out for b in strings}
+        if len(out) > _FACTOR_STRINGS:
+            return None
+    return out
+
+
+def _literal_strings(sre, op, av) -> set[str] | None:
+    if op is sre.LITERAL:
+        return {chr(av)}
+    if op is sre.IN:
+        return {chr(c) for _, c in av} if all(o is sre.LITERAL for o, _ in av) else None
+    if op is sre.SUBPATTERN:
+        _group, add_flags, _del_flags, sub = av
+        return None if add_flags & re.IGNORECASE else _sequence_strings(sre, sub)
+    if op is sre.BRANCH:
+        out: set[str] = set()
+        for alternative in av[1]:
+            strings = _sequence_strings(sre, alternative)
+            if strings is None:
+                return None
+            out |= strings
+        return out if len(out) <= _FACTOR_STRINGS else None
+    return None
 
 
 def _gap(left_end: int, right_start: int, ends: Sequence[int], by_tokens: bool) -> int:

@@ -732,7 +732,7 @@ def _apply_document(conn, doc_id, rows, row_of, M, proba, est, model_id, version
                 score=f"{prob:.4f}", evidence=json.dumps(evidence, ensure_ascii=False, sort_keys=True),
             )
     wanted = {key: dict(w, rule=None, codebook_version=version) for key, w in wanted.items()}
-    sync_proposals(conn, doc_id, wanted, origin="model", unit="passage", coder=SUGGESTER,
+    sync_proposals(conn, {doc_id: wanted}, origin="model", unit="passage", coder=SUGGESTER,
                    codes=set(est.classes_), version=version,
                    report=report, compare=("score", "evidence", "codebook_version"))
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qualcode.codebook import parse_codebook
-from qualcode.rules import Hit, Unit, compile_rules
+from qualcode.rules import Document, Hit, Unit, compile_rules
 from qualcode.script import fold
 
 
@@ -22,7 +22,22 @@ def ruleset(rules_yaml: str, extra: str = "", defaults: str = ""):
 
 
 def codes(rs, text, **kw) -> list[str]:
-    return [h.code for h in rs.match(Unit(text, **kw))]
+    hits = rs.match(Unit(text, **kw))
+    assert in_document(rs, text, **kw) == hits, "match_document disagrees with match"
+    return [h.code for h in hits]
+
+
+def in_document(rs, text, role=None, attributes=None, kind="passage", token_ends=None):
+    """The hits match_document gives ``text`` as the middle unit of a three-unit document."""
+    units = ["没有不满意，说话都听。", text, "居民信任我们"]
+    doc, spans, doc_token_ends = "", [], []
+    for u in units:
+        start = len(doc)
+        ends = token_ends if u is text and token_ends is not None else rs.tokenize(u)
+        doc_token_ends += [start + e for e in ends]
+        spans.append((start, start + len(u)))
+        doc += u + "\n"
+    return rs.match_document(Document(doc, spans, doc_token_ends, [role] * 3, attributes or {}, kind))[1]
 
 
 def fires(rs, text, **kw) -> bool:
