@@ -9,15 +9,13 @@ imported codings are outside this module's reach.
 from __future__ import annotations
 
 import json
-from bisect import bisect_left, bisect_right
-from itertools import accumulate
 from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import delete, insert, select, update
 
 from .script import fold
-from .segment import Segmenter, pack_tokens, unpack_tokens
+from .segment import Segmenter, pack_tokens
 from .store import schema as t
 from .store import utcnow
 
@@ -58,30 +56,6 @@ def sync_codes(conn, codebook, version: str) -> None:
             conn.execute(update(t.codes).where(t.codes.c.id == existing[code.path]).values(**row))
         else:
             conn.execute(insert(t.codes).values(**row))
-
-
-def _units(doc_text: str, passage_rows, sentence_rows, unit: str, attrs: dict, roles: dict):
-    """(start, end, passage_id, Unit) for every unit of one document."""
-    from .rules import Unit
-
-    folded = fold(doc_text)  # once per document; the matcher would otherwise fold every unit
-
-    for p in passage_rows:
-        p_start = p["start"]
-        ends = list(accumulate(unpack_tokens(p["tokens"])))  # token ends relative to the passage
-        role = roles.get(p["speaker_id"])
-        if unit == "passage":
-            yield p_start, p["end"], p["id"], Unit(
-                text=doc_text[p_start:p["end"]], token_ends=ends, role=role, attributes=attrs, kind="passage",
-                folded=folded[p_start:p["end"]])
-            continue
-        for s_start, s_end in sentence_rows.get(p["id"], ()):
-            lo, hi = s_start - p_start, s_end - p_start
-            # tokens clipped to the sentence (sentence breaks fall on token boundaries in practice)
-            sentence_ends = [e - lo for e in ends[bisect_right(ends, lo):bisect_left(ends, hi)]] + [hi - lo]
-            yield s_start, s_end, p["id"], Unit(
-                text=doc_text[s_start:s_end], token_ends=sentence_ends, role=role, attributes=attrs, kind="sentence",
-                folded=folded[s_start:s_end])
 
 
 CHUNK = 50  # documents read, coded and written per transaction: few round trips, short write locks

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -243,6 +244,8 @@ class RuleSet:
         self._automaton = _automaton(ahocorasick, table)
         self._context_automaton = _automaton(ahocorasick, context_table)
         self._tables = {"trigger": table, "context": context_table, "factor": rx_factors}
+        self._needs_context = np.array([cr.needs_context for cr in self._rules], dtype=bool)
+        self._near_rule = np.array([cr.near is not None for cr in self._rules], dtype=bool)
         self._scanner_built = None
         self._pattern_rule = np.array(pattern_rule, dtype=np.int64)
         self._pattern_runs = np.array(pattern_runs, dtype=np.int64)
@@ -399,7 +402,8 @@ class RuleSet:
         """
         n_units = len(doc.spans)
         result: list[list[Hit]] = [[] for _ in range(n_units)]
-        masks = [self._mask_for(doc.kind, role, doc.attributes) for role in doc.roles]
+        by_role = {role: self._mask_for(doc.kind, role, doc.attributes) for role in set(doc.roles)}
+        masks = [by_role[role] for role in doc.roles]
         scanner = self._scanner()
         if not any(masks) or scanner is None:
             return result
@@ -416,20 +420,36 @@ class RuleSet:
         span, key, _, end = found
         negator_ends = [end[is_negator[key]] for is_negator in scanner.negators]  # ascending
 
-        occ: list[dict[int, list]] = [{} for _ in range(n_units)]
-        self._gather(scanner.trigger, found, starts, edge, scope, negator_ends, occ)
+        trigger = self._occurrences(scanner.trigger, found, edge, scope)
+        regex: dict[tuple[int, int], list] = {}
         for i, rule in self._regex_candidates(scanner.factor, span, key, scope):
-            self._regex_occurrences(self._rules[rule], folded, int(starts[i]), occ[i], int(stops[i]))
-        live = [i for i in range(n_units) if occ[i]]
-        if not live:
+            found_rx: dict[int, list] = {}
+            self._regex_occurrences(self._rules[rule], folded, int(starts[i]), found_rx, int(stops[i]))
+            if found_rx:
+                regex[i, rule] = found_rx[rule]
+        group = trigger.span * n_rules + trigger.rule
+        triggered = np.union1d(group, np.array([i * n_rules + r for i, r in regex], dtype=np.int64))
+        if not len(triggered):
             return result
-        wanted = np.zeros((n_units, n_rules), dtype=bool)
-        for i in live:
-            wanted[i, [r for r in occ[i] if self._rules[r].needs_context]] = True
-        if wanted.any():
-            self._gather(scanner.context, found, starts, edge, wanted, negator_ends, occ)
-        for i in live:
-            result[i] = self._decide(occ[i], _SpanText(folded, int(starts[i]), int(stops[i]), token_ends))
+        context = self._occurrences(scanner.context, found, edge, None)
+        context_group = context.span * n_rules + context.rule
+        context = context.where(np.isin(context_group, triggered[self._needs_context[triggered % n_rules]]))
+        context_group = context.span * n_rules + context.rule
+        # groups that cannot fire need no evaluation: a 'none' term is there, or a proximity rule has no partner term
+        dead = np.union1d(context_group[context.slot == _NONE],
+                          np.setdiff1d(triggered[self._near_rule[triggered % n_rules]],
+                                       context_group[context.slot == _NEAR_B]))
+        trigger = trigger.where(~np.isin(group, dead))
+        context = context.where(~np.isin(context_group, dead))
+        occ: list[dict[int, list]] = [{} for _ in range(n_units)]
+        self._append(trigger, starts, negator_ends, occ)
+        for (i, rule), found_rx in regex.items():
+            if i * n_rules + rule not in dead:
+                occ[i].setdefault(rule, []).extend(found_rx)
+        self._append(context, starts, negator_ends, occ)
+        for i in range(n_units):
+            if occ[i]:
+                result[i] = self._decide(occ[i], _SpanText(folded, int(starts[i]), int(stops[i]), token_ends))
         return result
 
     def _scanner(self) -> "_Scanner | None":
@@ -441,21 +461,27 @@ class RuleSet:
                                    else False)
         return self._scanner_built or None
 
-    def _gather(self, uses: "_Uses", found, starts, edge, wanted, negator_ends: list, occ: list[dict[int, list]]) -> None:
-        """``_collect`` for all units of a document at once: append to ``occ[unit][rule]``."""
+    @staticmethod
+    def _occurrences(uses: "_Uses", found, edge: np.ndarray, scope: np.ndarray | None) -> "_Found":
+        """The uses of ``found`` occurrences in ``uses``'s table that count: in scope (when
+        given) and, for whole-token terms, on token boundaries at both ends."""
         span, key, start, end = found
         which, use = uses.expand(key)
         span, start, end = span[which], start[which], end[which]
-        rule = uses.rule[use]
-        keep = wanted[span, rule] & (uses.substring[use] | (edge[start] & edge[end]))
-        span, start, end, rule, use = span[keep], start[keep], end[keep], rule[keep], use[keep]
-        negatable = uses.negation[use] & (self._neg_index[rule] >= 0)
+        keep = uses.substring[use] | (edge[start] & edge[end])
+        if scope is not None:
+            keep &= scope[span, uses.rule[use]]
+        return _Found(uses, span[keep], use[keep], start[keep], end[keep])
+
+    def _append(self, found: "_Found", starts: np.ndarray, negator_ends: list, occ: list[dict[int, list]]) -> None:
+        """Append ``found`` to ``occ[unit][rule]`` as ``_collect``'s tuples (offsets in the unit)."""
+        negatable = found.uses.negation[found.use] & (self._neg_index[found.rule] >= 0)
         if negatable.any():
-            negatable[negatable] = self._near_negator(start[negatable], rule[negatable], negator_ends)
-        base = starts[span]
-        table = uses.uses
-        for i, r, u, s, e, neg in zip(span.tolist(), rule.tolist(), use.tolist(), (start - base).tolist(),
-                                      (end - base).tolist(), negatable.tolist()):
+            negatable[negatable] = self._near_negator(found.start[negatable], found.rule[negatable], negator_ends)
+        base = starts[found.span]
+        table = found.uses.uses
+        for i, r, u, s, e, neg in zip(found.span.tolist(), found.rule.tolist(), found.use.tolist(),
+                                      (found.start - base).tolist(), (found.end - base).tolist(), negatable.tolist()):
             t = table[u]
             lst = occ[i].get(r)
             if lst is None:
@@ -516,6 +542,8 @@ class RuleSet:
         return hits
 
     def _evaluate(self, cr: _Rule, occurrences: list[tuple], text: "_Text | _SpanText", fired_codes: set[int]):
+        if cr.near is not None and not any(o[0] == _NEAR_B for o in occurrences):
+            return None  # a proximity rule without any partner term (the most common case by far)
         for sub in cr.requires:
             if not (sub & fired_codes):
                 return None
@@ -645,6 +673,26 @@ class _Uses:
         return occurrence, self.first_use[key][occurrence] + offset
 
 
+class _Found:
+    """Term occurrences of a document as arrays: unit, use (of ``uses``), start, end."""
+
+    __slots__ = ("uses", "span", "use", "start", "end")
+
+    def __init__(self, uses: _Uses, span: np.ndarray, use: np.ndarray, start: np.ndarray, end: np.ndarray):
+        self.uses, self.span, self.use, self.start, self.end = uses, span, use, start, end
+
+    @property
+    def rule(self) -> np.ndarray:
+        return self.uses.rule[self.use]
+
+    @property
+    def slot(self) -> np.ndarray:
+        return self.uses.slot[self.use]
+
+    def where(self, keep: np.ndarray) -> "_Found":
+        return _Found(self.uses, self.span[keep], self.use[keep], self.start[keep], self.end[keep])
+
+
 class _Scanner:
     """Every key of a RuleSet (terms, regex prefilter strings, negators) in one automaton
     over wide text, so that ``match_document`` reads a document once."""
@@ -657,7 +705,7 @@ class _Scanner:
             self.automaton.add_word(_wide(k), i)
         self.automaton.make_automaton()
         self.length = np.array([len(k) for k in keys], dtype=np.int64)
-        terms = {"substring": (2, bool), "negation": (5, bool)}
+        terms = {"slot": (1, np.int64), "substring": (2, bool), "negation": (5, bool)}
         self.trigger = _Uses(ids, tables["trigger"], terms)
         self.context = _Uses(ids, tables["context"], terms)
         self.factor = _Uses(ids, tables["factor"], {"pattern": (1, np.int64), "run": (2, np.int64)})
@@ -670,7 +718,7 @@ class _Scanner:
     def scan(self, wide: str, starts: np.ndarray, stops: np.ndarray):
         """Occurrences inside the spans [starts, stops): (span index, key, start, end) arrays,
         in the automaton's order (by end offset)."""
-        raw = np.array(list(self.automaton.iter(wide)), dtype=np.int64).reshape(-1, 2)
+        raw = np.fromiter(chain.from_iterable(self.automaton.iter(wide)), dtype=np.int64).reshape(-1, 2)
         last = raw[:, 0] + 1
         whole_chars = (last & 3) == 0  # matches straddling characters are not real
         end = last[whole_chars] >> 2

@@ -533,7 +533,7 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
 
 def _rule_hits(project, codebook, passages: list[Passage]) -> dict[int, set[str]]:
     """passage id → codes the rule auto-coder gives it (passage units, run afresh)."""
-    from .autocode import _units
+    from .autocode import _document
     from .rules import compile_rules
     from .segment import pack_tokens
 
@@ -554,11 +554,12 @@ def _rule_hits(project, codebook, passages: list[Passage]) -> dict[int, set[str]
                 attrs["case"] = case
             roles = dict(conn.execute(select(t.speakers.c.id, t.speakers.c.role).where(t.speakers.c.document_id == doc_id)).all())
             speaker = dict(conn.execute(select(t.passages.c.id, t.passages.c.speaker_id).where(t.passages.c.document_id == doc_id)).all())
-            prows = [{"id": p.id, "start": p.start, "end": p.end, "speaker_id": speaker.get(p.id),
-                      "tokens": pack_tokens(len(x) for x in p.tokens)} for p in rows]
-            for _s, _e, pid, unit in _units(text, prows, {}, "passage", attrs, roles):
-                for hit in ruleset.match(unit):
-                    out.setdefault(pid, set()).add(hit.code)
+            prows = [(p.id, p.start, p.end, speaker.get(p.id), pack_tokens(len(x) for x in p.tokens))
+                     for p in sorted(rows, key=lambda p: p.start)]
+            document, pids = _document(text, prows, {}, "passage", attrs, roles)
+            for pid, hits in zip(pids, ruleset.match_document(document)):
+                if hits:
+                    out.setdefault(pid, set()).update(h.code for h in hits)
     return out
 
 

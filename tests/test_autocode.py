@@ -246,3 +246,41 @@ def test_another_codebook_leaves_the_proposals_of_codes_it_lacks(coded, tmp_path
     assert report.removed == 0
     assert sorted(r["code"] for r in rows(coded)) == [
         "governance/legitimacy", "governance/responsiveness", "governance/trust"]
+
+
+@pytest.mark.parametrize("unit", ["passage", "sentence"])
+def test_whole_document_matching_equals_unit_by_unit_matching_on_the_bundled_corpus(project, unit):
+    """match_document (autocode's fast path) against RuleSet.match, one unit at a time."""
+    from itertools import accumulate
+    from pathlib import Path
+
+    from qualcode.autocode import _document
+    from qualcode.ingest.manifest import load_manifest
+    from qualcode.ingest.pipeline import ImportOptions, import_paths
+    from qualcode.rules import Unit, compile_rules
+    from qualcode.segment import unpack_tokens
+
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    import_paths(project, [corpus], ImportOptions(manifest=load_manifest(corpus / "manifest.csv")))
+    ruleset = compile_rules(project.codebook())
+    con = sqlite3.connect(project.root / "qualcode.db")
+    roles = dict(con.execute("select id, role from speakers"))
+    sentences: dict[int, list] = {}
+    for pid, s, e in con.execute("select passage_id, start, \"end\" from sentences order by passage_id, seq"):
+        sentences.setdefault(pid, []).append((s, e))
+    compared = fired = 0
+    for doc_id, text in con.execute("select id, text from documents order by id").fetchall():
+        rows = con.execute("select id, start, \"end\", speaker_id, tokens from passages where document_id = ? "
+                           "order by seq", (doc_id,)).fetchall()
+        document, _ = _document(text, rows, sentences, unit, {}, roles)
+        ends = {pid: [start + e for e in accumulate(unpack_tokens(blob))] for pid, start, _, _, blob in rows}
+        doc_ends = sorted(e for es in ends.values() for e in es)
+        for (lo, hi), role, hits in zip(document.spans, document.roles, ruleset.match_document(document)):
+            unit_ends = [e - lo for e in doc_ends if lo < e < hi] + [hi - lo]
+            expected = ruleset.match(Unit(text[lo:hi], unit_ends, role=role, kind=unit))
+            assert hits == expected, (doc_id, lo, hi)
+            compared += 1
+            fired += bool(hits)
+    table = "passages" if unit == "passage" else "sentences"
+    assert compared == con.execute(f"select count(*) from {table}").fetchone()[0]
+    assert fired > 100
