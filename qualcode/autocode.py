@@ -20,6 +20,7 @@ from .store import schema as t
 from .store import utcnow
 
 AUTOCODER = "autocode"
+_to_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False), without a new encoder per call
 UNITS = ("passage", "sentence")
 
 
@@ -136,7 +137,7 @@ def _autocode_documents(conn, doc_ids: list[int], ruleset, segmenter, version, u
                             "terms": [[term, start + s, start + e] for term, s, e in hit.evidence]}
                 found[(start, end, hit.code)] = dict(
                     document_id=doc.id, passage_id=pid, start=start, end=end, code=hit.code, rule=hit.rule,
-                    evidence=json.dumps(evidence, ensure_ascii=False), score=f"{hit.score:g}",
+                    evidence=_to_json(evidence), score=f"{hit.score:g}",
                 )
         report.documents += 1
 

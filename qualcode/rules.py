@@ -542,8 +542,6 @@ class RuleSet:
         return hits
 
     def _evaluate(self, cr: _Rule, occurrences: list[tuple], text: "_Text | _SpanText", fired_codes: set[int]):
-        if cr.near is not None and not any(o[0] == _NEAR_B for o in occurrences):
-            return None  # a proximity rule without any partner term (the most common case by far)
         for sub in cr.requires:
             if not (sub & fired_codes):
                 return None
