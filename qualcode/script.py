@@ -11,6 +11,7 @@ Two different needs:
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,21 +36,41 @@ def _fold_table() -> dict[int, int]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _maybe_foldable() -> re.Pattern[str]:
+    """Matches every character ``fold`` changes (and any non-BMP character, see below).
+
+    Most texts have none, and one regex search runs in C at a small cost per character,
+    where ``str.translate`` makes a dict lookup per character. The non-BMP characters of
+    the table are covered by one range: listed one by one, the regex would test each of
+    them against every character of the text.
+    """
+    bmp = "".join(re.escape(chr(c)) for c in sorted(_fold_table()) if c <= 0xFFFF)
+    return re.compile(f"[{bmp}\U00010000-\U0010FFFF]")
+
+
 def fold(text: str) -> str:
     """Simplified form of ``text`` with exactly the same length (character by character)."""
-    return text.translate(_fold_table())
+    return text.translate(_fold_table()) if _maybe_foldable().search(text) else text
+
+
+_CJK_RUN = re.compile("[\u4e00-\u9fff]+")
+
+
+@lru_cache(maxsize=1)
+def _traditional_run() -> re.Pattern[str]:
+    """Runs of the traditional-only characters counted by ``traditional_share``."""
+    chars = "".join(chr(c) for c in sorted(_fold_table()) if 0x4E00 <= c <= 0x9FFF)
+    return re.compile(f"[{chars}]+")
 
 
 def traditional_share(text: str) -> float:
     """Share of CJK characters in ``text`` that only exist in traditional script."""
-    table = _fold_table()
-    cjk = traditional = 0
-    for ch in text:
-        if "\u4e00" <= ch <= "\u9fff":
-            cjk += 1
-            if ord(ch) in table:
-                traditional += 1
-    return traditional / cjk if cjk else 0.0
+    # Counted as runs found by regex (in C), not character by character in Python.
+    cjk = sum(map(len, _CJK_RUN.findall(text)))
+    if not cjk:
+        return 0.0
+    return sum(map(len, _traditional_run().findall(text))) / cjk
 
 
 def detect_script(text: str) -> str:

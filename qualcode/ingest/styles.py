@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, NamedTuple
 
 from qualcode.errors import InputFileError
@@ -41,6 +42,7 @@ def _norm_ts(ts: str) -> str:
     return out + "." + frac.ljust(3, "0")[:3] if frac else out
 
 
+@lru_cache(maxsize=4096)  # once per turn; a transcript has a few labels
 def _norm_speaker(label: str) -> str:
     label = label.strip().strip("*").strip()
     m = _NUMBERED.match(label)
@@ -79,6 +81,14 @@ _NOT_NAMES = frozenset(
 
 def _looks_like_name(name: str, counts: dict[str, int] | None = None) -> bool:
     """Could ``name`` (text before a colon or timestamp) be a speaker label?"""
+    verdict = _name_verdict(name)
+    return verdict if verdict is not None else (counts is not None and counts.get(name, 0) >= 2)
+
+
+@lru_cache(maxsize=4096)  # asked for the label on nearly every line; labels repeat
+def _name_verdict(name: str) -> bool | None:
+    """``_looks_like_name`` as far as the name alone decides it; None when a name that opens
+    two or more lines is a label and one that does not is not."""
     if not name or len(name) > 12 or name[0].isdigit():
         return False
     if label_role(name) or _NUMBERED.match(name):
@@ -87,11 +97,9 @@ def _looks_like_name(name: str, counts: dict[str, int] | None = None) -> bool:
         return False
     if any(ch in _NOT_IN_NAMES for ch in name) or name in _NOT_NAMES:
         return False
-    return bool(
-        any(word in name for word in _TITLE_WORDS)
-        or len(name) <= 3
-        or (counts is not None and counts.get(name, 0) >= 2)
-    )
+    if any(word in name for word in _TITLE_WORDS) or len(name) <= 3:
+        return True
+    return None
 
 
 # --- headers -------------------------------------------------------------------------
@@ -109,6 +117,9 @@ _WEAK_KEYS = (
 )
 _ROLE_KEYS = ("受访人", "访谈人", "受访者", "访谈者", "被访者", "被访人", "采访者", "采访人", "访问人", "访谈员")
 _HEADER_KEYS = frozenset(_STRONG_KEYS + _WEAK_KEYS + _ROLE_KEYS)
+# Every key (and _BARE_KEY) is two characters or more: a line that starts with none of
+# these pairs and has no tab is not a header, which spares most lines three regex tries.
+_KEY_STARTS = frozenset(key[:2] for key in _HEADER_KEYS)
 _KEY_ALT = "|".join(sorted(_HEADER_KEYS, key=len, reverse=True))
 _FIELD = re.compile(rf"(?:^|(?<=[\s，,;；|｜]))({_KEY_ALT})\s*[：:\t]\s*")
 _TABLE_FIELD = re.compile(r"^([^\t：:]{1,8})\t([^\t]+)$")
@@ -129,6 +140,8 @@ _INTERJECTIONS = "嗯啊哦呃吧呢吗好对是"
 
 def _header_fields(line: str, before_dialogue: bool) -> list[tuple[str, str]] | None:
     """Metadata fields on ``line`` (several may run together), or None if it is not a header."""
+    if line[:2] not in _KEY_STARTS and "\t" not in line:
+        return None
     cell = _TABLE_FIELD.match(line)
     if cell and before_dialogue:
         # a two-cell table row above the dialogue (docx metadata table): field, value
@@ -243,6 +256,8 @@ class _Context:
     names: set[str]  # speaker names seen on a line of their own (Feishu renamed speakers)
     counts: dict[str, int]  # how often each "name：" opens a line
     glued: re.Pattern[str] | None = None  # _feishu_markers' regex for these names, built once
+    # _qa_markers by line: detection tries every line, and a qa transcript is parsed with them
+    qa: dict[str, list[_Marker]] = field(default_factory=dict)
 
 
 _LABEL = re.compile(rf"\s*({_NUMBERED_AT}|[^：:\s]{{1,15}}?(?:[（(][^）)]{{1,10}}[）)])?)\s*[：:]\s*")
@@ -317,11 +332,13 @@ def _merged_markers(line: str, ctx: _Context) -> list[_Marker]:
 
 
 def _qa_markers(line: str, ctx: _Context) -> list[_Marker]:
-    speaker, used = _split_label(line, ctx)
-    # Without a colon only bracketed transcripts glue labels to speech.
-    if speaker and _COLON_END.search(line[:used]):
-        return [_Marker(0, used, speaker, None)]
-    return []
+    found = ctx.qa.get(line)
+    if found is None:
+        speaker, used = _split_label(line, ctx)
+        # Without a colon only bracketed transcripts glue labels to speech.
+        found = [_Marker(0, used, speaker, None)] if speaker and _COLON_END.search(line[:used]) else []
+        ctx.qa[line] = found
+    return found
 
 
 _MARKER_FINDERS: dict[str, Callable[[str, _Context], list[_Marker]]] = {

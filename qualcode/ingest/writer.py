@@ -3,41 +3,110 @@ from __future__ import annotations
 
 import csv
 import json
+from contextlib import closing
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from ..store import schema as t
 from ..store import utcnow
 from . import pipeline as p
 
+# The statements an import runs for every document, by name: (Core statement, its parameters
+# in the order callers pass values). See ``_Statements``.
+_DOCUMENT_COLUMNS = (
+    "name", "file_name", "source_path", "content_hash", "text", "n_chars", "encoding", "style", "script",
+    "case_id", "dict_version", "warnings", "notes", "imported_at",
+)
+_STATEMENTS = {
+    "case": (lambda: select(t.cases.c.id).where(t.cases.c.name == bindparam("name")), ("name",)),
+    "new_case": (lambda: insert(t.cases).returning(t.cases.c.id), ("name",)),
+    "same_document": (
+        lambda: select(t.documents.c.id, t.documents.c.name).where(
+            t.documents.c.file_name == bindparam("file_name"), t.documents.c.case_id == bindparam("case_id")
+        ),
+        ("file_name", "case_id"),
+    ),
+    "same_document_without_case": (
+        lambda: select(t.documents.c.id, t.documents.c.name).where(
+            t.documents.c.file_name == bindparam("file_name"), t.documents.c.case_id.is_(None)
+        ),
+        ("file_name",),
+    ),
+    "document_named": (lambda: select(t.documents.c.id).where(t.documents.c.name == bindparam("name")), ("name",)),
+    "names_like": (
+        lambda: select(t.documents.c.name).where(t.documents.c.name.like(bindparam("pattern"))), ("pattern",)
+    ),
+    "new_document": (lambda: insert(t.documents).returning(t.documents.c.id), _DOCUMENT_COLUMNS),
+    "new_attributes": (lambda: insert(t.attributes), ("document_id", "key", "value")),
+    "new_speakers": (lambda: insert(t.speakers), ("document_id", "label", "role")),
+    "speaker_ids": (
+        lambda: select(t.speakers.c.label, t.speakers.c.id).where(t.speakers.c.document_id == bindparam("document_id")),
+        ("document_id",),
+    ),
+    "new_passages": (
+        lambda: insert(t.passages),
+        ("document_id", "seq", "speaker_id", "start", "end", "timestamp", "line", "tokens"),
+    ),
+    "passage_ids": (
+        lambda: select(t.passages.c.id)
+        .where(t.passages.c.document_id == bindparam("document_id"))
+        .order_by(t.passages.c.seq),
+        ("document_id",),
+    ),
+    "new_sentences": (lambda: insert(t.sentences), ("passage_id", "seq", "start", "end")),
+    "new_audit_entry": (lambda: insert(t.audit_log), ("at", "coder", "action", "target", "detail")),
+}
+# (dialect name, statement name) -> (SQL, parameter names for a named paramstyle, else None)
+_COMPILED: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
 
-# (dialect name, table, columns) -> (SQL, positional?)
-_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, bool]] = {}
 
+class _Statements:
+    """``_STATEMENTS`` compiled once per dialect and run on the connection's DB-API cursor.
 
-def _insert_many(conn, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """INSERT ``rows`` (plain tuples in ``columns`` order) with one DB-API executemany.
-
-    ``conn.execute(insert(table), dicts)`` processes every row's parameters in Python, which
-    cost a third of the writer's time for the ~250 sentences and ~140 passages of a
-    document. Here the statement is compiled once per dialect (so quoting and paramstyle
-    are the backend's own: ``?`` for SQLite, ``%(name)s`` for psycopg) and the driver gets
-    the values as they are. Only for columns that need no bind processing: integers,
-    strings, bytes and None.
+    Through ``conn.execute`` SQLAlchemy spent more time per statement than SQLite did
+    running it: building, caching and compiling the statement, processing every row's
+    parameters, wrapping results. Here quoting and paramstyle are still the backend's own
+    (``?`` for SQLite, ``%(name)s`` for psycopg) and the driver gets the values as they
+    are, so only for values that need no bind processing: integers, strings, bytes, None.
+    The cursor belongs to the transaction's connection, so it is the same transaction.
     """
-    if not rows:
-        return
-    key = (conn.dialect.name, table.name, columns)
-    if key not in _INSERTS:
-        # for_executemany: no implicit RETURNING of the primary key (PostgreSQL adds one).
-        compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns), for_executemany=True)
-        # Exactly these parameters: a column with a Python-side default would need SQLAlchemy.
-        if tuple(compiled.positiontup if compiled.positional else compiled.params) != columns:
-            raise AssertionError(f"unexpected parameters {list(compiled.params)} for {table.name}")
-        _INSERTS[key] = (compiled.string, compiled.positional)
-    sql, positional = _INSERTS[key]
-    conn.exec_driver_sql(sql, rows if positional else [dict(zip(columns, row)) for row in rows])
+
+    def __init__(self, conn):
+        self.dialect = conn.dialect
+        self.cursor = conn.connection.cursor()
+
+    def close(self) -> None:
+        self.cursor.close()
+
+    def _compiled(self, name: str) -> tuple[str, tuple[str, ...] | None]:
+        key = (self.dialect.name, name)
+        if key not in _COMPILED:
+            build, params = _STATEMENTS[name]
+            # for_executemany: no implicit RETURNING of the primary key (PostgreSQL adds one).
+            compiled = build().compile(dialect=self.dialect, column_keys=list(params), for_executemany=True)
+            # Exactly these parameters, in this order for ``?``: a column with a Python-side
+            # default, or an expanding IN, would need SQLAlchemy's parameter processing.
+            if compiled.positional:
+                ok, names = tuple(compiled.positiontup) == params, None
+            else:
+                ok, names = set(compiled.params) == set(params), params
+            if not ok:
+                raise AssertionError(f"unexpected parameters {list(compiled.params)} for statement {name}")
+            _COMPILED[key] = (compiled.string, names)
+        return _COMPILED[key]
+
+    def run(self, name: str, *values):
+        """Execute statement ``name`` with ``values`` (in its parameter order); the cursor, to fetch from."""
+        sql, names = self._compiled(name)
+        self.cursor.execute(sql, values if names is None else dict(zip(names, values)))
+        return self.cursor
+
+    def run_many(self, name: str, rows: list[tuple]) -> None:
+        """Execute statement ``name`` once per row (tuples in its parameter order), with one executemany."""
+        if rows:
+            sql, names = self._compiled(name)
+            self.cursor.executemany(sql, rows if names is None else [dict(zip(names, row)) for row in rows])
 
 
 def known_hashes(store) -> dict[str, str]:
@@ -46,22 +115,26 @@ def known_hashes(store) -> dict[str, str]:
 
 
 def case_id(conn, name: str | None) -> int | None:
+    """The id of the case ``name``, added if new; None without a name."""
+    with closing(_Statements(conn)) as db:
+        return _case_id(db, name)
+
+
+def _case_id(db: _Statements, name: str | None) -> int | None:
     if not name:
         return None
-    found = conn.execute(select(t.cases.c.id).where(t.cases.c.name == name)).scalar()
-    if found is not None:
-        return found
-    return conn.execute(insert(t.cases).values(name=name).returning(t.cases.c.id)).scalar_one()
+    found = db.run("case", name).fetchone()
+    return found[0] if found is not None else db.run("new_case", name).fetchone()[0]
 
 
-def _same_document(conn, prepared: p.PreparedDocument, cid: int | None):
-    """An earlier import of the same interview: same file name in the same case."""
-    query = select(t.documents.c.id, t.documents.c.name).where(t.documents.c.file_name == prepared.file_name)
-    query = query.where(t.documents.c.case_id.is_(None) if cid is None else t.documents.c.case_id == cid)
-    return conn.execute(query).first()
+def _same_document(db: _Statements, prepared: p.PreparedDocument, cid: int | None) -> tuple[int, str] | None:
+    """(id, name) of an earlier import of the same interview: same file name in the same case."""
+    if cid is None:
+        return db.run("same_document_without_case", prepared.file_name).fetchone()
+    return db.run("same_document", prepared.file_name, cid).fetchone()
 
 
-def _unique_name(conn, prepared: p.PreparedDocument) -> str:
+def _unique_name(db: _Statements, prepared: p.PreparedDocument) -> str:
     stem = Path(prepared.file_name).stem
     candidates = [stem]
     if prepared.case:
@@ -69,11 +142,10 @@ def _unique_name(conn, prepared: p.PreparedDocument) -> str:
     candidates.append(f"{Path(prepared.path).parent.name}-{stem}")
     # Exact lookups of the few candidates (an indexed probe each); the LIKE scan over every
     # document name is only needed in the rare case that all of them are taken.
-    taken = {n for (n,) in conn.execute(select(t.documents.c.name).where(t.documents.c.name.in_(candidates)))}
     for name in candidates:
-        if name not in taken:
+        if db.run("document_named", name).fetchone() is None:
             return name
-    taken = {n for (n,) in conn.execute(select(t.documents.c.name).where(t.documents.c.name.like(f"%{stem}%")))}
+    taken = {n for (n,) in db.run("names_like", f"%{stem}%").fetchall()}
     n = 2
     while f"{stem}-{n}" in taken:
         n += 1
@@ -82,16 +154,16 @@ def _unique_name(conn, prepared: p.PreparedDocument) -> str:
 
 def write(project, prepared: p.PreparedDocument, replace: bool = False) -> p.ImportResult:
     store = project.store
-    with store.transaction() as conn:
-        cid = case_id(conn, prepared.case)
-        existing = _same_document(conn, prepared, cid)
+    with store.transaction() as conn, closing(_Statements(conn)) as db:
+        cid = _case_id(db, prepared.case)
+        existing = _same_document(db, prepared, cid)
         if existing is not None and not replace:
             return p.ImportResult(
                 prepared.path,
                 p.CHANGED,
-                f"{prepared.path}: changed since it was imported as {existing.name}; "
+                f"{prepared.path}: changed since it was imported as {existing[1]}; "
                 "re-run with --replace to replace it (codings are carried over)",
-                existing.name,
+                existing[1],
             )
         now = utcnow()
         # The passage warnings name passage ids, which need the document id: written after
@@ -113,13 +185,12 @@ def write(project, prepared: p.PreparedDocument, replace: bool = False) -> p.Imp
             imported_at=now,
         )
         if existing is None:
-            name = _unique_name(conn, prepared)
-            doc_id = conn.execute(
-                insert(t.documents).values(name=name, **row).returning(t.documents.c.id)
-            ).scalar_one()
+            name = _unique_name(db, prepared)
+            row["name"] = name
+            doc_id = db.run("new_document", *(row[c] for c in _DOCUMENT_COLUMNS)).fetchone()[0]
             old_text = None
         else:
-            name, doc_id = existing.name, existing.id
+            doc_id, name = existing
             old_text = conn.execute(select(t.documents.c.text).where(t.documents.c.id == doc_id)).scalar_one()
             conn.execute(update(t.documents).where(t.documents.c.id == doc_id).values(**row))
             conn.execute(update(t.codings).where(t.codings.c.document_id == doc_id).values(passage_id=None))
@@ -136,25 +207,15 @@ def write(project, prepared: p.PreparedDocument, replace: bool = False) -> p.Imp
                 .where(t.documents.c.id == doc_id)
                 .values(warnings=json.dumps(warnings, ensure_ascii=False))
             )
-        _insert_many(
-            conn, t.attributes, ("document_id", "key", "value"),
-            [(doc_id, k, v) for k, v in sorted(prepared.attributes.items())],
-        )
+        db.run_many("new_attributes", [(doc_id, k, v) for k, v in sorted(prepared.attributes.items())])
         # Bulk inserts (one executemany per table) and the new ids read back by one indexed
         # select, rather than RETURNING per row: the same on SQLite and PostgreSQL.
         speaker_ids: dict[str, int] = {}
         if prepared.speakers:
-            _insert_many(
-                conn, t.speakers, ("document_id", "label", "role"),
-                [(doc_id, label, role) for label, role in prepared.speakers.items()],
-            )
-            speaker_ids = dict(
-                conn.execute(select(t.speakers.c.label, t.speakers.c.id).where(t.speakers.c.document_id == doc_id)).all()
-            )
-        _insert_many(
-            conn,
-            t.passages,
-            ("document_id", "seq", "speaker_id", "start", "end", "timestamp", "line", "tokens"),
+            db.run_many("new_speakers", [(doc_id, label, role) for label, role in prepared.speakers.items()])
+            speaker_ids = dict(db.run("speaker_ids", doc_id).fetchall())
+        db.run_many(
+            "new_passages",
             [
                 (doc_id, pp.seq, speaker_ids.get(pp.speaker) if pp.speaker is not None else None,
                  pp.start, pp.end, pp.timestamp, pp.line, pp.tokens)
@@ -162,13 +223,9 @@ def write(project, prepared: p.PreparedDocument, replace: bool = False) -> p.Imp
             ],
         )
         # seq is unique per document and ascending with the passages (prepare numbers them).
-        passage_ids = conn.execute(
-            select(t.passages.c.id).where(t.passages.c.document_id == doc_id).order_by(t.passages.c.seq)
-        ).scalars().all()
-        _insert_many(
-            conn,
-            t.sentences,
-            ("passage_id", "seq", "start", "end"),
+        passage_ids = [pid for (pid,) in db.run("passage_ids", doc_id).fetchall()]
+        db.run_many(
+            "new_sentences",
             [
                 (pid, i, pp.start + s, pp.start + e)
                 for pid, pp in zip(passage_ids, prepared.passages)
@@ -180,10 +237,9 @@ def write(project, prepared: p.PreparedDocument, replace: bool = False) -> p.Imp
         if existing is not None:
             status = p.REPLACED
             message += "; " + _relocate_codings(conn, project, doc_id, name, old_text, prepared, passage_ids)
-        _insert_many(
-            conn, t.audit_log, ("at", "coder", "action", "target", "detail"),
-            [(now, project.default_coder, "import" if existing is None else "replace", name,
-              json.dumps({"path": prepared.path, "hash": prepared.content_hash}, ensure_ascii=False))],
+        db.run(
+            "new_audit_entry", now, project.default_coder, "import" if existing is None else "replace", name,
+            json.dumps({"path": prepared.path, "hash": prepared.content_hash}, ensure_ascii=False),
         )
     return p.ImportResult(prepared.path, status, message, name)
 
