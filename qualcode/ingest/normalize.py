@@ -5,6 +5,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from functools import lru_cache
+from pathlib import Path
 
 from qualcode.script import fold
 
@@ -69,13 +70,26 @@ def clean_line(s: str) -> str:
 _PARTICLES = "嗯啊哦呃喔欸诶哎唉嘛呗咧啦哇呀吧呢吗么噢哈咱啥俺咋嗐" "佢哋唔嘅咗喺冇啲嘢咁噉嚟睇揾乜啱嗰啩喎啰咩噃畀攞嘥"
 
 
+_COMMON_CJK = Path(__file__).resolve().parents[1] / "data" / "common_cjk.txt"
+
+
 @lru_cache(maxsize=1)
 def common_cjk_chars() -> frozenset[str]:
+    """Simplified characters common in modern Chinese (``derive_common_cjk_chars``).
+
+    Shipped as a file because deriving them from jieba's 5 MB dictionary costs 0.4 s in
+    every process that checks a text; a test checks the file against the derivation.
+    """
+    return frozenset(_COMMON_CJK.read_text(encoding="utf-8").strip())
+
+
+def derive_common_cjk_chars() -> frozenset[str]:
     """Simplified characters common in modern Chinese, from jieba's bundled dictionary.
 
     A character counts as common when many dictionary words contain it, or when it is
     a frequent one-character word. Frequency alone is not enough: the dictionary
-    carries a few high-frequency mojibake entries (鍦, 繖).
+    carries a few high-frequency mojibake entries (鍦, 繖). Write the result to
+    ``qualcode/data/common_cjk.txt`` with ``write_common_cjk_chars()``.
     """
     import os
     from collections import Counter
@@ -86,9 +100,8 @@ def common_cjk_chars() -> frozenset[str]:
     path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
     with open(path, encoding="utf-8") as fh:
         content = fh.read()
-    # Lines are "word freq tag". This runs once per process (--jobs workers each pay it), so
-    # it avoids a Python object per line: the words come from one regex scan and are folded
-    # in one call (a word has no newline).
+    # Lines are "word freq tag". The words come from one regex scan and are folded in one
+    # call (a word has no newline), without a Python object per line.
     words = re.findall(r"(?m)^([^ \n]*) ", content)
     words_with = Counter(chain.from_iterable(map(set, fold("\n".join(words)).split("\n"))))
     single_freq = {fold(word): int(freq) for word, freq in re.findall(r"(?m)^([^ \n]) ([^ \n]*) ", content)}
@@ -99,6 +112,12 @@ def common_cjk_chars() -> frozenset[str]:
     }
     common.update(_PARTICLES)
     return frozenset(ch for ch in common if "\u4e00" <= ch <= "\u9fff")
+
+
+def write_common_cjk_chars() -> None:
+    """Write ``derive_common_cjk_chars()`` to the shipped file (after a jieba dictionary change)."""
+    _COMMON_CJK.parent.mkdir(exist_ok=True)
+    _COMMON_CJK.write_text("".join(sorted(derive_common_cjk_chars())) + "\n", encoding="utf-8")
 
 
 def is_cjk(ch: str) -> bool:

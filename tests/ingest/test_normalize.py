@@ -83,3 +83,13 @@ def test_utf8_read_as_gbk(text):
 )
 def test_iso_date(text, iso):
     assert iso_date(text) == iso
+
+
+def test_shipped_common_characters_are_those_of_the_jieba_dictionary():
+    """qualcode/data/common_cjk.txt saves every process 0.4 s; it must stay the derivation."""
+    from qualcode.ingest.normalize import common_cjk_chars, derive_common_cjk_chars
+
+    shipped = common_cjk_chars()
+    assert shipped == derive_common_cjk_chars(), (
+        "regenerate with: python -c 'from qualcode.ingest.normalize import write_common_cjk_chars as w; w()'")
+    assert {"的", "社", "区", "党"} <= shipped and "鍦" not in shipped
