@@ -160,7 +160,8 @@ class Project:
         path = path or self.codebook_path
         if path is None:
             raise ConfigError("this project has no codebook", hint="set one with 'qualcode codebook use FILE'")
-        return load_codebook(path)
+        # the cache only ever holds derived data: deleting it is always safe
+        return load_codebook(path, cache_dir=self.root / ".qualcode_cache")
 
     def use_codebook(self, path: Path):
         """Validate ``path``, copy it into codebooks/ if it lives elsewhere, and make it current."""

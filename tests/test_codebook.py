@@ -287,3 +287,34 @@ def test_default_codebook_ignores_the_interviewers_questions(default):
     question = "你们对社区的工作满意吗？站长是大家推选的吗？"
     assert rs.match(Unit(question, role="interviewer")) == []
     assert rs.match(Unit(question, role="interviewee")) != []
+
+
+def test_a_codebook_read_again_through_libyaml_is_the_same_codebook(tmp_path):
+    """load_codebook(cache_dir=...) parses new content with PyYAML, later loads with libyaml."""
+    cache = tmp_path / "cache"
+    plain = load_codebook(DEFAULT)
+    first = load_codebook(DEFAULT, cache_dir=cache)
+    assert (cache / "libyaml-checked.txt").read_text().strip()
+    again = load_codebook(DEFAULT, cache_dir=cache)
+    assert dumps(again) == dumps(first) == dumps(plain) and again.version == plain.version
+    # problems keep their lines on the libyaml path
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: 1\ncodes:\n  - id: a\n    label: 甲\n    colour: red\n", encoding="utf-8")
+    with pytest.raises(CodebookError) as e1:
+        load_codebook(bad, cache_dir=cache)
+    with pytest.raises(CodebookError) as e2:
+        load_codebook(bad, cache_dir=cache)
+    assert e1.value.problems == e2.value.problems and ":5:" in e1.value.problems[0]
+
+
+def test_yaml_only_libyaml_accepts_is_still_refused_and_a_damaged_cache_is_ignored(tmp_path):
+    cache = tmp_path / "cache"
+    tab = tmp_path / "tab.yaml"
+    tab.write_text("format: 1\nname:\tx\ncodes:\n  - id: a\n    label: 甲\n", encoding="utf-8")  # PyYAML: no tabs
+    for _ in range(2):
+        with pytest.raises(CodebookError) as e:
+            load_codebook(tab, cache_dir=cache)
+        assert "not valid YAML" in e.value.problems[0]
+    cache.mkdir(exist_ok=True)
+    (cache / "libyaml-checked.txt").write_bytes(b"\xff\xfe not hashes")
+    assert load_codebook(DEFAULT, cache_dir=cache).version == load_codebook(DEFAULT).version

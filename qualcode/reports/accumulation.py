@@ -218,32 +218,44 @@ def _manifest_positions(data: ReportData, docs, manifest: Path | None):
     return out
 
 
-def _scope_tables(data: ReportData, scope: str, ordered, first_seen_level, base, run, threshold, initial, stop, z):
-    """Curve rows and one summary row for one scope (overall or a case)."""
-    import numpy as np
+def _codes_by_document(data: ReportData, level: int | None) -> dict[int, list[str]]:
+    """doc_id → the distinct codes coded in it (rolled up to ``level``), sorted."""
+    k = data.expanded(level=level, rollup=level is not None)
+    found: dict[int, set[str]] = {}
+    for doc_id, code in zip(k["doc_id"].tolist(), k["code"].tolist()):
+        found.setdefault(doc_id, set()).add(code)
+    return {doc_id: sorted(codes) for doc_id, codes in found.items()}
 
-    k = first_seen_level[first_seen_level["doc_id"].isin(ordered["doc_id"])]
-    position = {d: i for i, d in enumerate(ordered["doc_id"])}
-    k = k.assign(_pos=k["doc_id"].map(position))
-    per_doc = k.groupby("_pos")["code"].nunique()
-    first = k.groupby("code")["_pos"].min()
-    T = len(ordered)
-    new = np.bincount(first.to_numpy(dtype=np.int64), minlength=T).tolist() if T else []
-    new_codes = first.reset_index().sort_values(["_pos", "code"]).groupby("_pos")["code"].apply(lambda s: "; ".join(s))
-    incid = k.groupby("code")["_pos"].nunique()
-    expected = expected_accumulation(incid.tolist(), T)
+
+def _scope_tables(scope: str, interviews: list[tuple], codes_of: dict[int, list[str]], base, run, threshold,
+                  initial, stop, z):
+    """Curve rows and one summary row for one scope (overall or a case); ``interviews`` are
+    (doc_id, document, case, date, role) in interview order.
+
+    Plain Python over each interview's distinct codes: this runs once per case, and pandas
+    group-bys per case cost more than the whole computation."""
+    T = len(interviews)
+    seen: dict[str, int] = {}  # code → interviews containing it so far
+    per_doc, new_codes = [], []
+    for doc_id, *_ in interviews:
+        codes = codes_of.get(doc_id, [])
+        per_doc.append(len(codes))
+        new_codes.append([c for c in codes if c not in seen])  # sorted, as codes are
+        for c in codes:
+            seen[c] = seen.get(c, 0) + 1
+    new = [len(fresh) for fresh in new_codes]
+    incid = [seen[c] for c in sorted(seen)]  # in code order: the expected curve sums over codes in this order
+    expected = expected_accumulation(incid, T)
     rows = []
     cumulative = 0
-    for i, r in enumerate(ordered.itertuples(index=False)):
+    for i, (_, document, case, date, role) in enumerate(interviews):
         cumulative += new[i]
-        rows.append(dict(scope=scope, position=i + 1, document=r.document, case=r.case,
-                         date=getattr(r, "date", "") if "date" in ordered.columns else "",
-                         role=getattr(r, "role", "") if "role" in ordered.columns else "",
-                         codes=int(per_doc.get(i, 0)), new=int(new[i]), cumulative=cumulative,
-                         expected=round(expected[i], 4), new_codes=new_codes.get(i, "")))
+        rows.append(dict(scope=scope, position=i + 1, document=document, case=case, date=date, role=role,
+                         codes=per_doc[i], new=new[i], cumulative=cumulative, expected=round(expected[i], 4),
+                         new_codes="; ".join(new_codes[i])))
     g = guest_saturation(new, base, run, threshold)
     f = francis_stop(new, initial, stop)
-    c = chao2(incid.tolist(), T, z)
+    c = chao2(incid, T, z)
     summary = dict(
         scope=scope, interviews=T, codes_observed=c.observed, base=base, run=run, threshold=threshold,
         base_codes=g.base_codes, guest=g.label, guest_interview=g.interview if g.interview is not None else "",
@@ -304,14 +316,17 @@ def saturation(data: ReportData, order: str = "date", base: int = 4, run: int = 
     if threshold < 0 or base < 1 or run < 1:
         raise QualcodeError("saturation needs base ≥ 1, run ≥ 1 and threshold ≥ 0")
     ordered = interview_order(data, order, date_key, manifest)
-    k = data.expanded(level=level, rollup=level is not None)[["doc_id", "code"]]
-    scopes = [("overall", ordered)]
+    blank = [""] * len(ordered)
+    interviews = list(zip(ordered["doc_id"].tolist(), ordered["document"].tolist(), ordered["case"].tolist(),
+                          *(ordered[key].tolist() if key in ordered.columns else blank for key in ("date", "role"))))
+    scopes = [("overall", interviews)]
     if by_case:
         for case in sorted(c for c in ordered["case"].unique() if c):
-            scopes.append((case, ordered[ordered["case"] == case].reset_index(drop=True)))
+            scopes.append((case, [row for row in interviews if row[2] == case]))
+    codes_of = _codes_by_document(data, level)
     curves, summaries = [], []
-    for scope, docs in scopes:
-        rows, summary = _scope_tables(data, scope, docs, k, base, run, threshold, initial, stop, z)
+    for scope, scope_interviews in scopes:
+        rows, summary = _scope_tables(scope, scope_interviews, codes_of, base, run, threshold, initial, stop, z)
         curves.extend(rows)
         summaries.append(summary)
     return pd.DataFrame(curves, columns=CURVE_COLUMNS), pd.DataFrame(summaries, columns=SUMMARY_COLUMNS)

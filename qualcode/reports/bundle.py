@@ -67,6 +67,7 @@ def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bund
                                 initial=o.initial, stop=o.stop, level=o.level, manifest=o.manifest)
     quote_table = quotes(data, k=o.k)
     cases_count = case_matrix(data, by=by, value="codings")
+    framework = framework_matrix(data, by=by)
     top_pairs = pairs.sort_values(["n_ab", "jaccard"], ascending=[False, False], kind="stable").head(o.paper_pairs)
     tables = [
         Table("codebook", "Codebook", "编码表", cb,
@@ -83,8 +84,7 @@ def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bund
         Table(f"{by}_presence", f"Code × {by} matrix (presence)", "编码×案例矩阵（是否出现）",
               case_matrix(data, by=by, value="presence")),
         Table("framework", f"Framework matrix: {by} × stage with exemplar quotes", "框架矩阵：案例×阶段（附典型引语）",
-              framework_matrix(data, by=by), "n = passages coded with the stage or any of its sub-codes.",
-              paper=framework_matrix(data, by=by)),
+              framework, "n = passages coded with the stage or any of its sub-codes.", paper=framework),
         Table("stage_profile", f"Stage profile per {by} (share of passages)", "各案例的阶段分布（段落占比）",
               stage_profile(data, by=by)),
         Table("cooccurrence", "Code co-occurrence", "编码共现", pairs,

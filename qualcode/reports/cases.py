@@ -30,7 +30,7 @@ def case_matrix(data: ReportData, by: str = "case", value: str = "codings", roll
     out = data.codes[["code", "label"]].merge(table, left_on="code", right_index=True, how="left")
     out[names] = out[names].fillna(0)
     if value == "share":
-        sizes = data.passages.assign(group=data.passages["doc_id"].map(groups)).groupby("group").size()
+        sizes = data.passages_per(groups)
         for n in names:
             size = int(sizes.get(n, 0))
             out[n] = (out[n] / size).round(4) if size else 0.0
@@ -60,7 +60,7 @@ def stage_profile(data: ReportData, by: str = "case"):
     k = data.expanded(level=0)
     k = k[k["pid"] >= 0].assign(group=k["doc_id"].map(groups))
     counts = k.groupby(["group", "code"])["pid"].nunique().unstack("code", fill_value=0)
-    sizes = data.passages.assign(group=data.passages["doc_id"].map(groups)).groupby("group").size()
+    sizes = data.passages_per(groups)
     rows = []
     for n in names:
         size = int(sizes.get(n, 0))

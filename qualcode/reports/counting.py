@@ -30,7 +30,7 @@ def frequencies(data: ReportData, rollup: bool = True):
     out = data.codes[["code", "label", "label_en", "depth"]].merge(counts, left_on="code", right_index=True, how="left")
     for col in ("codings", "passages", "documents", "cases"):
         out[col] = out[col].fillna(0).astype(int)
-    total = len(data.passages)
+    total = data.n_passages
     out["passage_share"] = (out["passages"] / total).round(4) if total else 0.0
     return out[FREQUENCY_COLUMNS].reset_index(drop=True)
 
@@ -53,8 +53,8 @@ def frequencies_by(data: ReportData, by: str = "role", rollup: bool = True):
     out = data.codes[["code", "label"]].merge(table, left_on="code", right_index=True, how="left")
     out[names] = out[names].fillna(0).astype(int)
     out["all"] = out["code"].map(k.groupby("code")["pid"].nunique()).fillna(0).astype(int)
-    sizes = data.passages.assign(group=data.passages["doc_id"].map(groups)).groupby("group").size()
+    sizes = data.passages_per(groups)
     footer = {"code": "", "label": "passages in scope", **{n: int(sizes.get(n, 0)) for n in names},
-              "all": len(data.passages)}
+              "all": data.n_passages}
     out = pd.concat([out, pd.DataFrame([footer])], ignore_index=True)
     return out.reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""Code co-occurrence on an explicit unit, with set semantics, on sparse matrices.
+"""Code co-occurrence on an explicit unit, with set semantics.
 
 A unit × code incidence matrix X (1 = the unit contains at least one selected coding of
 the code) gives every pair count at once: C = XᵀX, n_a = C[a, a], n_ab = C[a, b].
@@ -11,6 +11,7 @@ UNITS = ("passage", "sentence", "document", "proximity")
 PAIR_COLUMNS = ["code_a", "label_a", "code_b", "label_b", "n_a", "n_b", "n_ab", "units", "jaccard", "lift", "pmi",
                 "p_fisher", "q_bh"]
 _STRIDE = 1 << 32  # document id × stride + offset: one sorted axis over all documents
+_PAIRS = 1 << 22  # code pairs counted at once in pair_counts (bounds its memory)
 
 
 def overlap_pairs(k_doc, k_start, k_end, i_doc, i_start, i_end):
@@ -29,15 +30,20 @@ def overlap_pairs(k_doc, k_start, k_end, i_doc, i_start, i_end):
     lo = np.searchsorted(g_end, ks, side="right")
     hi = np.searchsorted(g_start, ke, side="left")
     n = np.maximum(hi - lo, 0)
-    rows = np.repeat(np.arange(len(ks)), n)
-    offsets = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    return rows, np.repeat(lo, n) + offsets
+    return np.repeat(np.arange(len(ks)), n), _ranges(lo, n)
+
+
+def _ranges(starts, lengths):
+    """The ranges starts[i] .. starts[i] + lengths[i] - 1, concatenated (vectorised)."""
+    import numpy as np
+
+    return np.repeat(starts, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
 
 
 def incidence(data: ReportData, unit: str = "passage", window: int = 1, level: int | None = None):
-    """(X as scipy.sparse CSR units × codes, list of code paths, number of units)."""
+    """The unit × code incidence matrix X as (rows, cols) of its ones (repeats allowed), the
+    list of code paths (the columns) and the number of units."""
     import numpy as np
-    from scipy import sparse
 
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}")
@@ -45,46 +51,54 @@ def incidence(data: ReportData, unit: str = "passage", window: int = 1, level: i
     codes = data.codes["code"].tolist()
     col_of = {c: i for i, c in enumerate(codes)}
     cols = k["code"].map(col_of).to_numpy(dtype=np.int64)
-    passages = data.passages.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
-
     if unit == "document":
         docs = data.documents["doc_id"].to_numpy()
         row_of = {d: i for i, d in enumerate(docs)}
-        rows = k["doc_id"].map(row_of).to_numpy(dtype=np.int64)
-        n_units = len(docs)
-    elif unit == "sentence":
+        return k["doc_id"].map(row_of).to_numpy(dtype=np.int64), cols, codes, len(docs)
+    if unit == "passage" and _inside_own_passages(k):
+        # then each coding overlaps its own passage and no other (passages do not overlap):
+        # the passage ids are the units, and the passages need not be read
+        return k["pid"].to_numpy(dtype=np.int64), cols, codes, int(data.passage_counts.sum())
+    passages = data.passages.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
+    if unit == "sentence":
         sents = data.sentences().merge(passages[["pid", "doc_id"]], on="pid")
         sents = sents.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
         ri, rows = overlap_pairs(k["doc_id"], k["start"], k["end"], sents["doc_id"], sents["start"], sents["end"])
-        cols = cols[ri]
-        n_units = len(sents)
-    else:
-        ri, rows = overlap_pairs(k["doc_id"], k["start"], k["end"], passages["doc_id"], passages["start"],
-                                 passages["end"])
-        # a coding in no passage's text (e.g. on a speaker label) still belongs to its passage
-        covered = np.zeros(len(k), dtype=bool)
-        covered[ri] = True
-        row_of_pid = {p: i for i, p in enumerate(passages["pid"])}
-        fallback = k["pid"].map(row_of_pid).to_numpy(dtype=float)
-        extra = np.flatnonzero(~covered & ~np.isnan(fallback))
-        rows = np.concatenate([rows, fallback[extra].astype(np.int64)])
-        cols = np.concatenate([cols[ri], cols[extra]])
-        n_units = len(passages)
-    X = sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n_units, len(codes)))
-    X.sum_duplicates()
-    X.data = np.minimum(X.data, 1)
+        return rows, cols[ri], codes, len(sents)
+    ri, rows = overlap_pairs(k["doc_id"], k["start"], k["end"], passages["doc_id"], passages["start"],
+                             passages["end"])
+    # a coding in no passage's text (e.g. on a speaker label) still belongs to its passage
+    covered = np.zeros(len(k), dtype=bool)
+    covered[ri] = True
+    row_of_pid = {p: i for i, p in enumerate(passages["pid"])}
+    fallback = k["pid"].map(row_of_pid).to_numpy(dtype=float)
+    extra = np.flatnonzero(~covered & ~np.isnan(fallback))
+    rows = np.concatenate([rows, fallback[extra].astype(np.int64)])
+    cols = np.concatenate([cols[ri], cols[extra]])
     if unit == "proximity":
-        X = (_windows(passages, window) @ X).tocsr()
-        X.data = np.minimum(X.data, 1)
-        n_units = X.shape[0]
-    return X, codes, n_units
+        windows, members, n_windows = _windows(passages, window)
+        # window w contains code c when one of its passages does
+        order = np.argsort(rows, kind="stable")
+        rows, cols = rows[order], cols[order]
+        lo, hi = np.searchsorted(rows, members, side="left"), np.searchsorted(rows, members, side="right")
+        n = hi - lo
+        return np.repeat(windows, n), cols[_ranges(lo, n)], codes, n_windows
+    return rows, cols, codes, len(passages)
+
+
+def _inside_own_passages(k) -> bool:
+    """Whether every coding lies inside the passage it was made in (as overlap_pairs counts a
+    zero-length coding: one character)."""
+    import numpy as np
+
+    end = np.maximum(k["end"], k["start"] + 1)
+    return bool(((k["pid"] >= 0) & (k["passage_start"] <= k["start"]) & (end <= k["passage_end"])).all())
 
 
 def _windows(passages, window: int):
-    """Windows × passages: window i covers passages j..j+``window`` of one document (a
-    document shorter than that is one window)."""
+    """(windows, passages) pairs and the number of windows: window i covers passages
+    j..j+``window`` of one document (a document shorter than that is one window)."""
     import numpy as np
-    from scipy import sparse
 
     doc = passages["doc_id"].to_numpy()
     n = len(doc)
@@ -95,9 +109,34 @@ def _windows(passages, window: int):
     starts = pos[(pos - first) <= np.maximum(size - 1 - window, 0)]  # window start positions
     stops = np.minimum(starts + window, last[starts])
     lengths = stops - starts + 1
-    rows = np.repeat(np.arange(len(starts)), lengths)
-    cols = np.repeat(starts, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
-    return sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(len(starts), n))
+    return np.repeat(np.arange(len(starts)), lengths), _ranges(starts, lengths), len(starts)
+
+
+def pair_counts(rows, cols, n_codes: int):
+    """C = XᵀX for the 0/1 units × codes matrix X with ones at (rows, cols): C[a, b] = units
+    containing both a and b, C[a, a] = units containing a (set semantics: repeats count once).
+
+    Counted in integers from the code pairs within each unit, a slice of units at a time:
+    scipy.sparse takes longer to import than this takes to run, and BLAS threads spin badly
+    on a busy machine."""
+    import numpy as np
+
+    out = np.zeros(n_codes * n_codes, dtype=np.int64)
+    if not n_codes or not len(rows):
+        return out.reshape(n_codes, n_codes)
+    keys = np.unique(np.asarray(rows, dtype=np.int64) * n_codes + np.asarray(cols, dtype=np.int64))
+    unit, code = keys // n_codes, keys % n_codes  # sorted by unit
+    starts = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    first, size = np.repeat(starts, sizes), np.repeat(sizes, sizes)  # per one: its unit's slice of keys
+    ends = np.cumsum(size)  # pairs made by the ones up to each
+    lo = 0
+    while lo < len(keys):
+        hi = max(int(np.searchsorted(ends, ends[lo] - size[lo] + _PAIRS, side="right")), lo + 1)
+        partners = code[_ranges(first[lo:hi], size[lo:hi])]
+        out += np.bincount(np.repeat(code[lo:hi], size[lo:hi]) * n_codes + partners, minlength=n_codes * n_codes)
+        lo = hi
+    return out.reshape(n_codes, n_codes)
 
 
 def pair_statistics(n_a, n_b, n_ab, n_units):
@@ -171,8 +210,8 @@ def cooccurrence(data: ReportData, unit: str = "passage", window: int = 1, level
     import numpy as np
     import pandas as pd
 
-    X, codes, n_units = incidence(data, unit, window, level)
-    C = (X.T @ X).toarray()
+    rows, cols, codes, n_units = incidence(data, unit, window, level)
+    C = pair_counts(rows, cols, len(codes))
     n = np.diag(C)
     present = np.flatnonzero(n > 0)
     ia, ib = np.triu_indices(len(present), k=1)
@@ -201,8 +240,8 @@ def cooccurrence_matrix(data: ReportData, unit: str = "passage", window: int = 1
     import numpy as np
     import pandas as pd
 
-    X, codes, n_units = incidence(data, unit, window, level)
-    C = (X.T @ X).toarray().astype(float)
+    rows, cols, codes, n_units = incidence(data, unit, window, level)
+    C = pair_counts(rows, cols, len(codes)).astype(float)
     n = np.diag(C)
     present = np.flatnonzero(n > 0)
     C = C[np.ix_(present, present)]

@@ -66,20 +66,44 @@ class ReportData:
 
     ``documents``: doc_id, document, case, plus one column per document attribute.
     ``passages``: pid, doc_id, seq, start, end, speaker_role (only passages in scope).
-    ``codings``: id, doc_id, pid, start, end, code, coder, origin, status, score.
+    ``passage_counts``: passages in scope per document (index doc_id, every document in scope).
+    ``codings``: id, doc_id, pid, start, end, code, coder, origin, status, score, and
+    passage_start, passage_end: the bounds of the passage the coding was made in (if any).
     ``codes``: code, label, label_en, parent, depth, order (codebook tree order first).
     """
 
     project_name: str
     selection: Selection
     documents: "pd.DataFrame"
-    passages: "pd.DataFrame"
+    passage_counts: "pd.Series"
     codings: "pd.DataFrame"
     codes: "pd.DataFrame"
     store: object = None
     codebook: object = None
     attribute_keys: list[str] = field(default_factory=list)
+    _passages: "pd.DataFrame | None" = field(default=None, repr=False)
     _texts: dict = field(default_factory=dict, repr=False)
+    _expanded: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def passages(self) -> "pd.DataFrame":
+        """The passages in scope, read on first use (in a transaction of their own): most
+        reports need only ``passage_counts``, and reading every passage is the largest part
+        of loading a big project."""
+        if self._passages is None:
+            # load() reads them at once when the selection filters on them (interviewee_only)
+            with self.store.read() as conn:
+                self._passages = _of_documents(read_passages(conn), self.documents["doc_id"])
+        return self._passages
+
+    @property
+    def n_passages(self) -> int:
+        """Passages in scope (without reading them)."""
+        return int(self.passage_counts.sum())
+
+    def passages_per(self, groups: "pd.Series") -> "pd.Series":
+        """Passages in scope per group, for ``groups`` = group label per document (see :meth:`groups`)."""
+        return self.passage_counts.groupby(groups).sum()
 
     # -- helpers shared by the reports -----------------------------------------------------
     def groups(self, by: str = "case") -> "pd.Series":
@@ -143,22 +167,26 @@ class ReportData:
 
     def expanded(self, level: int | None = None, rollup: bool = True) -> "pd.DataFrame":
         """Codings with ``code`` replaced by what they count for (see :meth:`ancestors`).
-        ``rollup=False`` and no level: the codings as coded."""
+        ``rollup=False`` and no level: the codings as coded. Made once per (level, rollup)
+        and shared, like ``codings``: callers must not change it in place."""
         import pandas as pd
 
         k = self.codings
         if not rollup and level is None:
             return k
-        mapping = self.ancestors(level)
-        lists = k["code"].map(mapping)
-        out = k.drop(columns=["code"]).assign(code=lists).explode("code")
-        out = out.drop_duplicates(subset=["id", "code"])
-        return pd.DataFrame(out).reset_index(drop=True)
+        key = (level, rollup)
+        if key not in self._expanded:
+            lists = k["code"].map(self.ancestors(level))
+            out = k.drop(columns=["code"]).assign(code=lists).explode("code")
+            out = out.drop_duplicates(subset=["id", "code"])
+            self._expanded[key] = pd.DataFrame(out).reset_index(drop=True)
+        return self._expanded[key]
 
 
 def frame(conn, query, columns: list[str]):
     """A query's rows as a DataFrame, fast: SQLAlchemy Row objects are slow to hand to pandas."""
     import pandas as pd
+    from sqlalchemy import Integer
 
     result = conn.execute(query)
     # the DB-API cursor's plain tuples: no Row objects for hundreds of thousands of rows
@@ -167,7 +195,53 @@ def frame(conn, query, columns: list[str]):
     result.close()
     if not rows:
         return pd.DataFrame({c: [] for c in columns}, columns=columns)
-    return pd.DataFrame(dict(zip(columns, (list(col) for col in zip(*rows)))), columns=columns)
+    integer = [isinstance(column.type, Integer) for column in query.selected_columns]
+    return pd.DataFrame({name: _column(rows, i, integer[i]) for i, name in enumerate(columns)}, columns=columns)
+
+
+def _column(rows: list[tuple], i: int, integer: bool):
+    """Column ``i`` of ``rows``; integers straight into an int64 array, a tenth of the time
+    pandas takes to convert a list."""
+    import numpy as np
+
+    if integer:
+        try:
+            return np.fromiter((r[i] for r in rows), dtype=np.int64, count=len(rows))
+        except TypeError:  # a NULL: let pandas choose the type, as for the other columns
+            pass
+    return [r[i] for r in rows]
+
+
+def read_passages(conn) -> "pd.DataFrame":
+    """Every passage: pid, doc_id, seq, start, end, speaker_role ("" without a role)."""
+    from sqlalchemy import select
+
+    from ..store import schema as t
+
+    p, s = t.passages, t.speakers
+    passages = frame(conn, select(p.c.id, p.c.document_id, p.c.seq, p.c.start, p.c.end, s.c.role)
+                     .select_from(p.outerjoin(s, p.c.speaker_id == s.c.id)).order_by(p.c.document_id, p.c.seq),
+                     ["pid", "doc_id", "seq", "start", "end", "speaker_role"])
+    passages["speaker_role"] = passages["speaker_role"].fillna("")
+    return passages
+
+
+def _of_documents(df, doc_ids):
+    """The rows of ``df`` about the documents ``doc_ids``."""
+    return df[df["doc_id"].isin(doc_ids)].reset_index(drop=True)
+
+
+def _passage_counts(conn, interviewee_only: bool) -> dict[int, int]:
+    """doc_id → passages (interviewee turns only, if asked), counted in SQL."""
+    from sqlalchemy import func, select
+
+    from ..store import schema as t
+
+    p, s = t.passages, t.speakers
+    query = select(p.c.document_id, func.count()).group_by(p.c.document_id)
+    if interviewee_only:
+        query = query.select_from(p.join(s, p.c.speaker_id == s.c.id)).where(s.c.role == "interviewee")
+    return dict(conn.execute(query).all())
 
 
 def _codes_frame(codebook, store, used: list[str]):
@@ -218,22 +292,26 @@ def load(project, selection: Selection | None = None, codebook=None) -> ReportDa
             codebook = project.codebook()
         except QualcodeError:
             codebook = None
-    d, c, a, p, s, k = t.documents, t.cases, t.attributes, t.passages, t.speakers, t.codings
+    d, c, a, k, p = t.documents, t.cases, t.attributes, t.codings, t.passages
     with store.read() as conn:
         docs = frame(conn, select(d.c.id, d.c.name, c.c.name).select_from(d.outerjoin(c, d.c.case_id == c.c.id))
                      .order_by(d.c.id), ["doc_id", "document", "case"])
         attrs = frame(conn, select(a.c.document_id, a.c.key, a.c.value), ["doc_id", "key", "value"])
-        passages = frame(conn, select(p.c.id, p.c.document_id, p.c.seq, p.c.start, p.c.end, s.c.role)
-                         .select_from(p.outerjoin(s, p.c.speaker_id == s.c.id)).order_by(p.c.document_id, p.c.seq),
-                         ["pid", "doc_id", "seq", "start", "end", "speaker_role"])
+        passage_counts = _passage_counts(conn, selection.interviewee_only)
         status_ok = ["accepted", "proposed"] if selection.proposed else ["accepted"]
         query = select(k.c.id, k.c.document_id, k.c.passage_id, k.c.start, k.c.end, k.c.code, k.c.coder,
-                       k.c.origin, k.c.status, k.c.score).where(
+                       k.c.origin, k.c.status, k.c.score, p.c.start, p.c.end).select_from(
+            k.outerjoin(p, k.c.passage_id == p.c.id)).where(
             (k.c.status.in_(status_ok)) | ((k.c.origin == "manual") & (k.c.status != "rejected")))
         if selection.coders:
             query = query.where(k.c.coder.in_(list(selection.coders)))
         codings = frame(conn, query.order_by(k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.id),
-                        ["id", "doc_id", "pid", "start", "end", "code", "coder", "origin", "status", "score"])
+                        ["id", "doc_id", "pid", "start", "end", "code", "coder", "origin", "status", "score",
+                         "passage_start", "passage_end"])
+        # the passages themselves only when the codings need them now; else on first use
+        passages = None
+        if selection.interviewee_only or codings["pid"].isna().any():
+            passages = read_passages(conn)
     docs["case"] = docs["case"].fillna("")
     keys = sorted(attrs["key"].unique().tolist()) if len(attrs) else []
     reserved = {"doc_id", "document", "case"}
@@ -257,22 +335,25 @@ def load(project, selection: Selection | None = None, codebook=None) -> ReportDa
         wanted = set(selection.documents)
         keep &= docs["document"].isin(wanted) | docs["doc_id"].astype(str).isin(wanted)
     docs = docs[keep].reset_index(drop=True)
-    passages = passages[passages["doc_id"].isin(docs["doc_id"])].reset_index(drop=True)
-    passages["speaker_role"] = passages["speaker_role"].fillna("")
-    codings = codings[codings["doc_id"].isin(docs["doc_id"])].reset_index(drop=True)
+    codings = _of_documents(codings, docs["doc_id"])
+    if passages is not None:
+        passages = _of_documents(passages, docs["doc_id"])
     codings = _attach_passages(codings, passages)
     if selection.interviewee_only:
         passages = passages[passages["speaker_role"] == "interviewee"].reset_index(drop=True)
         codings = codings[codings["pid"].isin(passages["pid"])].reset_index(drop=True)
     codings["score"] = pd.to_numeric(codings["score"], errors="coerce").fillna(0.0)
     codes = _codes_frame(codebook, store, sorted(codings["code"].unique().tolist()))
-    return ReportData(project_name=project.name, selection=selection, documents=docs, passages=passages,
+    counts = pd.Series([passage_counts.get(doc_id, 0) for doc_id in docs["doc_id"]],
+                       index=pd.Index(docs["doc_id"], name="doc_id"), dtype="int64")
+    return ReportData(project_name=project.name, selection=selection, documents=docs, passage_counts=counts,
                       codings=codings, codes=codes, store=store, codebook=codebook,
-                      attribute_keys=[k_ for k_ in keys if k_ not in reserved])
+                      attribute_keys=[k_ for k_ in keys if k_ not in reserved], _passages=passages)
 
 
 def _attach_passages(codings, passages):
-    """Codings without a passage id get the passage their start falls in (vectorised)."""
+    """Codings without a passage id get the passage their start falls in (vectorised);
+    ``passages`` may be None when every coding has one."""
     import numpy as np
     import pandas as pd
 

@@ -148,3 +148,26 @@ def test_codebook_table(small):
     assert c.criteria == "纳入: 描述党组织的设置 / 排除: 党员个人任职"
     assert c.example == "「街道有大工委。」（街道办事处主任A）"
     assert (c.codings, c.passages, c.documents) == (3, 3, 3)
+
+
+def test_passage_cooccurrence_without_reading_passages_equals_the_overlap_count(small, monkeypatch):
+    """When every coding lies in its own passage, the passage ids are the units (fast path)."""
+    from qualcode.reports import pairs
+
+    fast = cooccurrence(load(small))
+    monkeypatch.setattr(pairs, "_inside_own_passages", lambda k: False)
+    slow = cooccurrence(load(small))
+    assert len(fast) and fast.equals(slow)
+
+
+def test_pair_counts_equal_the_incidence_matrix_product():
+    import numpy as np
+
+    from qualcode.reports import pairs
+
+    rng = np.random.default_rng(7)
+    for n_units, n_codes, n_ones in [(1, 1, 1), (30, 5, 80), (500, 21, 3000)]:
+        rows, cols = rng.integers(0, n_units, n_ones), rng.integers(0, n_codes, n_ones)
+        X = np.zeros((n_units, n_codes), dtype=np.int64)
+        X[rows, cols] = 1  # repeats count once
+        assert (pairs.pair_counts(rows, cols, n_codes) == X.T @ X).all()
