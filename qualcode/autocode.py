@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from .script import fold
 from .segment import Segmenter, pack_tokens
 from .store import schema as t
-from .store import utcnow
+from .store import insert_rows, utcnow
 
 AUTOCODER = "autocode"
 _to_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False), without a new encoder per call
@@ -129,9 +129,9 @@ def _autocode_documents(conn, doc_ids: list[int], ruleset, segmenter, version, u
             attrs[doc.id]["case"] = doc.case
         document, pids = _document(doc.text, rows, sentences, unit, attrs[doc.id], roles)
         found = wanted[doc.id] = {}
+        report.units += len(pids)
+        report.characters += sum(end - start for start, end in document.spans)
         for (start, end), pid, hits in zip(document.spans, pids, ruleset.match_document(document)):
-            report.units += 1
-            report.characters += end - start
             for hit in hits:
                 evidence = {"rule": hit.rule, "score": hit.score,
                             "terms": [[term, start + s, start + e] for term, s, e in hit.evidence]}
@@ -239,8 +239,8 @@ def sync_proposals(conn, wanted: dict[int, dict[tuple, dict]], *, origin: str, u
         conn.execute(delete(t.memos).where(t.memos.c.target_type == "coding",
                                            t.memos.c.target.in_([str(i) for i in stale])))
     if new:
-        conn.execute(insert(k), [
-            dict(w, coder=coder, origin=origin, status="proposed", unit=unit,
-                 codebook_version=version, created_at=now, updated_at=now)
-            for w in new
-        ])
+        fixed = dict(coder=coder, origin=origin, status="proposed", unit=unit, codebook_version=version,
+                     created_at=now, updated_at=now)
+        own = tuple(c for c in new[0] if c not in fixed)
+        same = tuple(fixed.values())
+        insert_rows(conn, k, own + tuple(fixed), [tuple(w[c] for c in own) + same for w in new])

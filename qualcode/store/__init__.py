@@ -74,6 +74,42 @@ def display_url(url: str) -> str:
         return url
 
 
+# (dialect name, table, columns) -> (SQL, positional?, reorder the row tuples or None)
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple] = {}
+
+
+def insert_rows(conn, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT ``rows`` (plain tuples in ``columns`` order) with one DB-API executemany.
+
+    ``conn.execute(insert(table), dicts)`` processes every row's parameters in Python (half
+    of autocode's writing time for 47 k proposals). Here the statement is compiled once per
+    dialect (quoting and paramstyle are the backend's own: ``?`` for SQLite, ``%(name)s``
+    for psycopg) and the driver gets the values as they are: only for columns that need no
+    bind processing (integers, floats, strings, bytes, None).
+    """
+    if not rows:
+        return
+    key = (conn.dialect.name, table.name, columns)
+    if key not in _INSERTS:
+        from operator import itemgetter
+
+        from sqlalchemy import insert
+
+        # for_executemany: no implicit RETURNING of the primary key (PostgreSQL adds one).
+        compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns), for_executemany=True)
+        names = tuple(compiled.positiontup if compiled.positional else compiled.params)  # in table order
+        # exactly these parameters: a column with a Python-side default would need SQLAlchemy
+        if sorted(names) != sorted(columns):
+            raise AssertionError(f"unexpected parameters {list(names)} for {table.name}")
+        reorder = itemgetter(*(columns.index(n) for n in names)) if names != columns and len(names) > 1 else None
+        _INSERTS[key] = (compiled.string, compiled.positional, reorder)
+    sql, positional, reorder = _INSERTS[key]
+    if not positional:
+        conn.exec_driver_sql(sql, [dict(zip(columns, row)) for row in rows])
+    else:
+        conn.exec_driver_sql(sql, rows if reorder is None else list(map(reorder, rows)))
+
+
 def utcnow() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
