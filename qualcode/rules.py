@@ -16,6 +16,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import itemgetter
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -27,6 +28,8 @@ ROLE_UNKNOWN = "unknown"
 
 # Slots: where a term occurrence counts inside its rule. 0.. are indices into `all`.
 _ANY, _NONE, _NEAR_A, _NEAR_B, _REGEX = -1, -2, -3, -4, -5
+
+_BY_POSITION = itemgetter(1, 2, 0)  # evidence (term, start, end) by start, end, term
 
 # A negator separated from the term by clause punctuation does not negate it.
 _CLAUSE_BREAK = re.compile(r"[，。！？；：、,.!?;:…—\n\r\t]")
@@ -249,6 +252,7 @@ class RuleSet:
         self._scanner_built = None
         self._pattern_rule = np.array(pattern_rule, dtype=np.int64)
         self._pattern_runs = np.array(pattern_runs, dtype=np.int64)
+        self._max_runs = max(pattern_runs, default=0)
         self._negs = list(dict.fromkeys(cr.neg for cr in self._rules if cr.neg is not None))
         self._neg_index = np.array([self._negs.index(cr.neg) if cr.neg is not None else -1 for cr in self._rules],
                                    dtype=np.int64)
@@ -427,24 +431,26 @@ class RuleSet:
             self._regex_occurrences(self._rules[rule], folded, int(starts[i]), found_rx, int(stops[i]))
             if found_rx:
                 regex[i, rule] = found_rx[rule]
-        group = trigger.span * n_rules + trigger.rule
-        triggered = np.union1d(group, np.array([i * n_rules + r for i, r in regex], dtype=np.int64))
-        if not len(triggered):
+        triggered = np.zeros((n_units, n_rules), dtype=bool)
+        triggered[trigger.span, trigger.rule] = True
+        for i, rule in regex:
+            triggered[i, rule] = True
+        if not triggered.any():
             return result
-        context = self._occurrences(scanner.context, found, edge, None)
-        context_group = context.span * n_rules + context.rule
-        context = context.where(np.isin(context_group, triggered[self._needs_context[triggered % n_rules]]))
-        context_group = context.span * n_rules + context.rule
+        context = self._occurrences(scanner.context, found, edge, triggered & self._needs_context)
         # groups that cannot fire need no evaluation: a 'none' term is there, or a proximity rule has no partner term
-        dead = np.union1d(context_group[context.slot == _NONE],
-                          np.setdiff1d(triggered[self._near_rule[triggered % n_rules]],
-                                       context_group[context.slot == _NEAR_B]))
-        trigger = trigger.where(~np.isin(group, dead))
-        context = context.where(~np.isin(context_group, dead))
+        slot = context.slot
+        dead = np.zeros_like(triggered)
+        dead[context.span[slot == _NONE], context.rule[slot == _NONE]] = True
+        partnered = np.zeros_like(triggered)
+        partnered[context.span[slot == _NEAR_B], context.rule[slot == _NEAR_B]] = True
+        dead |= triggered & self._near_rule & ~partnered
+        trigger = trigger.where(~dead[trigger.span, trigger.rule])
+        context = context.where(~dead[context.span, context.rule])
         occ: list[dict[int, list]] = [{} for _ in range(n_units)]
         self._append(trigger, starts, negator_ends, occ)
         for (i, rule), found_rx in regex.items():
-            if i * n_rules + rule not in dead:
+            if not dead[i, rule]:
                 occ[i].setdefault(rule, []).extend(found_rx)
         self._append(context, starts, negator_ends, occ)
         for i in range(n_units):
@@ -510,11 +516,12 @@ class RuleSet:
         candidate = np.zeros_like(scope)
         which, use = factor.expand(key)
         if len(use):
-            n_patterns, n_runs = len(self._pattern_runs), int(self._pattern_runs.max())
-            seen = np.unique((span[which] * n_patterns + factor.pattern[use]) * n_runs + factor.run[use])
-            pairs, runs_seen = np.unique(seen // n_runs, return_counts=True)
-            pairs = pairs[runs_seen == self._pattern_runs[pairs % n_patterns]]
-            candidate[pairs // n_patterns, self._pattern_rule[pairs % n_patterns]] = True
+            # seen[unit, pattern, run]: a string of that run of that pattern occurs in the unit
+            seen = np.zeros((len(scope), len(self._pattern_rule), self._max_runs), dtype=bool)
+            seen[span[which], factor.pattern[use], factor.run[use]] = True
+            complete = seen.sum(axis=2) == self._pattern_runs  # unit x pattern
+            units, patterns = np.nonzero(complete)
+            candidate[units, self._pattern_rule[patterns]] = True
         candidate[:, self._rx_unconditional] = True
         candidate &= scope
         return zip(*(a.tolist() for a in np.nonzero(candidate)))
@@ -536,7 +543,7 @@ class RuleSet:
         hits = []
         for ci in sorted(fired):
             parts = sorted(fired[ci])
-            evidence = sorted({ev for *_, evs in parts for ev in evs}, key=lambda x: (x[1], x[2], x[0]))
+            evidence = sorted({ev for *_, evs in parts for ev in evs}, key=_BY_POSITION)
             hits.append(Hit(self._code_paths[ci], parts[0][1], sum(p[2] for p in parts), evidence,
                             tuple(p[1] for p in parts)))
         return hits
