@@ -6,6 +6,11 @@ combined prefilter. Matching a unit is one automaton pass; token boundaries are 
 by bisection in the unit's token ends; groups, proximity, negation and thresholds are
 evaluated only for rules that have candidate occurrences.
 
+``match_document`` gives the same hits for every unit of a document at once (autocode's
+path): one automaton pass over the document for all terms, regex prefilter strings and
+negators, with boundaries, scope and units checked on numpy arrays, and the same rule
+evaluation (``_decide``) for the units that have candidates.
+
 Offsets are Python ``str`` indices into the unit text, half-open ``[start, end)``.
 Folding (``qualcode.script.fold``) keeps the length, so offsets in the folded text are
 offsets in the original.
