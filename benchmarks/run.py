@@ -185,7 +185,7 @@ def internal_match(project_dir: Path) -> dict:
     and tokens, building each document's units, and matching (``RuleSet.match_document``)."""
     from sqlalchemy import select
 
-    from qualcode.autocode import _document
+    from qualcode.autocode import rules_document
     from qualcode.project import Project
     from qualcode.rules import compile_rules
     from qualcode.store import schema as t
@@ -205,7 +205,7 @@ def internal_match(project_dir: Path) -> dict:
             rows = conn.execute(select(p.c.id, p.c.start, p.c.end, p.c.speaker_id, p.c.tokens)
                                 .where(p.c.document_id == doc_id).order_by(p.c.seq)).all()
             b = time.perf_counter()
-            document, _ = _document(text, rows, {}, "passage", {}, roles)
+            document, _ = rules_document(text, rows, {}, "passage", {}, roles)
             c = time.perf_counter()
             found = ruleset.match_document(document)
             d = time.perf_counter()

@@ -127,7 +127,7 @@ def _autocode_documents(conn, doc_ids: list[int], ruleset, segmenter, version, u
             report.retokenized += 1
         if doc.case:
             attrs[doc.id]["case"] = doc.case
-        document, pids = _document(doc.text, rows, sentences, unit, attrs[doc.id], roles)
+        document, pids = rules_document(doc.text, rows, sentences, unit, attrs[doc.id], roles)
         found = wanted[doc.id] = {}
         report.units += len(pids)
         report.characters += sum(end - start for start, end in document.spans)
@@ -146,8 +146,12 @@ def _autocode_documents(conn, doc_ids: list[int], ruleset, segmenter, version, u
                    version=version, report=report, dry_run=dry_run)
 
 
-def _document(text: str, passage_rows, sentence_rows: dict, unit: str, attrs: dict, roles: dict):
-    """The ``rules.Document`` of one stored document's passages or sentences, and each unit's passage id."""
+def rules_document(text: str, passage_rows, sentence_rows: dict, unit: str, attrs: dict, roles: dict):
+    """The ``rules.Document`` of one stored document's passages or sentences, and each unit's passage id.
+
+    ``passage_rows`` are (id, start, end, speaker id, packed tokens) in document order;
+    ``sentence_rows`` maps a passage id to its sentences' (start, end), for ``unit="sentence"``.
+    """
     from .rules import Document
 
     blobs = [row[4] for row in passage_rows]

@@ -533,7 +533,7 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
 
 def _rule_hits(project, codebook, passages: list[Passage]) -> dict[int, set[str]]:
     """passage id → codes the rule auto-coder gives it (passage units, run afresh)."""
-    from .autocode import _document
+    from .autocode import rules_document
     from .rules import compile_rules
     from .segment import pack_tokens
 
@@ -556,7 +556,7 @@ def _rule_hits(project, codebook, passages: list[Passage]) -> dict[int, set[str]
             speaker = dict(conn.execute(select(t.passages.c.id, t.passages.c.speaker_id).where(t.passages.c.document_id == doc_id)).all())
             prows = [(p.id, p.start, p.end, speaker.get(p.id), pack_tokens(len(x) for x in p.tokens))
                      for p in sorted(rows, key=lambda p: p.start)]
-            document, pids = _document(text, prows, {}, "passage", attrs, roles)
+            document, pids = rules_document(text, prows, {}, "passage", attrs, roles)
             for pid, hits in zip(pids, ruleset.match_document(document)):
                 if hits:
                     out.setdefault(pid, set()).update(h.code for h in hits)

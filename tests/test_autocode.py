@@ -254,7 +254,7 @@ def test_whole_document_matching_equals_unit_by_unit_matching_on_the_bundled_cor
     from itertools import accumulate
     from pathlib import Path
 
-    from qualcode.autocode import _document
+    from qualcode.autocode import rules_document
     from qualcode.ingest.manifest import load_manifest
     from qualcode.ingest.pipeline import ImportOptions, import_paths
     from qualcode.rules import Unit, compile_rules
@@ -272,7 +272,7 @@ def test_whole_document_matching_equals_unit_by_unit_matching_on_the_bundled_cor
     for doc_id, text in con.execute("select id, text from documents order by id").fetchall():
         rows = con.execute("select id, start, \"end\", speaker_id, tokens from passages where document_id = ? "
                            "order by seq", (doc_id,)).fetchall()
-        document, _ = _document(text, rows, sentences, unit, {}, roles)
+        document, _ = rules_document(text, rows, sentences, unit, {}, roles)
         ends = {pid: [start + e for e in accumulate(unpack_tokens(blob))] for pid, start, _, _, blob in rows}
         doc_ends = sorted(e for es in ends.values() for e in es)
         for (lo, hi), role, hits in zip(document.spans, document.roles, ruleset.match_document(document)):
