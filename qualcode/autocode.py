@@ -162,13 +162,17 @@ def rules_document(text: str, passage_rows, sentence_rows: dict, unit: str, attr
     running = np.cumsum(lengths)
     before = np.concatenate([[0], running])[np.cumsum(counts) - counts]
     token_ends = running + np.repeat(starts - before, counts)
-    spans, pids, unit_roles = [], [], []
-    for pid, start, end, speaker, _ in passage_rows:
-        role = roles.get(speaker)
-        for span in ((start, end),) if unit == "passage" else sentence_rows.get(pid, ()):
-            spans.append(span)
-            pids.append(pid)
-            unit_roles.append(role)
+    if unit == "passage":
+        spans = [(row[1], row[2]) for row in passage_rows]
+        pids = [row[0] for row in passage_rows]
+        unit_roles = [roles.get(row[3]) for row in passage_rows]
+    else:
+        spans, pids, unit_roles = [], [], []
+        for pid, _, _, speaker, _ in passage_rows:
+            for span in sentence_rows.get(pid, ()):
+                spans.append(span)
+                pids.append(pid)
+                unit_roles.append(roles.get(speaker))
     return Document(text, spans, token_ends, unit_roles, attrs, unit, fold(text)), pids
 
 

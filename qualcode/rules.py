@@ -258,6 +258,7 @@ class RuleSet:
         self._pattern_rule = np.array(pattern_rule, dtype=np.int64)
         self._pattern_runs = np.array(pattern_runs, dtype=np.int64)
         self._max_runs = max(pattern_runs, default=0)
+        self._no_such_run = np.arange(self._max_runs) >= self._pattern_runs[:, None]  # pattern x run: padding
         self._negs = list(dict.fromkeys(cr.neg for cr in self._rules if cr.neg is not None))
         self._neg_index = np.array([self._negs.index(cr.neg) if cr.neg is not None else -1 for cr in self._rules],
                                    dtype=np.int64)
@@ -524,7 +525,7 @@ class RuleSet:
             # seen[unit, pattern, run]: a string of that run of that pattern occurs in the unit
             seen = np.zeros((len(scope), len(self._pattern_rule), self._max_runs), dtype=bool)
             seen[span[which], factor.pattern[use], factor.run[use]] = True
-            complete = seen.sum(axis=2) == self._pattern_runs  # unit x pattern
+            complete = (seen | self._no_such_run).all(axis=2)  # unit x pattern
             units, patterns = np.nonzero(complete)
             candidate[units, self._pattern_rule[patterns]] = True
         candidate[:, self._rx_unconditional] = True
