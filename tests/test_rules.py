@@ -322,7 +322,9 @@ TERMS = ["满意", "认可", "党建", "邻居"]
 def test_evidence_spans_are_the_terms_in_the_text(parts):
     rs = _PROPERTY_RS
     text = "".join(parts)
-    for hit in rs.match(Unit(text)):
+    hits = rs.match(Unit(text))
+    assert in_document(rs, text) == hits
+    for hit in hits:
         for term, s, e in hit.evidence:
             assert 0 <= s < e <= len(text)
             assert fold(text[s:e]) == fold(term)
