@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from ..store import schema as t
-from ..store import utcnow
+from ..store import driver_statement, utcnow
 from . import pipeline as p
 
 # The statements an import runs for every document, by name: (Core statement, its parameters
@@ -57,20 +57,11 @@ _STATEMENTS = {
     "new_sentences": (lambda: insert(t.sentences), ("passage_id", "seq", "start", "end")),
     "new_audit_entry": (lambda: insert(t.audit_log), ("at", "coder", "action", "target", "detail")),
 }
-# (dialect name, statement name) -> (SQL, parameter names for a named paramstyle, else None)
-_COMPILED: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
 
 
 class _Statements:
-    """``_STATEMENTS`` compiled once per dialect and run on the connection's DB-API cursor.
-
-    Through ``conn.execute`` SQLAlchemy spent more time per statement than SQLite did
-    running it: building, caching and compiling the statement, processing every row's
-    parameters, wrapping results. Here quoting and paramstyle are still the backend's own
-    (``?`` for SQLite, ``%(name)s`` for psycopg) and the driver gets the values as they
-    are, so only for values that need no bind processing: integers, strings, bytes, None.
-    The cursor belongs to the transaction's connection, so it is the same transaction.
-    """
+    """``_STATEMENTS`` run on the connection's DB-API cursor (``store.driver_statement``): the
+    cursor belongs to the transaction's connection, so it is the same transaction."""
 
     def __init__(self, conn):
         self.dialect = conn.dialect
@@ -79,34 +70,21 @@ class _Statements:
     def close(self) -> None:
         self.cursor.close()
 
-    def _compiled(self, name: str) -> tuple[str, tuple[str, ...] | None]:
-        key = (self.dialect.name, name)
-        if key not in _COMPILED:
-            build, params = _STATEMENTS[name]
-            # for_executemany: no implicit RETURNING of the primary key (PostgreSQL adds one).
-            compiled = build().compile(dialect=self.dialect, column_keys=list(params), for_executemany=True)
-            # Exactly these parameters, in this order for ``?``: a column with a Python-side
-            # default, or an expanding IN, would need SQLAlchemy's parameter processing.
-            if compiled.positional:
-                ok, names = tuple(compiled.positiontup) == params, None
-            else:
-                ok, names = set(compiled.params) == set(params), params
-            if not ok:
-                raise AssertionError(f"unexpected parameters {list(compiled.params)} for statement {name}")
-            _COMPILED[key] = (compiled.string, names)
-        return _COMPILED[key]
+    def _compiled(self, name: str):
+        build, params = _STATEMENTS[name]
+        return driver_statement(self.dialect, ("import", name), build, params)
 
     def run(self, name: str, *values):
         """Execute statement ``name`` with ``values`` (in its parameter order); the cursor, to fetch from."""
-        sql, names = self._compiled(name)
-        self.cursor.execute(sql, values if names is None else dict(zip(names, values)))
+        sql, convert = self._compiled(name)
+        self.cursor.execute(sql, values if convert is None else convert(values))
         return self.cursor
 
     def run_many(self, name: str, rows: list[tuple]) -> None:
         """Execute statement ``name`` once per row (tuples in its parameter order), with one executemany."""
         if rows:
-            sql, names = self._compiled(name)
-            self.cursor.executemany(sql, rows if names is None else [dict(zip(names, row)) for row in rows])
+            sql, convert = self._compiled(name)
+            self.cursor.executemany(sql, rows if convert is None else list(map(convert, rows)))
 
 
 def known_hashes(store) -> dict[str, str]:

@@ -74,40 +74,52 @@ def display_url(url: str) -> str:
         return url
 
 
-# (dialect name, table, columns) -> (SQL, positional?, reorder the row tuples or None)
-_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple] = {}
+# (dialect name, statement key, parameters) -> (SQL, row converter or None)
+_DRIVER_STATEMENTS: dict[tuple, tuple] = {}
+
+
+def driver_statement(dialect, key, build, params: tuple[str, ...]):
+    """(SQL, convert) for running a Core statement straight on the DB-API cursor.
+
+    Through ``conn.execute`` SQLAlchemy spends more time per statement than SQLite takes to
+    run it (building, caching, processing every row's parameters). Here ``build()`` is
+    compiled once per dialect and ``key``, so quoting and paramstyle stay the backend's own
+    (``?`` for SQLite, ``%(name)s`` for psycopg), and the driver gets the values as they are:
+    only for values that need no bind processing (integers, floats, strings, bytes, None).
+    Callers give each row as a tuple in ``params`` order; ``convert(row)`` (when not None)
+    turns it into what the driver takes: reordered for ``?``, a dict for named parameters.
+    """
+    cache_key = (dialect.name, key, params)
+    if cache_key not in _DRIVER_STATEMENTS:
+        from operator import itemgetter
+
+        # for_executemany: no implicit RETURNING of the primary key (PostgreSQL adds one).
+        compiled = build().compile(dialect=dialect, column_keys=list(params), for_executemany=True)
+        names = tuple(compiled.positiontup if compiled.positional else compiled.params)
+        # exactly these parameters: a column with a Python-side default, or an expanding IN,
+        # would need SQLAlchemy's parameter processing
+        if sorted(names) != sorted(params):
+            raise AssertionError(f"unexpected parameters {list(names)} for statement {key}")
+        if not compiled.positional:
+            convert = lambda row: dict(zip(params, row))  # noqa: E731
+        elif names != params:
+            convert = itemgetter(*(params.index(n) for n in names))  # two or more names, so a tuple
+        else:
+            convert = None
+        _DRIVER_STATEMENTS[cache_key] = (compiled.string, convert)
+    return _DRIVER_STATEMENTS[cache_key]
 
 
 def insert_rows(conn, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """INSERT ``rows`` (plain tuples in ``columns`` order) with one DB-API executemany.
-
-    ``conn.execute(insert(table), dicts)`` processes every row's parameters in Python (half
-    of autocode's writing time for 47 k proposals). Here the statement is compiled once per
-    dialect (quoting and paramstyle are the backend's own: ``?`` for SQLite, ``%(name)s``
-    for psycopg) and the driver gets the values as they are: only for columns that need no
-    bind processing (integers, floats, strings, bytes, None).
-    """
+    """INSERT ``rows`` (plain tuples in ``columns`` order) with one DB-API executemany
+    (see ``driver_statement``; ``conn.execute(insert(table), dicts)`` spent half of
+    autocode's writing time on 47 k proposals processing parameters)."""
     if not rows:
         return
-    key = (conn.dialect.name, table.name, columns)
-    if key not in _INSERTS:
-        from operator import itemgetter
+    from sqlalchemy import insert
 
-        from sqlalchemy import insert
-
-        # for_executemany: no implicit RETURNING of the primary key (PostgreSQL adds one).
-        compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns), for_executemany=True)
-        names = tuple(compiled.positiontup if compiled.positional else compiled.params)  # in table order
-        # exactly these parameters: a column with a Python-side default would need SQLAlchemy
-        if sorted(names) != sorted(columns):
-            raise AssertionError(f"unexpected parameters {list(names)} for {table.name}")
-        reorder = itemgetter(*(columns.index(n) for n in names)) if names != columns and len(names) > 1 else None
-        _INSERTS[key] = (compiled.string, compiled.positional, reorder)
-    sql, positional, reorder = _INSERTS[key]
-    if not positional:
-        conn.exec_driver_sql(sql, [dict(zip(columns, row)) for row in rows])
-    else:
-        conn.exec_driver_sql(sql, rows if reorder is None else list(map(reorder, rows)))
+    sql, convert = driver_statement(conn.dialect, ("insert", table.name), lambda: insert(table), columns)
+    conn.exec_driver_sql(sql, rows if convert is None else list(map(convert, rows)))
 
 
 def utcnow() -> str:
