@@ -1,12 +1,14 @@
 # Two entry points on a fresh machine: `make demo` and `make test`. Both create the
-# virtual environment and install qualcode first.
+# virtual environment and install qualcode first. `make test` is what CI runs: the linters,
+# the whole test suite, then the distribution check (sdist → wheel → a clean venv outside
+# the checkout runs init, import, autocode and a report). `make pytest` runs the suite alone.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO ?= demo
 
-.PHONY: demo test install clean benchmark
+.PHONY: demo test pytest check-wheel install clean benchmark
 
 install: $(STAMP)
 
@@ -24,11 +26,16 @@ demo: $(STAMP)
 	$(BIN)/qualcode --project $(DEMO) codebook show
 	$(BIN)/qualcode --project $(DEMO) evaluate --gold corpus/gold/heldout.csv --status proposed
 
-test: $(STAMP)
+test: lint pytest check-wheel
+
+pytest: $(STAMP)
 	$(BIN)/python -m pytest
+
+check-wheel: $(STAMP)
+	bash scripts/check-wheel $(BIN)/python
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache
+	rm -rf $(VENV) $(DEMO) .pytest_cache build dist

@@ -4,7 +4,7 @@ The bundled corpus (``corpus/``, 20 synthetic interviews) is read through qualco
 readers and parsers to get speaker turns; each generated interview recombines questions
 and answer sentences from those turns and perturbs them (numbers, fillers, street letters,
 sentence order), then renders them in one of the transcript styles of
-``../shared/docs/formats.md``: Feishu (txt, damaged txt, docx), iFlytek, bracketed
+``docs/formats.md``: Feishu (txt, damaged txt, docx), iFlytek, bracketed
 milliseconds (txt, Markdown-in-docx), timestamp-only, merged pipeline text, Q/A with a
 run-together header, GB18030, Big5 traditional, UTF-8 BOM with role codes, surname
 initials, docx with a metadata table, plain docx Q/A, SRT, WebVTT, published quotes.
@@ -74,7 +74,8 @@ ROLES = ("社区党组织书记", "居委会主任", "网格员", "互助站站�
          "在职党员", "志愿者", "物业项目经理", "街道办事处副主任", "能人", "志愿服务队队长")
 ROLE_TITLE = {"社区党组织书记": "书记", "居委会主任": "主任", "街道办事处副主任": "主任", "业委会主任": "主任",
               "物业项目经理": "经理", "志愿服务队队长": "队长", "互助站站长": "站长"}
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
+SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈"
+            "曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段")
 INTERVIEWERS = ("访谈者甲", "访谈者乙", "访谈者丙", "访谈者丁", "访谈者戊")
 PLACES = ("社区办公室", "社区党群服务中心", "受访者家中", "小区凉亭", "街道办事处会议室", "互助站活动室",
           "物业服务中心", "邻里中心", "小区门口咖啡店", "社区活动室")
@@ -163,7 +164,7 @@ def _perturb_digits(rng: random.Random, text: str) -> str:
     return _DIGITS.sub(sub, text)
 
 
-def _perturb(rng: random.Random, sentence: str, iv: "Interview") -> str:
+def _perturb(rng: random.Random, sentence: str, iv: Interview) -> str:
     s = _perturb_digits(rng, sentence)
     s = _STREET.sub(iv.case[0], s)
     s = _COMMUNITY.sub(iv.community, s)
@@ -175,7 +176,7 @@ def _perturb(rng: random.Random, sentence: str, iv: "Interview") -> str:
     return s
 
 
-def _answer(rng: random.Random, pool: Pool, iv: "Interview") -> str:
+def _answer(rng: random.Random, pool: Pool, iv: Interview) -> str:
     first = rng.choice(pool.answers)
     i = rng.randrange(len(first))
     parts = first[i:i + rng.randint(1, 6)]
@@ -350,7 +351,7 @@ def render(iv: Interview) -> tuple[str, bytes, str]:
             else:
                 lines.append(f"[{_hms_ms(t)}] {label}：{text}")
     elif style == "timestamp_only":
-        for (role, text), t in zip(iv.turns, starts):
+        for (_, text), t in zip(iv.turns, starts):
             lines += [_mmss(t), text, ""]
     elif style == "merged":
         lines += [f"音频文件: {stem}-{y}{mo:02d}{d:02d}.m4a", f"处理时间: {y}-{mo:02d}-{d:02d} {hh:02d}:{mi:02d}",

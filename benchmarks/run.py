@@ -459,11 +459,6 @@ def benchmark(args: argparse.Namespace) -> Bench:
         help_times = [bench.run(f"qualcode --help #{i}", q + ["--help"]).seconds for i in range(n)]
         pass_times = [bench.run(f"python -c pass #{i}", [sys.executable, "-c", "pass"]).seconds for i in range(n)]
         th, tp = statistics.median(help_times), statistics.median(pass_times)
-        heavy = bench.run("heavy imports", [sys.executable, "-c", (
-            "import sys; from qualcode.cli import cli\n"
-            "print(' '.join(m for m in ('pandas', 'spacy', 'sklearn', 'matplotlib', 'jieba', 'sqlalchemy', 'docx')"
-            " if m in sys.modules))")]).stdout.strip()
-        bench.info["help_imports"] = heavy
         bench.results.append(Result("qualcode --help (median)", th, None, f"{th / tp:.1f} × python -c pass ({tp * 1000:.0f} ms)",
                                     max(s.peak for s in bench.steps if s.name.startswith("qualcode --help")),
                                     "< 0.3 s and < 5 ×", "PASS" if th < 0.3 and th / tp < 5 else "MISS"))
@@ -546,8 +541,6 @@ def header(bench: Bench) -> str:
             f"corpus: {i['interviews']} interviews (seed {bench.args.seed}), {i['corpus_bytes'] / MIB:.1f} MiB of files; "
             f"{i['documents']} documents, {i['passages']:,} passages, {i['stored_chars']:,} characters stored; "
             f"{i.get('codings', 0):,} codings proposed")
-    if i.get("help_imports"):
-        lines.append(f"modules loaded by 'import qualcode.cli': {i['help_imports']}")
     if max(i["loadavg_start"][0], (i.get("loadavg_end") or [0])[0]) > (i["nproc"] or 1):
         lines.append("NOTE: the load average exceeded the number of CPUs (other processes were running): wall-clock "
                      "figures are inflated; the CPU column and the CPU-time ratios are the fairer comparison")

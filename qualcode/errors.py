@@ -12,6 +12,7 @@ EXIT_NO_PROJECT = 3
 EXIT_PARTIAL = 4  # a batch finished but some items failed
 EXIT_INTERNAL = 70  # a bug in qualcode (EX_SOFTWARE); QUALCODE_DEBUG=1 shows the traceback
 EXIT_INTERRUPTED = 130  # Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of our output went away (head, less, grep -m)
 
 
 class QualcodeError(Exception):

@@ -9,19 +9,18 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from .data import data_path
 from .errors import ConfigError, NotFound, ProjectNotFound, QualcodeError
 
 CONFIG_NAME = "qualcode.toml"
 DB_NAME = "qualcode.db"
 DICTIONARY_NAME = "dictionary.txt"
 DEFAULT_CODEBOOK = "party_building_governance.yaml"
-ROOT = Path(__file__).resolve().parent
 
 
 def bundled_codebooks_dir() -> Path:
-    """The codebooks shipped with qualcode (package data, else the source checkout's)."""
-    packaged = ROOT / "data" / "codebooks"
-    return packaged if packaged.is_dir() else ROOT.parent / "codebooks"
+    """The codebooks shipped inside the package (``qualcode/data/codebooks``)."""
+    return data_path("codebooks")
 
 
 _DICTIONARY_TEMPLATE = """\

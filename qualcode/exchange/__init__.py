@@ -3,8 +3,9 @@ MAXQDA, QualCoder and other qualcode projects.
 
 Public API (heavy modules load on first use):
 
-* ``export_qdc(project, path, codebook=None) -> ExportReport``
-* ``export_qdpx(project, path, include_proposed=False) -> ExportReport``
+* ``export_qdc(project, path, codebook=None, validate=False) -> ExportReport``
+* ``export_qdpx(project, path, include_proposed=False, validate=False) -> ExportReport``
+  (``validate``: check against the REFI-QDA schemas shipped in ``qualcode/data/refi_qda``)
 * ``import_qdc(project, path) -> ImportReport``   (codebook → codebooks/*.yaml, made current)
 * ``import_qdpx(project, path) -> ImportReport``  (into a project with no documents)
 * ``read_qdc(path) -> (Codebook, warnings)``
@@ -22,16 +23,16 @@ class ExchangeError(QualcodeError):
     """A .qdc/.qdpx file that is broken, hostile or not REFI-QDA; the project is left untouched."""
 
 
-def export_qdc(project, path, codebook=None):
+def export_qdc(project, path, codebook=None, validate: bool = False):
     from .qdc import export_qdc as run
 
-    return run(project, path, codebook=codebook)
+    return run(project, path, codebook=codebook, validate=validate)
 
 
-def export_qdpx(project, path, include_proposed: bool = False):
+def export_qdpx(project, path, include_proposed: bool = False, validate: bool = False):
     from .qdpx import export_qdpx as run
 
-    return run(project, path, include_proposed=include_proposed)
+    return run(project, path, include_proposed=include_proposed, validate=validate)
 
 
 def import_qdc(project, path):

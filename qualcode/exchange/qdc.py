@@ -39,9 +39,11 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]
 class ExportReport:
     path: Path
     counts: dict[str, int] = field(default_factory=dict)
+    validated: bool = False  # checked against the shipped REFI-QDA schema before writing
 
     def summary(self) -> str:
-        return ", ".join(f"{n} {what}" for what, n in self.counts.items())
+        text = ", ".join(f"{n} {what}" for what, n in self.counts.items())
+        return text + " (valid against the REFI-QDA schema)" if self.validated else text
 
 
 @dataclass
@@ -108,7 +110,7 @@ class CodeNode:
     name: str
     description: str
     color: str | None
-    children: list["CodeNode"] = field(default_factory=list)
+    children: list[CodeNode] = field(default_factory=list)
 
 
 def code_nodes(codebook: Codebook | None, extra_paths: list[str], guids: Guids) -> list[CodeNode]:
@@ -171,8 +173,19 @@ def new_root(tag: str, ns: str, **attrib):
     return root
 
 
-def export_qdc(project, path, codebook: Path | str | None = None) -> ExportReport:
-    """Write the project's codebook (or the YAML file ``codebook``) as a REFI-QDA .qdc file."""
+def check_schema(kind: str, xml: bytes) -> None:
+    """Raise ExchangeError (nothing written) if ``xml`` does not conform to the REFI-QDA schema."""
+    from .schemas import schema_problems
+
+    problems = schema_problems(kind, xml)
+    if problems:
+        raise ExchangeError(f"the export does not conform to the REFI-QDA {kind} schema; nothing written: "
+                            + "; ".join(problems[:3]), hint="report it with the codebook and project that caused it")
+
+
+def export_qdc(project, path, codebook: Path | str | None = None, validate: bool = False) -> ExportReport:
+    """Write the project's codebook (or the YAML file ``codebook``) as a REFI-QDA .qdc file;
+    ``validate`` checks it against the shipped Codebook schema first."""
     from lxml import etree
 
     cb = project.codebook(Path(codebook) if codebook else None)
@@ -180,8 +193,11 @@ def export_qdc(project, path, codebook: Path | str | None = None) -> ExportRepor
     root = new_root("CodeBook", NS_CODEBOOK, origin=ORIGIN)
     codes_el = etree.SubElement(root, f"{{{NS_CODEBOOK}}}Codes")
     n = write_code_elements(codes_el, code_nodes(cb, [], guids), NS_CODEBOOK)
-    write_atomic(Path(path), xml_bytes(root))
-    return ExportReport(Path(path), {"codes": n})
+    data = xml_bytes(root)
+    if validate:
+        check_schema("codebook", data)
+    write_atomic(Path(path), data)
+    return ExportReport(Path(path), {"codes": n}, validated=validate)
 
 
 # ---------------------------------------------------------------------------- import
@@ -194,7 +210,7 @@ class RefiCode:
     description: str | None
     color: str | None
     codable: bool
-    children: list["RefiCode"] = field(default_factory=list)
+    children: list[RefiCode] = field(default_factory=list)
 
 
 def read_code_elements(parent) -> list[RefiCode]:

@@ -28,16 +28,33 @@ import zipfile
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
-from ..store import schema as t
-from ..store import utcnow
+from ..codebook import Codebook
+from ..store import schema as t, utcnow
 from . import ExchangeError
 from .guid import Guids, normalize_guid, project_namespace
 from .qdc import (
-    NS_PROJECT, ORIGIN, ExportReport, ImportReport, codebook_from_refi, code_nodes, kid, kid_text, kids, local,
-    new_root, read_code_elements, save_codebook, write_atomic, write_code_elements, xml_bytes, xml_text,
+    NS_PROJECT,
+    ORIGIN,
+    ExportReport,
+    ImportReport,
+    check_schema,
+    code_nodes,
+    codebook_from_refi,
+    kid,
+    kid_text,
+    kids,
+    local,
+    new_root,
+    read_code_elements,
+    save_codebook,
+    write_atomic,
+    write_code_elements,
+    xml_bytes,
+    xml_text,
 )
 
 SPEAKERS_VARIABLE = "qualcode:speakers"
@@ -117,8 +134,9 @@ def _gather(project, statuses: tuple[str, ...]):
     return docs, codings, all_codings, memos, case_names
 
 
-def export_qdpx(project, path, include_proposed: bool = False) -> ExportReport:
-    """Write the whole project as a REFI-QDA .qdpx (validates against Project.xsd)."""
+def export_qdpx(project, path, include_proposed: bool = False, validate: bool = False) -> ExportReport:
+    """Write the whole project as a REFI-QDA .qdpx; ``validate`` checks project.qde against the
+    shipped Project schema before anything is written."""
     from lxml import etree
 
     statuses = ("accepted", "proposed") if include_proposed else ("accepted",)
@@ -274,11 +292,14 @@ def export_qdpx(project, path, include_proposed: bool = False) -> ExportReport:
     for note_id in project_notes:
         E(root, "NoteRef", targetGUID=note_id)
 
-    _write_zip(Path(path), xml_bytes(root), files)
+    qde = xml_bytes(root)
+    if validate:
+        check_schema("project", qde)
+    _write_zip(Path(path), qde, files)
     return ExportReport(Path(path), {
         "documents": len(docs), "codes": n_codes, "codings": n_codings, "cases": len(cases_used),
         "variables": len(variables), "memos": len(notes), "coders": len(coders),
-    })
+    }, validated=validate)
 
 
 def _snippet(text: str, limit: int = 80) -> str:
@@ -328,7 +349,7 @@ class _ImportDoc:
 @dataclass
 class _Memo:
     kind: str  # code | doc | selection | coding | project
-    target: object
+    target: Any  # by kind: code path, document index, (document index, start, end, codings), _Coding, None
     coder: str
     created: str
     text: str
@@ -336,13 +357,19 @@ class _Memo:
 
 @dataclass
 class _Plan:
-    codebook: object | None = None
+    codebook: Codebook | None = None
     docs: list[_ImportDoc] = field(default_factory=list)
     codings: list[_Coding] = field(default_factory=list)
     memos: list[_Memo] = field(default_factory=list)
     cases: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     units: dict[str, str] = field(default_factory=dict)
+
+
+def _by_guid(table: dict[str, str], value: str | None) -> str | None:
+    """``table``'s entry for the GUID ``value`` (an attribute that may be absent)."""
+    g = normalize_guid(value)
+    return table.get(g) if g is not None else None
 
 
 def _decode(data: bytes, what: str, warnings: list[str]) -> str:
@@ -443,6 +470,8 @@ class _Reader:
             values = self._values(case)
             for ref in kids(case, "SourceRef"):
                 g = normalize_guid(ref.get("targetGUID"))
+                if g is None:
+                    continue  # a reference to nothing
                 if g in source_case and source_case[g] != name:
                     self.warn(f"source {g} is in several cases ({source_case[g]}, {name}); qualcode keeps the first")
                     continue
@@ -486,7 +515,7 @@ class _Reader:
         self.plan.codebook, self.code_paths = codebook_from_refi(codes, self.path.stem, title, self.plan.warnings)
         for el in codes_el.iter():
             if local(el) == "Code":
-                path = self.code_paths.get(normalize_guid(el.get("guid")))
+                path = _by_guid(self.code_paths, el.get("guid"))
                 for ref in kids(el, "NoteRef"):
                     if path:
                         self.note_targets.append(("code", path, normalize_guid(ref.get("targetGUID"))))
@@ -509,7 +538,7 @@ class _Reader:
         out = {}
         for vv in kids(el, "VariableValue"):
             ref = kid(vv, "VariableRef")
-            name = self.variables.get(normalize_guid(ref.get("targetGUID"))) if ref is not None else None
+            name = _by_guid(self.variables, ref.get("targetGUID")) if ref is not None else None
             if name is None:
                 continue
             for child in vv:
@@ -626,7 +655,7 @@ class _Reader:
 
     def _coding(self, coding, doc_index, s, e, sel_user, sel_created, what) -> _Coding | None:
         ref = kid(coding, "CodeRef")
-        code = self.code_paths.get(normalize_guid(ref.get("targetGUID"))) if ref is not None else None
+        code = _by_guid(self.code_paths, ref.get("targetGUID")) if ref is not None else None
         if code is None:
             self.warn(f"{what}: a coding refers to a code that is not in the codebook; skipped")
             return None

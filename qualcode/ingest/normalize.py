@@ -5,8 +5,8 @@ import re
 import unicodedata
 from bisect import bisect_right
 from functools import lru_cache
-from pathlib import Path
 
+from qualcode.data import data_path
 from qualcode.script import fold
 
 # Invisible format characters that survive copy-paste from Word, WPS and web pages.
@@ -70,7 +70,7 @@ def clean_line(s: str) -> str:
 _PARTICLES = "嗯啊哦呃喔欸诶哎唉嘛呗咧啦哇呀吧呢吗么噢哈咱啥俺咋嗐" "佢哋唔嘅咗喺冇啲嘢咁噉嚟睇揾乜啱嗰啩喎啰咩噃畀攞嘥"
 
 
-_COMMON_CJK = Path(__file__).resolve().parents[1] / "data" / "common_cjk.txt"
+_COMMON_CJK = data_path("common_cjk.txt")
 
 
 @lru_cache(maxsize=1)
@@ -132,7 +132,7 @@ def _rare_cjk_char() -> re.Pattern[str]:
     """A regex for the BMP CJK characters (is_cjk) outside common_cjk_chars()."""
     common = common_cjk_chars()
     rare = [c for lo, hi in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF)) for c in range(lo, hi + 1) if chr(c) not in common]
-    ranges = []  # consecutive code points as one range, so the class stays small
+    ranges: list[list[int]] = []  # consecutive code points as one range, so the class stays small
     for c in rare:
         if ranges and ranges[-1][1] == c - 1:
             ranges[-1][1] = c

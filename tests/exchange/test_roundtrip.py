@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from qualcode.cli import cli
 from qualcode.exchange import export_qdc, export_qdpx, import_qdc, import_qdpx
 from qualcode.ingest.manifest import load_manifest
 from qualcode.ingest.pipeline import ImportOptions, import_paths
@@ -155,3 +156,26 @@ def test_corpus_round_trip(project, fresh, tmp_path, xsd):
     again = tmp_path / "again.qdpx"
     export_qdpx(copy, again)
     xsd("project", qde_of(again))
+
+
+def test_export_validate_option_checks_the_shipped_schema(astral_project, runner, tmp_path):
+    out = tmp_path / "checked.qdpx"
+    result = runner.invoke(cli, ["--project", str(astral_project.root), "export", "qdpx", str(out), "--validate"])
+    assert result.exit_code == 0, result.output
+    assert "(valid against the REFI-QDA schema)" in result.output and out.is_file()
+    qdc = tmp_path / "checked.qdc"
+    result = runner.invoke(cli, ["--project", str(astral_project.root), "export", "qdc", str(qdc), "--validate"])
+    assert result.exit_code == 0 and "valid against" in result.output and qdc.is_file()
+
+
+def test_export_that_breaks_the_schema_is_refused_and_nothing_is_written(astral_project, runner, tmp_path, monkeypatch):
+    from qualcode.exchange import qdpx
+
+    real = qdpx.xml_bytes
+    monkeypatch.setattr(qdpx, "xml_bytes", lambda root: real(root).replace(b"<Sources", b"<Bogus", 1)
+                        .replace(b"</Sources>", b"</Bogus>", 1))
+    out = tmp_path / "broken.qdpx"
+    result = runner.invoke(cli, ["--project", str(astral_project.root), "export", "qdpx", str(out), "--validate"])
+    assert result.exit_code != 0 and not out.exists()
+    assert "does not conform to the REFI-QDA project schema" in result.output and "Bogus" in result.output
+    assert "Traceback" not in result.output
