@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO ?= demo
 
-.PHONY: demo test pytest check-wheel install clean benchmark
+.PHONY: demo test lint pytest check-wheel install clean benchmark
 
 install: $(STAMP)
 
@@ -27,6 +27,10 @@ demo: $(STAMP)
 	$(BIN)/qualcode --project $(DEMO) evaluate --gold corpus/gold/heldout.csv --status proposed
 
 test: lint pytest check-wheel
+
+lint: $(STAMP)
+	$(BIN)/ruff check qualcode tests benchmarks
+	$(BIN)/mypy
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest

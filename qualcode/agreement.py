@@ -12,7 +12,7 @@ Who saw what
     never saw are *missing* for that coder, not "absent": they lower no coefficient, and each
     figure reports how many units it rests on (units with at least two coders' values).
 
-Coefficients (maintained implementations; checked against ../shared/docs/methods.md)
+Coefficients (maintained implementations; checked against docs/methods.md)
     per code (binary present/absent per unit): pairwise percent agreement, Cohen's kappa
     (exactly two coders; scikit-learn), Krippendorff's alpha (nominal, any number of coders,
     missing allowed; the ``krippendorff`` package) with a seeded percentile-bootstrap interval
@@ -26,12 +26,12 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlalchemy import delete, insert, select
 
 from .errors import ConfigError
-from .store import schema as t
-from .store import utcnow
+from .store import schema as t, utcnow
 
 UNITS = ("passage", "sentence", "document", "char")
 N_BOOT = 1000
@@ -47,7 +47,8 @@ def _finite(x) -> float | None:
     return None if x is None or not math.isfinite(float(x)) else float(x)
 
 
-def krippendorff_alpha(data, level: str = "nominal", value_domain=None) -> float | None:
+def krippendorff_alpha(data, level: Literal["nominal", "ordinal", "interval", "ratio"] = "nominal",
+                       value_domain=None) -> float | None:
     """Krippendorff's alpha of a coders × units array (NaN = missing); None when undefined."""
     import krippendorff
     import numpy as np
@@ -226,8 +227,8 @@ def unitizing_disagreement(units_by_coder: list[list[tuple[int, int]]], begin: i
                         break  # sections are sorted: nothing further right overlaps g
                     observed += _distance(g, h)
     d_o = observed / (m * (m - 1) * big_l * big_l)
-    unit_lengths = [l for secs in sections for (_, l, u) in secs if u]
-    gap_lengths = [l for secs in sections for (_, l, u) in secs if not u]
+    unit_lengths = [n for secs in sections for (_, n, u) in secs if u]
+    gap_lengths = [n for secs in sections for (_, n, u) in secs if not u]
     n_c = len(unit_lengths)
     num = 0.0
     for lu in unit_lengths:

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+
 from sqlalchemy import delete, insert, select, update
 
 from .errors import ConfigError, NotFound, QualcodeError
-from .store import schema as t
+from .store import schema as t, utcnow
 from .store.locking import lock_rows
-from .store import utcnow
 
 STATUSES = ("proposed", "accepted", "rejected")
 ORIGINS = ("rule", "manual", "model", "import")
@@ -68,7 +68,8 @@ def resolve_code(codebook, ref: str) -> str:
     candidates = [c.path for c in codebook.codes] + [c.label_zh for c in codebook.codes if c.label_zh]
     err = not_found("code", ref, candidates)
     err.message = f"no code {ref!r} in the codebook"
-    guess = err.hint.removeprefix("did you mean ").removesuffix("?") if err.hint.startswith("did you mean") else None
+    hint = err.hint or ""
+    guess = hint.removeprefix("did you mean ").removesuffix("?") if hint.startswith("did you mean") else None
     if guess and guess not in codebook:  # a label matched: suggest its path
         path = next(c.path for c in codebook.codes if c.label_zh == guess)
         err.hint = f"did you mean {path} ({guess})?"
@@ -88,7 +89,7 @@ def resolve_coding(conn, ref) -> dict:
     if row is None:
         ids = [str(i) for (i,) in conn.execute(select(t.codings.c.id).order_by(t.codings.c.id))]
         err = not_found("coding", text, ids)
-        if not err.hint.startswith("did you mean"):
+        if not (err.hint or "").startswith("did you mean"):
             err.hint = "list them with 'qualcode code list'"
         raise err
     return dict(row)
@@ -487,10 +488,14 @@ def _insert_code_text(text: str, codebook, code) -> str:
 
     try:
         root = yaml.compose(text)
+        if root is None:  # an empty file
+            return ""
         m = _pairs(root)
         seq = m.get("codes")
         owner = root
         for segment in (code.parent.split("/") if code.parent else []):
+            if seq is None:
+                return ""
             owner = next(item for item in seq.value if _scalar(_pairs(item).get("id")) == segment)
             seq = _pairs(owner).get("children")
     except Exception:  # unusual layout: the caller falls back to a canonical dump
@@ -576,7 +581,7 @@ def undo(project, n: int = 1, coder: str | None = None) -> list[dict]:
             .order_by(t.audit_log.c.id.desc()).limit(n)).mappings()]
     if not entries:
         raise QualcodeError(f"nothing to undo for {coder}", hint="'qualcode log' shows the audit trail")
-    done = []
+    done: list[dict] = []
     for entry in entries:
         try:
             with project.store.transaction() as conn:

@@ -16,8 +16,7 @@ from sqlalchemy import delete, insert, select, update
 
 from .script import fold
 from .segment import Segmenter, pack_tokens
-from .store import schema as t
-from .store import insert_rows, utcnow
+from .store import insert_rows, schema as t, utcnow
 
 AUTOCODER = "autocode"
 _to_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False), without a new encoder per call

@@ -15,9 +15,10 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -84,9 +85,10 @@ class Negation:
     window: int | None = None
     negators: tuple[Term, ...] | None = None
 
-    def merged_over(self, base: "Negation") -> "Negation":
+    def merged_over(self, base: Negation) -> Negation:
         if self.enabled is False:
             return Negation(False, base.window, base.negators)
+        enabled: bool | None
         if self.enabled is not None:
             enabled = self.enabled
         elif self.window is not None or self.negators is not None:
@@ -118,7 +120,7 @@ class Scope:
     role: tuple[str, ...] | None = None
     attributes: tuple[tuple[str, tuple[str, ...]], ...] | None = None
 
-    def merged_over(self, base: "Scope") -> "Scope":
+    def merged_over(self, base: Scope) -> Scope:
         return Scope(
             self.unit if self.unit is not None else base.unit,
             self.role if self.role is not None else base.role,
@@ -457,7 +459,7 @@ def parse_codebook(text: str, source: str = "<codebook>", name: str | None = Non
     """Validate YAML ``text`` into a Codebook; ``source`` names it in problem messages;
     ``cache_dir`` as for :func:`load_codebook`."""
     v = _Validator(source)
-    checks = _LibyamlChecks(Path(cache_dir), text) if cache_dir is not None and _LIBYAML else None
+    checks = _LibyamlChecks(Path(cache_dir), text, _LIBYAML) if cache_dir is not None and _LIBYAML else None
     cb = v.run(text, name or Path(source).stem or "codebook", checks)
     if v.problems or cb is None:
         raise CodebookError(source, [p for _, p in sorted(v.problems, key=lambda x: x[0])])
@@ -507,11 +509,12 @@ class _LibyamlChecks:
 
     KEEP = 16  # contents remembered (a few codebooks, a few edits back)
 
-    def __init__(self, folder: Path, text: str):
+    def __init__(self, folder: Path, text: str, loader_class: type):
         from qualcode import __version__
 
         self.path = folder / "libyaml-checked.txt"
         self.text = text
+        self.loader_class = loader_class  # libyaml's
         versions = (__version__, yaml.__version__, yaml._yaml.get_version_string())
         self.key = hashlib.sha256("\0".join((*versions, text)).encode("utf-8")).hexdigest()
 
@@ -527,7 +530,7 @@ class _LibyamlChecks:
     def compare(self, root: yaml.Node | None) -> None:
         """Remember the content when libyaml's tree equals PyYAML's ``root``."""
         try:
-            same = _same_tree(root, _compose(self.text, _LIBYAML)[0])
+            same = _same_tree(root, _compose(self.text, self.loader_class)[0])
         except (yaml.YAMLError, RecursionError):
             same = False
         if not same:
@@ -672,7 +675,7 @@ class _Validator:
     def parse(self, text: str, checks: _LibyamlChecks | None) -> yaml.Node | None:
         """The node tree (None for an empty document), or None with a problem for invalid YAML."""
         if checks is not None and checks.passed():
-            root, self.loader = _compose(text, _LIBYAML)
+            root, self.loader = _compose(text, checks.loader_class)
             return root
         try:
             root, self.loader = _compose(text, yaml.SafeLoader)
@@ -979,7 +982,7 @@ class _Validator:
             measure = given[0].split("_")[1]
             within = self.integer(m[given[0]][1], f"{ypath}.{given[0]}", 0)
         ordered = self.boolean(m["ordered"][1], f"{ypath}.ordered") if "ordered" in m else False
-        if not ok or not terms or not with_ or within is None or ordered is None:
+        if not ok or not terms or not with_ or within is None or measure is None or ordered is None:
             return None
         return Near(terms, with_, within, measure, ordered)
 
@@ -1043,7 +1046,7 @@ class _Validator:
 
     def check_references(self, codes: list[Code]) -> None:
         paths = {c.path for c in codes if c.path}
-        for code_path, ypath, ref, rnode in self.refs:
+        for _, ypath, ref, rnode in self.refs:
             if ref not in paths:
                 close = difflib.get_close_matches(ref, sorted(paths), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -88,7 +88,7 @@ def _merge(project, source, coder: str) -> MergeReport:
         ours: dict[int, dict[tuple, dict]] = {}
         for r in conn.execute(select(k).where(k.c.document_id.in_(list(doc_map.values())))).mappings():
             ours.setdefault(r["document_id"], {}).setdefault(_key(r), dict(r))
-        our_passages = {}
+        our_passages: dict[int, list] = {}
         for r in conn.execute(select(p.c.id, p.c.document_id, p.c.start, p.c.end, p.c.seq)
                               .where(p.c.document_id.in_(list(doc_map.values())))):
             our_passages.setdefault(r.document_id, []).append(r)

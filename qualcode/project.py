@@ -82,7 +82,7 @@ class Project:
 
     # -- creation and lookup ------------------------------------------------------------
     @classmethod
-    def init(cls, path: Path, db: str | None = None, name: str | None = None) -> "Project":
+    def init(cls, path: Path, db: str | None = None, name: str | None = None) -> Project:
         import tomli_w
 
         root = Path(path).resolve()
@@ -113,7 +113,7 @@ class Project:
         return cls(root)
 
     @classmethod
-    def find(cls, start: Path | None = None) -> "Project":
+    def find(cls, start: Path | None = None) -> Project:
         return cls(find_root(start))
 
     # -- settings -----------------------------------------------------------------------

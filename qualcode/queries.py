@@ -145,7 +145,7 @@ def set_speaker_role(store, doc_id: int, speaker: str, role: str) -> int:
     from .project import not_found
 
     with store.transaction() as conn:
-        labels = [l for (l,) in conn.execute(select(t.speakers.c.label).where(t.speakers.c.document_id == doc_id))]
+        labels = [label for (label,) in conn.execute(select(t.speakers.c.label).where(t.speakers.c.document_id == doc_id))]
         if speaker not in labels:
             raise not_found("speaker", speaker, labels)
         conn.execute(

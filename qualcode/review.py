@@ -20,13 +20,16 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from . import annotate
 from .errors import ConfigError, QualcodeError
-from .store import schema as t
-from .store import utcnow
+from .store import schema as t, utcnow
+
+if TYPE_CHECKING:
+    from .project import Project
 
 ORDERS = ("document", "confidence", "uncertainty")
 KEYS = {
@@ -64,7 +67,7 @@ class Item:
 
 @dataclass
 class ReviewSession:
-    project: object
+    project: Project
     coder: str | None = None
     code: str | None = None
     doc: str | None = None
@@ -279,7 +282,7 @@ class ReviewSession:
         return item
 
 
-def _add_span(project, span, path: str, coder: str) -> dict:
+def _add_span(project, span, path: str, coder: str | None) -> dict:
     """A manual coding on exactly ``span`` (the library call, audited)."""
     if span.passage_id is not None and span.unit == "passage":
         with project.store.read() as conn:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import itemgetter
-from typing import Iterable, Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class Unit:
     folded: str | None = None
 
     @classmethod
-    def from_tokens(cls, text: str, tokens: Iterable[tuple[int, int]], **kw) -> "Unit":
+    def from_tokens(cls, text: str, tokens: Iterable[tuple[int, int]], **kw) -> Unit:
         """Build a unit from (start, end) token spans."""
         return cls(text, [e for _, e in tokens], **kw)
 
@@ -97,7 +98,8 @@ class _SpanText:
 
     def __init__(self, doc_folded: str, lo: int, hi: int, token_ends: np.ndarray):
         self._doc, self._lo, self._hi, self._token_ends = doc_folded, lo, hi, token_ends
-        self._folded = self._ends = None
+        self._folded: str | None = None
+        self._ends: list[int] | None = None
 
     @property
     def folded(self) -> str:
@@ -142,9 +144,27 @@ class _Rule:
         "index", "position", "code_index", "rule_id", "needs_any", "n_all", "near", "min_hits", "min_terms",
         "threshold", "neg", "needs_context", "unit", "roles", "attrs", "requires", "unless", "regex",
     )
+    index: int  # in RuleSet._rules (dependency order)
+    position: int  # in codebook order
+    code_index: int
+    rule_id: str
+    needs_any: bool
+    n_all: int
+    near: tuple[int, bool, bool] | None  # (within, measured in tokens, ordered)
+    min_hits: int
+    min_terms: int
+    threshold: float | None
+    neg: _Neg | None
+    needs_context: bool
+    unit: frozenset[str] | None
+    roles: frozenset[str] | None
+    attrs: tuple[tuple[str, frozenset[str]], ...]
+    requires: tuple[frozenset[int], ...]
+    unless: tuple[frozenset[int], ...]
+    regex: list[tuple[str, re.Pattern[str]]]
 
 
-def compile_rules(codebook: Codebook) -> "RuleSet":
+def compile_rules(codebook: Codebook) -> RuleSet:
     """Compile every rule of ``codebook`` once; the RuleSet then matches units."""
     return RuleSet(codebook)
 
@@ -186,7 +206,7 @@ class RuleSet:
             (table if trigger else context_table).setdefault(key, []).append(
                 (r, slot, term.substring, term.weight, term.text, term.negation))
 
-        position = {}
+        position: dict[str, int] = {}
         for code in codes:
             for rule in code.rules:
                 position[code.rule_id(rule)] = len(position)
@@ -204,6 +224,7 @@ class RuleSet:
                 cr.near = (near.within, near.measure == "tokens", near.ordered) if near else None
                 neg = codebook.effective_negation(code, rule)
                 if neg.enabled and neg.negators:
+                    assert neg.window is not None  # effective settings inherit the default window
                     key = (neg.negators, neg.window)
                     if key not in neg_cache:
                         neg_cache[key] = _Neg(neg.negators, neg.window)
@@ -252,9 +273,9 @@ class RuleSet:
         self._automaton = _automaton(ahocorasick, table)
         self._context_automaton = _automaton(ahocorasick, context_table)
         self._tables = {"trigger": table, "context": context_table, "factor": rx_factors}
-        self._needs_context = np.array([cr.needs_context for cr in self._rules], dtype=bool)
-        self._near_rule = np.array([cr.near is not None for cr in self._rules], dtype=bool)
-        self._scanner_built = None
+        self._needs_context = np.array([cr.needs_context for cr in self._rules], dtype=np.bool_)
+        self._near_rule = np.array([cr.near is not None for cr in self._rules], dtype=np.bool_)
+        self._scanner_built: _Scanner | Literal[False] | None = None
         self._pattern_rule = np.array(pattern_rule, dtype=np.int64)
         self._pattern_runs = np.array(pattern_runs, dtype=np.int64)
         self._max_runs = max(pattern_runs, default=0)
@@ -354,7 +375,7 @@ class RuleSet:
         return self._decide(occ, _Text(folded, ends))
 
     @staticmethod
-    def _collect(terms: "_Terms", wide: str, n: int, ends: Sequence[int], wanted: bytes | bytearray,
+    def _collect(terms: _Terms, wide: str, n: int, ends: Sequence[int], wanted: bytes | bytearray,
                  occ: dict[int, list]) -> None:
         """Append occurrences of ``terms`` to ``occ`` for the rules ``wanted`` flags."""
         entries = terms.entries
@@ -402,7 +423,7 @@ class RuleSet:
         match = self.match
         return [match(u) for u in units]
 
-    def match_document(self, doc: "Document") -> list[list[Hit]]:
+    def match_document(self, doc: Document) -> list[list[Hit]]:
         """``match`` for each unit of ``doc`` at once: the same hits, offsets relative to the unit.
 
         The terms are found by one automaton pass over the whole document; token boundaries,
@@ -433,10 +454,10 @@ class RuleSet:
         trigger = self._occurrences(scanner.trigger, found, edge, scope)
         regex: dict[tuple[int, int], list] = {}
         for i, rule in self._regex_candidates(scanner.factor, span, key, scope):
-            found_rx: dict[int, list] = {}
-            self._regex_occurrences(self._rules[rule], folded, int(starts[i]), found_rx, int(stops[i]))
-            if found_rx:
-                regex[i, rule] = found_rx[rule]
+            rule_occ: dict[int, list] = {}
+            self._regex_occurrences(self._rules[rule], folded, int(starts[i]), rule_occ, int(stops[i]))
+            if rule_occ:
+                regex[i, rule] = rule_occ[rule]
         triggered = np.zeros((n_units, n_rules), dtype=bool)
         triggered[trigger.span, trigger.rule] = True
         for i, rule in regex:
@@ -464,7 +485,7 @@ class RuleSet:
                 result[i] = self._decide(occ[i], _SpanText(folded, int(starts[i]), int(stops[i]), token_ends))
         return result
 
-    def _scanner(self) -> "_Scanner | None":
+    def _scanner(self) -> _Scanner | None:
         """The document path's automaton over every key, built on first use."""
         if self._scanner_built is None:
             import ahocorasick
@@ -474,7 +495,7 @@ class RuleSet:
         return self._scanner_built or None
 
     @staticmethod
-    def _occurrences(uses: "_Uses", found, edge: np.ndarray, scope: np.ndarray | None) -> "_Found":
+    def _occurrences(uses: _Uses, found, edge: np.ndarray, scope: np.ndarray | None) -> _Found:
         """The uses of ``found`` occurrences in ``uses``'s table that count: in scope (when
         given) and, for whole-token terms, on token boundaries at both ends."""
         span, key, start, end = found
@@ -485,7 +506,7 @@ class RuleSet:
             keep &= scope[span, uses.rule[use]]
         return _Found(uses, span[keep], use[keep], start[keep], end[keep])
 
-    def _append(self, found: "_Found", starts: np.ndarray, negator_ends: list, occ: list[dict[int, list]]) -> None:
+    def _append(self, found: _Found, starts: np.ndarray, negator_ends: list, occ: list[dict[int, list]]) -> None:
         """Append ``found`` to ``occ[unit][rule]`` as ``_collect``'s tuples (offsets in the unit)."""
         negatable = found.uses.negation[found.use] & (self._neg_index[found.rule] >= 0)
         if negatable.any():
@@ -514,7 +535,7 @@ class RuleSet:
             out[sel] = near
         return out
 
-    def _regex_candidates(self, factor: "_Uses", span: np.ndarray, key: np.ndarray, scope: np.ndarray):
+    def _regex_candidates(self, factor: _Uses, span: np.ndarray, key: np.ndarray, scope: np.ndarray):
         """(unit, rule) pairs, in order, whose patterns may match in the unit: every required
         string set of some pattern has a member there (or the pattern has none)."""
         if not self._rx_rules:
@@ -532,7 +553,7 @@ class RuleSet:
         candidate &= scope
         return zip(*(a.tolist() for a in np.nonzero(candidate)))
 
-    def _decide(self, occ: dict[int, list[tuple]], text: "_Text | _SpanText") -> list[Hit]:
+    def _decide(self, occ: dict[int, list[tuple]], text: _Text | _SpanText) -> list[Hit]:
         """Evaluate the rules with occurrences (dependency order) and build the hits."""
         fired: dict[int, list[tuple]] = {}
         fired_codes: set[int] = set()
@@ -554,7 +575,7 @@ class RuleSet:
                             tuple(p[1] for p in parts)))
         return hits
 
-    def _evaluate(self, cr: _Rule, occurrences: list[tuple], text: "_Text | _SpanText", fired_codes: set[int]):
+    def _evaluate(self, cr: _Rule, occurrences: list[tuple], text: _Text | _SpanText, fired_codes: set[int]):
         for sub in cr.requires:
             if not (sub & fired_codes):
                 return None
@@ -663,6 +684,13 @@ class _Uses:
     """One table of the document scanner as arrays: for each key id, its uses (CSR), and
     the uses' rule and their other fields as columns."""
 
+    # the columns (set from ``columns``): of term tables, and of the regex prefilter table
+    slot: np.ndarray
+    substring: np.ndarray
+    negation: np.ndarray
+    pattern: np.ndarray
+    run: np.ndarray
+
     def __init__(self, key_ids: Mapping[str, int], table: Mapping[str, Sequence[tuple]],
                  columns: Mapping[str, tuple[int, type]]):
         per_key: list[tuple] = [()] * len(key_ids)
@@ -700,7 +728,7 @@ class _Found:
     def slot(self) -> np.ndarray:
         return self.uses.slot[self.use]
 
-    def where(self, keep: np.ndarray) -> "_Found":
+    def where(self, keep: np.ndarray) -> _Found:
         return _Found(self.uses, self.span[keep], self.use[keep], self.start[keep], self.end[keep])
 
 
@@ -741,7 +769,7 @@ class _Scanner:
         return span[inside], key[inside], start[inside], end[inside]
 
 
-def _automaton(ahocorasick, table: dict[str, list[tuple]]) -> "_Terms | None":
+def _automaton(ahocorasick, table: dict[str, list[tuple]]) -> _Terms | None:
     return _Terms(ahocorasick, table) if table else None
 
 
@@ -757,7 +785,8 @@ def _regex_factors(pattern: str) -> list[frozenset[str]] | None:
     kept only when nothing longer is known (they would be found everywhere). The runs only
     decide where the pattern is worth running, never what it matches.
     """
-    from re import _parser as sre  # noqa: PLC0415 - private, so any surprise means "unknown"
+    # private and without type stubs, so any surprise means "unknown"
+    from re import _parser as sre  # type: ignore[attr-defined]  # noqa: PLC0415
 
     try:
         parsed = sre.parse(pattern)
@@ -780,11 +809,11 @@ def _regex_factors(pattern: str) -> list[frozenset[str]] | None:
         runs.append(current)
     except Exception:  # noqa: BLE001 - a pattern we cannot read is simply always run
         return None
-    runs = [frozenset(r) for r in runs if r and "" not in r]
-    long = [r for r in runs if min(map(len, r)) >= 2]
+    factors = [frozenset(r) for r in runs if r and "" not in r]
+    long = [r for r in factors if min(map(len, r)) >= 2]
     if long:
         return long
-    return [min(runs, key=len)] if runs else None
+    return [min(factors, key=len)] if factors else None
 
 
 def _sequence_strings(sre, items) -> set[str] | None:

@@ -11,9 +11,9 @@ import hashlib
 import re
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterable
 from itertools import accumulate
 from pathlib import Path
-from typing import Iterable
 
 from .script import fold
 
@@ -88,7 +88,6 @@ class Segmenter:
     def tokenizer(self):
         if self._tokenizer is None:
             import logging
-
             import warnings
 
             with warnings.catch_warnings():

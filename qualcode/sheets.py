@@ -23,8 +23,7 @@ from sqlalchemy import delete, select, update
 
 from . import annotate
 from .errors import InputFileError
-from .store import schema as t
-from .store import utcnow
+from .store import schema as t, utcnow
 
 SHEET, CODES_SHEET, META_SHEET = "coding", "codes", "_qualcode"
 CONTEXT = [("passage", "段落"), ("document", "文档"), ("case", "个案"), ("speaker", "说话人"), ("role", "角色"),
@@ -115,6 +114,7 @@ def export_sheet(project, output: Path, coder: str | None = None, code: str | No
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
 
     from .tables import display_width
 
@@ -131,6 +131,7 @@ def export_sheet(project, output: Path, coder: str | None = None, code: str | No
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook has one worksheet
     ws.title = SHEET
     ws.append([k for k, _ in CONTEXT] + [c.path for c in codes])
     ws.append([zh for _, zh in CONTEXT] + [c.label_zh or c.id for c in codes])
@@ -145,9 +146,9 @@ def export_sheet(project, output: Path, coder: str | None = None, code: str | No
         ws.cell(i, len(CONTEXT)).alignment = Alignment(wrap_text=True, vertical="top")
         for j, c in enumerate(codes, start=first_code):
             info = cells.get((p["_pid"], c.path))
-            state = info["state"] if info else "no"
-            if state == "no":
+            if not info or info["state"] == "no":
                 continue
+            state = info["state"]
             cell = ws.cell(i, j, {"coded": CODED, "proposed": PROPOSED, "rejected": REJECTED}[state])
             base_rows.append([p["passage"], c.path, state])
             if state == "coded":
@@ -170,7 +171,7 @@ def export_sheet(project, output: Path, coder: str | None = None, code: str | No
         ws.column_dimensions[get_column_letter(j)].width = widths[k]
     for j, c in enumerate(codes, start=first_code):
         ws.column_dimensions[get_column_letter(j)].width = min(max(display_width(c.label_zh or c.id) + 2, 6), 16)
-    ws.freeze_panes = ws.cell(3, first_code)
+    ws.freeze_panes = ws.cell(3, first_code).coordinate
 
     cs = wb.create_sheet(CODES_SHEET)
     cs.append(["path", "label", "label_en", "definition"])
@@ -234,6 +235,7 @@ class SheetImport:
 def import_sheet(project, path: Path, coder: str | None = None, dry_run: bool = False) -> SheetImport:
     """Apply the differences a coder made in an exported workbook (see the module docstring)."""
     from openpyxl import load_workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
     coder = annotate.coder_name(project, coder)
     path = Path(path)
@@ -244,6 +246,8 @@ def import_sheet(project, path: Path, coder: str | None = None, dry_run: bool = 
     except Exception as exc:  # openpyxl raises several types for a file that is not xlsx
         raise InputFileError(f"{path}: not an Excel workbook ({exc})", hint="save it as .xlsx") from None
     ws = wb[SHEET] if SHEET in wb.sheetnames else wb.active
+    if not isinstance(ws, Worksheet):
+        raise InputFileError(f"{path}: no worksheet {SHEET!r}", hint="import a workbook made by 'qualcode sheet export'")
     header = [str(c.value).strip() if c.value is not None else "" for c in ws[1]]
     if "passage" not in header or "text" not in header:
         raise InputFileError(f"{path}: sheet {ws.title!r} has no 'passage' and 'text' columns in row 1",

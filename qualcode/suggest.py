@@ -28,9 +28,10 @@ import hashlib
 import json
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import select
 
@@ -39,8 +40,7 @@ from .errors import NotFound, QualcodeError
 from .queries import passage_ref
 from .script import fold
 from .segment import token_spans
-from .store import schema as t
-from .store import utcnow
+from .store import schema as t, utcnow
 
 SUGGESTER = "suggest"  # the coder recorded on model proposals
 MODEL_DIR = "models"
@@ -121,7 +121,7 @@ class PassageClassifier:
     def get_params(self, deep: bool = True) -> dict:
         return {name: getattr(self, name) for name in self._PARAMS}
 
-    def set_params(self, **params) -> "PassageClassifier":
+    def set_params(self, **params) -> PassageClassifier:
         for name, value in params.items():
             if name not in self._PARAMS:
                 raise ValueError(f"invalid parameter {name!r} for PassageClassifier")
@@ -132,7 +132,7 @@ class PassageClassifier:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"PassageClassifier({args})"
 
-    def fit(self, X: Sequence[Sequence[str]], y: Sequence[Iterable[str]]) -> "PassageClassifier":
+    def fit(self, X: Sequence[Sequence[str]], y: Sequence[Iterable[str]]) -> PassageClassifier:
         import numpy as np
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.model_selection import StratifiedKFold
@@ -608,15 +608,15 @@ def evaluate(project, codes: Sequence[str] | None = None, coder: str | None = No
         if not est.classes_:
             continue
         proba = est.predict_proba([ts.passages[i].tokens for i in test_idx])
-        for row, i in enumerate(test_idx):
-            predicted[i] = {c for j, c in enumerate(est.classes_) if proba[row, j] >= threshold}
+        for pos, i in enumerate(test_idx):
+            predicted[i] = {c for j, c in enumerate(est.classes_) if proba[pos, j] >= threshold}
     hits = _rule_hits(project, codebook, ts.passages)
     rules = [hits.get(p.id, set()) & wanted for p in ts.passages]
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     totals = {"model": [0, 0, 0], "rule": [0, 0, 0]}
     for code in evaluated:
-        row = {"level": "code", "code": code, "examples": sum(code in g for g in gold)}
+        row: dict[str, Any] = {"level": "code", "code": code, "examples": sum(code in g for g in gold)}
         for name, pred in (("model", predicted), ("rule", rules)):
             tp = sum(code in g and code in p for g, p in zip(gold, pred))
             fp = sum(code not in g and code in p for g, p in zip(gold, pred))
@@ -626,8 +626,8 @@ def evaluate(project, codes: Sequence[str] | None = None, coder: str | None = No
             row.update({f"{name}_{k}": v for k, v in _prf(tp, fp, fn).items()})
         row["prefer"] = _prefer(row["model_f1"], row["rule_f1"])
         rows.append(row)
-    micro = {"level": "micro", "code": "all codes", "examples": sum(r["examples"] for r in rows)}
-    macro = {"level": "macro", "code": "all codes", "examples": micro["examples"]}
+    micro: dict[str, Any] = {"level": "micro", "code": "all codes", "examples": sum(r["examples"] for r in rows)}
+    macro: dict[str, Any] = {"level": "macro", "code": "all codes", "examples": micro["examples"]}
     for name in ("model", "rule"):
         micro.update({f"{name}_{k}": v for k, v in _prf(*totals[name]).items()})
         for k in ("precision", "recall", "f1"):

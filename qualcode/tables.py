@@ -77,7 +77,7 @@ def write_workbook(path: Path, sheets: list[tuple[str, list[dict], list[str]]]) 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the default sheet
     for name, rows, columns in sheets:
         ws = wb.create_sheet(name[:31])
         ws.append(columns)

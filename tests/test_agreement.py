@@ -1,5 +1,5 @@
 """Inter-coder agreement: every coefficient against the published references in
-../shared/docs/methods.md (R1–R3, R5–R7, R9–R11, R13), then through the project and the CLI."""
+docs/methods.md (R1–R3, R5–R7, R9–R11, R13), then through the project and the CLI."""
 from __future__ import annotations
 
 import json
@@ -10,11 +10,10 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
 from qualcode import agreement as ag
+from qualcode.annotate import decide
 from qualcode.cli import cli
 from qualcode.project import Project
-from qualcode.store import schema as t
-from qualcode.store import utcnow
-from qualcode.annotate import decide
+from qualcode.store import schema as t, utcnow
 from tests.conftest import QA_TRANSCRIPT, write_text
 from tests.pg import pg_url  # noqa: F401  (fixture)
 

@@ -10,7 +10,7 @@ from qualcode.autocode import autocode
 from qualcode.codebook import load_codebook
 from qualcode.errors import NotFound
 
-from .annotate_helpers import codings, coded_project, db, run
+from .annotate_helpers import coded_project, codings, db, run
 
 DOC = "互助站访谈"
 P2 = "我们互助站是二〇一九年成立的。站长是退休的老党员，大家推选出来的。"  # passage 1:2, [20, 53)

@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from qualcode.project import Project
-from qualcode.store import schema as t
-from qualcode.store import utcnow
+from qualcode.store import schema as t, utcnow
 from tests.conftest import QA_TRANSCRIPT, write_text
 from tests.pg import backend, pg_url  # noqa: F401  (fixtures)
 
@@ -44,8 +43,8 @@ def _spawn(root: Path, go: Path, out: Path, mode: str, coder: str, status: str, 
 
 def worker(root, go, out, mode, coder, status, ids):
     """One coder's review session: wait for the start signal, then decide ``ids`` one transaction each."""
-    from qualcode.project import Project
     from qualcode.annotate import decide
+    from qualcode.project import Project
 
     project = Project(Path(root))
     deadline = time.monotonic() + 20
@@ -87,7 +86,7 @@ def _race(tmp_path, project, mode, a_ids, b_ids):
             dict(json.loads((tmp_path / "b.json").read_text())))
 
 
-def test_overlapping_decisions_are_never_silently_overwritten(backend, tmp_path):
+def test_overlapping_decisions_are_never_silently_overwritten(backend, tmp_path):  # noqa: F811
     _, db = backend
     project, ids = _project_with_proposals(tmp_path, db)
     a_ids, b_ids = ids[:40], list(reversed(ids[20:]))  # they meet in the overlap from both ends
@@ -105,7 +104,7 @@ def test_overlapping_decisions_are_never_silently_overwritten(backend, tmp_path)
     assert sorted(logged) == sorted(f"coding {i}" for i in ids)  # one audit entry per applied decision
 
 
-def test_accept_and_reject_commands_at_the_same_time(backend, tmp_path):
+def test_accept_and_reject_commands_at_the_same_time(backend, tmp_path):  # noqa: F811
     _, db = backend
     project, ids = _project_with_proposals(tmp_path, db)
     a, b = _race(tmp_path, project, "command", ids[:40], ids[20:])

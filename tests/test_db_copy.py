@@ -8,9 +8,7 @@ from sqlalchemy import insert
 
 from qualcode.cli import cli
 from qualcode.project import Project
-from qualcode.store import SCHEMA_VERSION, Store
-from qualcode.store import schema as t
-from qualcode.store import utcnow
+from qualcode.store import SCHEMA_VERSION, Store, schema as t, utcnow
 from qualcode.store.copy import CopyError, copy_database, dump
 from tests.conftest import QA_TRANSCRIPT, write_text
 from tests.pg import pg_url  # noqa: F401  (fixture)

@@ -185,7 +185,10 @@ def test_parallel_import_gives_the_same_passages(tmp_path):
         p = Project.init(tmp_path / f"p{jobs}")
         pipeline.import_paths(p, [folder], pipeline.ImportOptions(), jobs=jobs)
         con = sqlite3.connect(p.root / "qualcode.db")
-        results.append(con.execute("select d.name, p.seq, p.start, p.end, p.tokens from passages p join documents d on d.id=p.document_id order by 1,2").fetchall())
+        results.append(con.execute(
+            "select d.name, p.seq, p.start, p.end, p.tokens from passages p join documents d on d.id=p.document_id"
+            " order by 1,2"
+        ).fetchall())
         p.close()
     assert results[0] == results[1] and len(results[0]) == 16
 
@@ -240,7 +243,7 @@ def test_folder_walk_leaves_out_the_project_and_unlisted_files(runner, project, 
 
 
 def test_mis_decoded_passages_are_named_in_the_warnings(runner, project, tmp_path):
-    garbled = "我们这个互助站是前年成立的，主要服务老人。".encode("utf-8").decode("gbk", errors="ignore")
+    garbled = "我们这个互助站是前年成立的，主要服务老人。".encode().decode("gbk", errors="ignore")
     f = write_text(tmp_path / "a.txt", f"问：您好。\n答：{garbled}\n答：好的。\n")
     run(runner, project, "import", str(f))
     listing = json.loads(run(runner, project, "docs", "list", "--format", "json").output)

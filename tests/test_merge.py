@@ -7,7 +7,7 @@ import pytest
 
 from qualcode import annotate
 
-from .annotate_helpers import codings, coded_project, db, run
+from .annotate_helpers import coded_project, codings, db, run
 
 
 @pytest.fixture

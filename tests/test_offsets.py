@@ -4,8 +4,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from qualcode.ingest.pipeline import ImportOptions, prepare
 from qualcode.segment import Segmenter, token_spans

@@ -13,7 +13,7 @@ import pytest
 
 from qualcode.review import ReviewSession, probability
 
-from .annotate_helpers import codings, coded_project, run
+from .annotate_helpers import coded_project, codings, run
 
 # Proposals in the fixture project: id → (passage, code, score)
 #   1 1:2 embedding/leadership 2 · 2 1:2 embedding/retirees 1 · 3 1:2 governance/legitimacy 0.5
@@ -89,8 +89,9 @@ def test_change_code_add_code_memo_and_undo(project):
 
 
 def test_a_proposal_this_coder_decided_elsewhere_is_not_shown(project):
-    from qualcode.store import schema as t
     from sqlalchemy import insert, select
+
+    from qualcode.store import schema as t
 
     with project.store.transaction() as conn:
         row = dict(conn.execute(select(t.codings).where(t.codings.c.id == 2)).mappings().one())

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import textwrap
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from qualcode.codebook import parse_codebook
 from qualcode.rules import Document, Hit, Unit, compile_rules

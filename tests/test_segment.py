@@ -1,5 +1,4 @@
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from qualcode.segment import Segmenter, pack_tokens, split_sentences, token_spans
 

@@ -8,8 +8,7 @@ from sqlalchemy import func, insert, select
 
 from qualcode.cli import cli
 from qualcode.project import Project
-from qualcode.store import MIGRATIONS, SCHEMA_VERSION, Store, normalize_url
-from qualcode.store import schema as t
+from qualcode.store import MIGRATIONS, SCHEMA_VERSION, Store, normalize_url, schema as t
 from tests.conftest import QA_TRANSCRIPT, write_text
 from tests.pg import backend, pg_url  # noqa: F401  (fixtures)
 
@@ -41,7 +40,7 @@ def _workflow(runner, tmp_path, db, name="study") -> dict:
     }
 
 
-def test_the_same_workflow_on_each_backend(backend, runner, tmp_path):
+def test_the_same_workflow_on_each_backend(backend, runner, tmp_path):  # noqa: F811
     name, db = backend
     result = _workflow(runner, tmp_path, db)
     assert [d["name"] for d in result["docs"]] == ["访谈1", "访谈2"]
@@ -81,7 +80,7 @@ def test_url_normalisation():
     assert normalize_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
 
 
-def test_a_transaction_is_all_or_nothing(backend, tmp_path):
+def test_a_transaction_is_all_or_nothing(backend, tmp_path):  # noqa: F811
     _, db = backend
     project = Project.init(tmp_path / "p", db=db)
     with pytest.raises(RuntimeError):
@@ -93,7 +92,7 @@ def test_a_transaction_is_all_or_nothing(backend, tmp_path):
     project.close()
 
 
-def test_reopening_applies_no_migration_twice(backend, tmp_path):
+def test_reopening_applies_no_migration_twice(backend, tmp_path):  # noqa: F811
     _, db = backend
     Project.init(tmp_path / "p", db=db).close()
     project = Project(tmp_path / "p")

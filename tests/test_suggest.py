@@ -21,11 +21,19 @@ from qualcode import queries
 from qualcode.cli import cli
 from qualcode.ingest.pipeline import ImportOptions, import_paths
 from qualcode.project import Project
-from qualcode.store import schema as t
-from qualcode.store import utcnow
+from qualcode.store import schema as t, utcnow
 from qualcode.suggest import (
-    ModelMismatch, PassageClassifier, apply, evaluate, group_folds, load_model, load_passages, model_paths,
-    similar, train, training_set,
+    ModelMismatch,
+    PassageClassifier,
+    apply,
+    evaluate,
+    group_folds,
+    load_model,
+    load_passages,
+    model_paths,
+    similar,
+    train,
+    training_set,
 )
 
 from .conftest import write_text

@@ -7,12 +7,13 @@ through ``QualcodeGroup`` only.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
 
 from .. import __version__
-from ..errors import EXIT_INTERNAL, EXIT_INTERRUPTED, QualcodeError
+from ..errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, QualcodeError
 
 OUTPUT_FORMATS = ("table", "csv", "json")
 
@@ -35,6 +36,9 @@ class QualcodeGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted; every finished step is saved.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            _stdout_to_devnull()
+            ctx.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # a bug: say so in one line; the traceback on request
             if os.environ.get("QUALCODE_DEBUG"):
                 raise
@@ -53,6 +57,21 @@ def render(rows: list[dict], columns: list[str], fmt: str) -> None:
         click.echo(csv_text(rows, columns), nl=False)
     else:
         click.echo(text_table(rows, columns))
+
+
+def write_table(rows: list[dict], columns: list[str], fmt: str, output: str, sheet: str, what: str) -> None:
+    """An export's rows to the file ``output``, or to standard output when it is ``-`` (CSV or
+    JSON; the count then goes to standard error so that a pipe carries only the table)."""
+    from ..tables import csv_text, json_text, write_rows
+
+    if output != "-":
+        write_rows(rows, columns, fmt, Path(output), sheet=sheet)
+        click.echo(f"Wrote {len(rows)} {what} to {output}")
+        return
+    if fmt == "xlsx":
+        raise click.UsageError("xlsx cannot go to standard output; give --output a file name (e.g. out.xlsx)")
+    click.echo((json_text if fmt == "json" else csv_text)(rows, columns), nl=False)
+    click.echo(f"Wrote {len(rows)} {what} to standard output", err=True)
 
 
 def output_option(f):
@@ -76,8 +95,22 @@ def cli(project):
     """Code Chinese field-interview transcripts: import, segment, auto-code, review, report."""
 
 
+def _stdout_to_devnull() -> None:
+    """After the reader closed the pipe: send what is still buffered nowhere, so that the
+    interpreter's final flush does not complain (the recipe of the Python docs on SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main():
-    cli(prog_name="qualcode")
+    try:
+        try:
+            cli(prog_name="qualcode")
+        finally:
+            sys.stdout.flush()  # a pipe closed after our last write breaks here, not at interpreter exit
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        sys.exit(EXIT_BROKEN_PIPE)
 
 
 from . import agreement, annotate, core, exchange, reports, suggest  # noqa: E402,F401  (register commands)

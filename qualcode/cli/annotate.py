@@ -6,7 +6,6 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_PARTIAL
-
 from . import cli, open_project, output_option, render
 
 CODER_HELP = "Coder name (default: QUALCODE_CODER, else the project's default coder)."

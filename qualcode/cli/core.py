@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..errors import EXIT_PARTIAL
-from . import cli, open_project, output_option, render
+from . import cli, open_project, output_option, render, write_table
 
 
 @cli.command()
@@ -70,7 +71,7 @@ def import_(ctx, paths, case, attrs, manifest, case_from_folder, encoding, style
         man = load_manifest(Path(manifest))
     options = ImportOptions(case=case, attributes=_parse_attrs(attrs), manifest=man, encoding=encoding,
                             style=style, script=script, case_from_folder=case_from_folder, replace=replace)
-    bar = {"obj": None}
+    bar: dict[str, Any] = {"obj": None}
 
     def on_total(n):
         if n > 3 and sys.stderr.isatty():
@@ -171,24 +172,24 @@ def export():
 
 @export.command("passages")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="File to write.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), required=True,
+              help="File to write; - for standard output (csv, json).")
 @click.option("--doc", "docs_", multiple=True, help="Only these documents (id or name); repeatable.")
 @click.pass_context
 def export_passages(ctx, fmt, output, docs_):
     """Every passage with its document, case, speaker, role, offsets and text."""
     from .. import queries
-    from ..tables import write_rows
 
     project = open_project(ctx)
     ids = [project.document_id(d) for d in docs_] or None
     rows = queries.passages(project.store, doc_ids=ids)
-    write_rows(rows, queries.PASSAGE_COLUMNS, fmt, Path(output), sheet="passages")
-    click.echo(f"Wrote {len(rows)} passages to {output}")
+    write_table(rows, queries.PASSAGE_COLUMNS, fmt, output, sheet="passages", what="passages")
 
 
 @export.command("codings")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, help="File to write.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), required=True,
+              help="File to write; - for standard output (csv, json).")
 @click.option("--doc", "docs_", multiple=True, help="Only these documents (id or name); repeatable.")
 @click.option("--code", help="Only this code and its descendants (path, e.g. governance).")
 @click.option("--coder", help="Only this coder's codings.")
@@ -198,13 +199,11 @@ def export_passages(ctx, fmt, output, docs_):
 def export_codings(ctx, fmt, output, docs_, code, coder, status, origin):
     """Codings with their document, case, speaker, role, passage, span, text, code and evidence."""
     from .. import queries
-    from ..tables import write_rows
 
     project = open_project(ctx)
     ids = [project.document_id(d) for d in docs_] or None
     rows = queries.codings(project.store, doc_ids=ids, code=code, coder=coder, status=list(status), origin=list(origin))
-    write_rows(rows, queries.CODING_COLUMNS, fmt, Path(output), sheet="codings")
-    click.echo(f"Wrote {len(rows)} codings to {output}")
+    write_table(rows, queries.CODING_COLUMNS, fmt, output, sheet="codings", what="codings")
 
 
 @cli.group()

@@ -1,7 +1,7 @@
 """Selection positions: from whatever unit a tool wrote to code points of the stored text.
 
 The standard says code points, counted from 0, end exclusive. In practice (see
-shared/docs/methods.md §4.5) NVivo writes UTF-16 code units and counts CRLF as two
+docs/methods.md §4.5) NVivo writes UTF-16 code units and counts CRLF as two
 characters, MAXQDA also counts CRLF as two, and ATLAS.ti counts CRLF as one. qualcode
 stores text with ``\\n`` line ends, NFC, without a BOM, so every imported source gets a
 map from its positions to ours.
@@ -83,7 +83,7 @@ class SourcePositions:
         self.text, self._raw_to_text = normalize_newlines(raw)
         self.has_astral = any(ord(c) > 0xFFFF for c in raw)
         self.has_cr = "\r" in raw
-        self._tables: dict[Unit, array] = {}
+        self._tables: dict[Unit, array | None] = {}  # None: the identity
 
     def candidates(self, origin: str | None) -> list[Unit]:
         """Distinct candidates only: without astral characters UTF-16 = code points, etc."""

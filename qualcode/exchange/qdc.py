@@ -272,7 +272,8 @@ def codebook_from_refi(codes: list[RefiCode], name: str, title: str | None,
                 cid, n = f"{base}-{n}", n + 1
             taken.add(cid)
             path = f"{parent}/{cid}" if parent else cid
-            en = extra.get("en") if isinstance(extra.get("en"), str) and extra.get("en").strip() else None
+            en = extra.get("en")
+            en = en if isinstance(en, str) and en.strip() else None
             # The tool's name is the label (the store needs one even for ASCII names); the
             # English label only comes back from qualcode's own trailer line.
             zh = rc.name or cid

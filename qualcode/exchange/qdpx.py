@@ -143,7 +143,9 @@ def export_qdpx(project, path, include_proposed: bool = False, validate: bool = 
     docs, codings, all_codings, memos, case_names = _gather(project, statuses)
     codebook = project.codebook() if project.codebook_path is not None else None
     guids = Guids(project_namespace(project))
-    E = lambda parent, tag, **attrib: etree.SubElement(parent, f"{{{NS_PROJECT}}}{tag}", attrib)  # noqa: E731
+
+    def E(parent: etree._Element, tag: str, **attrib: str) -> etree._Element:
+        return etree.SubElement(parent, f"{{{NS_PROJECT}}}{tag}", attrib)
 
     labelled = {doc_id: _Labelled(doc) for doc_id, doc in docs.items()}
     coders = sorted({r["coder"] for r in codings} | {m["coder"] for m in memos})

@@ -104,7 +104,7 @@ class SafeArchive:
             self.close()
             raise
 
-    def __enter__(self) -> "SafeArchive":
+    def __enter__(self) -> SafeArchive:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -125,6 +125,8 @@ def _read_xlsx(path: Path) -> list[list[str]]:
         ) from None
     try:
         sheet = workbook.active
+        if sheet is None:
+            raise ConfigError(f"{path}: the workbook has no worksheet", hint="open it in Excel/WPS and save it as .xlsx")
         return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()

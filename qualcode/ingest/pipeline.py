@@ -6,14 +6,18 @@ with ``jobs > 1``; the parent process is the single writer.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ..errors import InputFileError, QualcodeError
 from ..script import convert, detect_script, fold
 from ..segment import Segmenter, split_sentences
 from .model import ParsedDocument
+
+if TYPE_CHECKING:
+    from .manifest import Manifest
 
 IMPORTED, REPLACED, UNCHANGED, CHANGED, SKIPPED, FAILED = (
     "imported", "replaced", "unchanged", "changed", "skipped", "failed",
@@ -24,7 +28,7 @@ IMPORTED, REPLACED, UNCHANGED, CHANGED, SKIPPED, FAILED = (
 class ImportOptions:
     case: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
-    manifest: object | None = None  # ingest.manifest.Manifest
+    manifest: Manifest | None = None
     encoding: str | None = None
     style: str | None = None
     script: str = "keep"
@@ -222,6 +226,9 @@ def prepare(path: Path, options: ImportOptions, segmenter: Segmenter, content_ha
 
 
 # -- the writer ------------------------------------------------------------------------------
+_WORKER_SEGMENTER: Segmenter  # in a worker process of import_paths: set by _worker_init
+
+
 def _worker_init(words: list[str]) -> None:
     global _WORKER_SEGMENTER
     _WORKER_SEGMENTER = Segmenter(words)

@@ -9,13 +9,14 @@ the same way for every style.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from qualcode.errors import InputFileError
 from qualcode.ingest.model import INTERVIEWEE, INTERVIEWER, ParsedDocument, RawSource, Turn
-from qualcode.ingest.normalize import iso_date, is_cjk
+from qualcode.ingest.normalize import is_cjk, iso_date
 from qualcode.ingest.speakers import INTERVIEWEE_HINTS, INTERVIEWER_HINTS, is_question, label_role
 
 STYLES = ("feishu", "iflytek", "bracketed", "timestamp", "merged", "qa", "srt", "vtt", "quote", "plain")
@@ -176,10 +177,11 @@ _DATE_SEPARATORS = re.compile(r"\s*(?:录音|[|｜])\s*")
 
 def _date_header(line: str) -> dict[str, str] | None:
     """Feishu '2025年3月2日 下午 2:10|48分钟 12秒' or iFlytek '3月8日 09:41 录音'."""
-    if len(line) > 50 or not _DATE_START.match(line) or any(ch in line for ch in "，。！？,!?；;"):
+    start = _DATE_START.match(line)
+    if len(line) > 50 or not start or any(ch in line for ch in "，。！？,!?；;"):
         return None
     attrs = {}
-    duration = _DURATION.search(line[_DATE_START.match(line).end():])
+    duration = _DURATION.search(line[start.end():])
     rest = line
     if duration:
         attrs["时长"] = duration.group(0)
@@ -294,9 +296,10 @@ def _feishu_markers(line: str, ctx: _Context) -> list[_Marker]:
     if found and found[0].start == 0:
         return found
     # A renamed speaker not seen on a line of its own: accept it at the start of a line.
-    m = _NAME_CLOCK.match(line)
-    if m and _looks_like_name(m.group(1)) and (m.end() == len(line) or any(w in m.group(1) for w in _TITLE_WORDS)):
-        return [_Marker(0, m.end(), m.group(1), m.group(2))] + found
+    named = _NAME_CLOCK.match(line)
+    if named and _looks_like_name(named.group(1)) and (
+            named.end() == len(line) or any(w in named.group(1) for w in _TITLE_WORDS)):
+        return [_Marker(0, named.end(), named.group(1), named.group(2))] + found
     return found
 
 

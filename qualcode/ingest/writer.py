@@ -8,8 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from ..store import schema as t
-from ..store import driver_statement, utcnow
+from ..store import driver_statement, schema as t, utcnow
 from . import pipeline as p
 
 # The statements an import runs for every document, by name: (Core statement, its parameters

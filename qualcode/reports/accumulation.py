@@ -2,7 +2,7 @@
 
 These measure *code* saturation only (Hennink, Kaiser & Marconi 2017): whether new codes
 still appear, not whether their meaning is understood. Rules: ``docs/reports.md`` and
-``../shared/docs/methods.md`` §1.
+``docs/methods.md`` §1.
 """
 from __future__ import annotations
 
@@ -203,6 +203,7 @@ def _manifest_positions(data: ReportData, docs, manifest: Path | None):
     first: dict[str, int] = {}
     for row in man.rows:
         first.setdefault(row.file.replace("\\", "/"), row.row)
+    assert data.store is not None, "ordering by manifest needs report data loaded from a project"
     with data.store.read() as conn:
         paths = dict(conn.execute(select(t.documents.c.id, t.documents.c.source_path)).all())
     base = Path(manifest).resolve().parent
@@ -255,18 +256,18 @@ def _scope_tables(scope: str, interviews: list[tuple], codes_of: dict[int, list[
                          new_codes="; ".join(new_codes[i])))
     g = guest_saturation(new, base, run, threshold)
     f = francis_stop(new, initial, stop)
-    c = chao2(incid, T, z)
+    est = chao2(incid, T, z)
     summary = dict(
-        scope=scope, interviews=T, codes_observed=c.observed, base=base, run=run, threshold=threshold,
+        scope=scope, interviews=T, codes_observed=est.observed, base=base, run=run, threshold=threshold,
         base_codes=g.base_codes, guest=g.label, guest_interview=g.interview if g.interview is not None else "",
         francis=("met" if f else ("not assessable" if T < initial + stop else "not met")),
-        francis_interview=f if f else "", singletons=c.singletons, doubletons=c.doubletons,
-        chao2=round(c.classic, 4) if c.classic is not None else "", chao2_bc=round(c.bias_corrected, 4),
-        chao2_lower=round(c.lower, 4), chao2_upper=round(c.upper, 4),
-        coverage=round(c.coverage, 4) if c.coverage is not None else "",
+        francis_interview=f if f else "", singletons=est.singletons, doubletons=est.doubletons,
+        chao2=round(est.classic, 4) if est.classic is not None else "", chao2_bc=round(est.bias_corrected, 4),
+        chao2_lower=round(est.lower, 4), chao2_upper=round(est.upper, 4),
+        coverage=round(est.coverage, 4) if est.coverage is not None else "",
         sentence=saturation_sentence(g, T, base, run, threshold),
         sentence_zh=saturation_sentence_zh(g, T, base, run, threshold),
-        estimate=estimate_sentence(c),
+        estimate=estimate_sentence(est),
     )
     return rows, summary
 

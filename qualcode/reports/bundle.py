@@ -50,12 +50,12 @@ class Bundle:
 
 def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bundle:
     """Every report table for ``data`` in a fixed order."""
-    from .cases import case_matrix, framework_matrix, stage_profile
+    from .accumulation import saturation
     from .appendix import codebook_table
-    from .pairs import cooccurrence, cooccurrence_matrix
+    from .cases import case_matrix, framework_matrix, stage_profile
     from .counting import frequencies, frequencies_by
     from .exemplars import quotes
-    from .accumulation import saturation
+    from .pairs import cooccurrence, cooccurrence_matrix
 
     o = options or ReportOptions()
     by = o.by

@@ -1,17 +1,15 @@
 """``qualcode run``: import the corpus once, auto-code it, write every report."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..errors import ConfigError
 
 
 def default_corpus(project) -> Path:
-    """./corpus next to the project or in the cwd, else the corpus of the source checkout."""
-    from ..project import ROOT
-
-    for candidate in (project.root / "corpus", Path.cwd() / "corpus", ROOT.parent / "corpus"):
+    """./corpus inside the project or in the current directory (never a path beside the installed package)."""
+    for candidate in (project.root / "corpus", Path.cwd() / "corpus"):
         if (candidate / "manifest.csv").is_file() or candidate.is_dir():
             return candidate
     raise ConfigError("no corpus to import", hint="pass --corpus DIR (a folder of transcripts)")

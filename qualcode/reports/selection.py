@@ -14,6 +14,9 @@ from ..errors import QualcodeError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from ..codebook import Codebook
+    from ..store import Store
+
 NONE_LABEL = "(none)"  # group name for documents without a case / attribute value
 ROLE_KEY = "role"  # document attribute holding the interviewee's role code (社区党组织书记A)
 _ROLE_SUFFIX = re.compile(r"[\sA-Za-z0-9]+$")
@@ -74,24 +77,25 @@ class ReportData:
 
     project_name: str
     selection: Selection
-    documents: "pd.DataFrame"
-    passage_counts: "pd.Series"
-    codings: "pd.DataFrame"
-    codes: "pd.DataFrame"
-    store: object = None
-    codebook: object = None
+    documents: pd.DataFrame
+    passage_counts: pd.Series
+    codings: pd.DataFrame
+    codes: pd.DataFrame
+    store: Store | None = None
+    codebook: Codebook | None = None
     attribute_keys: list[str] = field(default_factory=list)
-    _passages: "pd.DataFrame | None" = field(default=None, repr=False)
+    _passages: pd.DataFrame | None = field(default=None, repr=False)
     _texts: dict = field(default_factory=dict, repr=False)
     _expanded: dict = field(default_factory=dict, repr=False)
 
     @property
-    def passages(self) -> "pd.DataFrame":
+    def passages(self) -> pd.DataFrame:
         """The passages in scope, read on first use (in a transaction of their own): most
         reports need only ``passage_counts``, and reading every passage is the largest part
         of loading a big project."""
         if self._passages is None:
             # load() reads them at once when the selection filters on them (interviewee_only)
+            assert self.store is not None, "report data without a store: passages must be given"
             with self.store.read() as conn:
                 self._passages = _of_documents(read_passages(conn), self.documents["doc_id"])
         return self._passages
@@ -101,12 +105,12 @@ class ReportData:
         """Passages in scope (without reading them)."""
         return int(self.passage_counts.sum())
 
-    def passages_per(self, groups: "pd.Series") -> "pd.Series":
+    def passages_per(self, groups: pd.Series) -> pd.Series:
         """Passages in scope per group, for ``groups`` = group label per document (see :meth:`groups`)."""
         return self.passage_counts.groupby(groups).sum()
 
     # -- helpers shared by the reports -----------------------------------------------------
-    def groups(self, by: str = "case") -> "pd.Series":
+    def groups(self, by: str = "case") -> pd.Series:
         """Group label per document (index doc_id): its case, role type ('role') or an attribute."""
         docs = self.documents.set_index("doc_id")
         if by == "case":
@@ -140,14 +144,14 @@ class ReportData:
                     self._texts[doc_id] = text
         return {int(d): self._texts.get(int(d), "") for d in doc_ids}
 
-    def sentences(self) -> "pd.DataFrame":
+    def sentences(self) -> pd.DataFrame:
         """Sentences of the passages in scope: pid, start, end (one query)."""
-        import pandas as pd
         from sqlalchemy import select
 
         from ..store import schema as t
 
         s = t.sentences
+        assert self.store is not None, "report data without a store have no sentences"
         with self.store.read() as conn:
             df = frame(conn, select(s.c.passage_id, s.c.start, s.c.end).order_by(s.c.passage_id, s.c.seq),
                        ["pid", "start", "end"])
@@ -165,7 +169,7 @@ class ReportData:
                 out[code] = ["/".join(parts[: min(level, len(parts) - 1) + 1])]
         return out
 
-    def expanded(self, level: int | None = None, rollup: bool = True) -> "pd.DataFrame":
+    def expanded(self, level: int | None = None, rollup: bool = True) -> pd.DataFrame:
         """Codings with ``code`` replaced by what they count for (see :meth:`ancestors`).
         ``rollup=False`` and no level: the codings as coded. Made once per (level, rollup)
         and shared, like ``codings``: callers must not change it in place."""
@@ -212,7 +216,7 @@ def _column(rows: list[tuple], i: int, integer: bool):
     return [r[i] for r in rows]
 
 
-def read_passages(conn) -> "pd.DataFrame":
+def read_passages(conn) -> pd.DataFrame:
     """Every passage: pid, doc_id, seq, start, end, speaker_role ("" without a role)."""
     from sqlalchemy import select
 
@@ -340,6 +344,7 @@ def load(project, selection: Selection | None = None, codebook=None) -> ReportDa
         passages = _of_documents(passages, docs["doc_id"])
     codings = _attach_passages(codings, passages)
     if selection.interviewee_only:
+        assert passages is not None  # read above
         passages = passages[passages["speaker_role"] == "interviewee"].reset_index(drop=True)
         codings = codings[codings["pid"].isin(passages["pid"])].reset_index(drop=True)
     codings["score"] = pd.to_numeric(codings["score"], errors="coerce").fillna(0.0)

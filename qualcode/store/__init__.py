@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any
 
 from ..errors import QualcodeError
 from . import schema as t
@@ -123,7 +124,7 @@ def insert_rows(conn, table, columns: tuple[str, ...], rows: list[tuple]) -> Non
 
 
 def utcnow() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 class SchemaTooNew(QualcodeError):
@@ -143,7 +144,7 @@ class Store:
         self.url = url = normalize_url(url)
         self.is_sqlite = url.startswith("sqlite")
         self.is_postgresql = url.startswith("postgresql")
-        kwargs = {"future": True}
+        kwargs: dict[str, Any] = {"future": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         try:
@@ -188,7 +189,7 @@ class Store:
             yield conn
 
     def schema_version(self) -> int:
-        from sqlalchemy import inspect, select, func
+        from sqlalchemy import func, inspect, select
 
         try:
             if not inspect(self.engine).has_table("schema_migrations"):

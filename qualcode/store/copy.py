@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, insert, inspect, select
 
 from ..errors import QualcodeError
-from . import SCHEMA_VERSION, Store, display_url
-from . import schema as t
+from . import SCHEMA_VERSION, Store, display_url, schema as t
 
 BATCH = 2000
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import insert, select
 
 from qualcode import queries
-from qualcode.store import schema as t
-from qualcode.store import utcnow
+from qualcode.store import schema as t, utcnow
+
 
 @pytest.fixture(scope="session")
 def xsd():

@@ -7,8 +7,7 @@ import zipfile
 import pytest
 
 from qualcode.cli import cli
-from qualcode.exchange import ExchangeError, import_qdc, import_qdpx
-from qualcode.exchange import safety
+from qualcode.exchange import ExchangeError, import_qdc, import_qdpx, safety
 
 from .conftest import make_zip, snapshot
 

@@ -53,7 +53,7 @@ def test_forced_encoding():
 
 
 def test_forced_encoding_that_fails_names_file_and_offset():
-    data = "互助站".encode("utf-8") + b"\xff\xfe"
+    data = "互助站".encode() + b"\xff\xfe"
     with pytest.raises(InputFileError) as err:
         decode(data, "访谈/a.txt", forced="utf-8")
     assert str(err.value) == "访谈/a.txt: not valid utf-8 (undecodable bytes at offset 9)"
@@ -65,7 +65,7 @@ def test_unknown_forced_encoding():
         decode(b"abc", "a.txt", forced="gb-what")
 
 
-@pytest.mark.parametrize("data", [b"\x80\x81 hello \xff", "互助站".encode("utf-8")[:-1] + b" ok"])
+@pytest.mark.parametrize("data", [b"\x80\x81 hello \xff", "互助站".encode()[:-1] + b" ok"])
 def test_undecodable(data):
     with pytest.raises(InputFileError) as err:
         decode(data, "a.txt")

@@ -1,6 +1,5 @@
 """Invariants over arbitrary input: cleaning is stable and parsing never half-works."""
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from qualcode.errors import InputFileError
 from qualcode.ingest.model import ROLES, RawSource
@@ -30,7 +29,7 @@ def test_parse_gives_clean_turns_or_a_clear_error(lines, kind):
     try:
         doc = parse(src)
     except InputFileError as err:
-        assert str(err).startswith("x.%s: no transcript text after cleaning (" % kind)
+        assert str(err).startswith(f"x.{kind}: no transcript text after cleaning (")
         return
     assert doc.style in STYLES
     for turn in doc.turns:

@@ -82,8 +82,8 @@ def test_mojibake_is_flagged_per_passage(write_bytes):
     from qualcode.ingest.pipeline import ImportOptions, prepare
     from qualcode.segment import Segmenter
 
-    garbled = "我们这个互助站是前年成立的，主要服务老人。".encode("utf-8").decode("gbk", errors="ignore")
-    path = write_bytes("a.txt", f"问：您好。\n答：{garbled}\n".encode("utf-8"))
+    garbled = "我们这个互助站是前年成立的，主要服务老人。".encode().decode("gbk", errors="ignore")
+    path = write_bytes("a.txt", f"问：您好。\n答：{garbled}\n".encode())
     doc = prepare(path, ImportOptions(), Segmenter())
     assert [p.mojibake is not None for p in doc.passages] == [False, True]
 
@@ -170,7 +170,7 @@ def test_zero_byte_file(write_bytes):
 
 
 def test_docx_that_is_not_a_zip(write_bytes):
-    path = write_bytes("访谈.docx", "问：您好".encode("utf-8"))
+    path = write_bytes("访谈.docx", "问：您好".encode())
     assert _error(path) == f"{path}: not a valid .docx (not a zip archive)"
 
 

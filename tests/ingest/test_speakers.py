@@ -3,7 +3,7 @@ import pytest
 from qualcode.ingest.model import INTERVIEWEE, INTERVIEWER, OTHER, Turn
 from qualcode.ingest.speakers import ROLE_ALIASES, infer_roles, label_role, parse_role
 
-I, E = INTERVIEWER, INTERVIEWEE
+ER, EE = INTERVIEWER, INTERVIEWEE
 
 
 def _turns(*pairs):
@@ -20,7 +20,7 @@ def test_numbered_speakers_and_renamed_official():
         (None, "（笑）"),
     )
     notes = infer_roles(turns)
-    assert [t.role for t in turns] == [I, E, I, E, E, None]
+    assert [t.role for t in turns] == [ER, EE, ER, EE, EE, None]
     assert notes == [
         "王书记 → interviewee (title in the label)",
         "说话人 1 → interviewer (1 of 2 turns are questions, speaks first)",
@@ -36,7 +36,7 @@ def test_questioner_who_does_not_speak_first():
         ("说话人 3", "那党支部建在哪一级呢？"),
     )
     infer_roles(turns)
-    assert [t.role for t in turns] == [E, I, E, I]
+    assert [t.role for t in turns] == [EE, ER, EE, ER]
 
 
 def test_surname_initials_and_role_codes():
@@ -47,19 +47,19 @@ def test_surname_initials_and_role_codes():
         ("李老师", "网格员是怎么招的？"),
     )
     infer_roles(turns)
-    assert [t.role for t in turns] == [E, E, E, I]
+    assert [t.role for t in turns] == [EE, EE, EE, ER]
 
 
 def test_surnames_without_known_interviewer():
     turns = _turns(("王", "那物业呢？"), ("张", "物业是新来的。"), ("王", "业委会呢？"))
     infer_roles(turns)
-    assert [t.role for t in turns] == [I, E, I]
+    assert [t.role for t in turns] == [ER, EE, ER]
 
 
 def test_explicit_roles_are_kept():
     turns = _turns(("受访者", "那您觉得呢？"), ("采访者", "我觉得挺好。"))
     assert infer_roles(turns) == []
-    assert [t.role for t in turns] == [E, I]
+    assert [t.role for t in turns] == [EE, ER]
 
 
 def test_only_speaker():
@@ -69,7 +69,7 @@ def test_only_speaker():
 
 @pytest.mark.parametrize(
     ("text", "role"),
-    [("采访者", I), ("interviewer", I), ("访谈者", I), ("Interviewer ", I), ("受访者", E), ("interviewee", E),
+    [("采访者", ER), ("interviewer", ER), ("访谈者", ER), ("Interviewer ", ER), ("受访者", EE), ("interviewee", EE),
      ("other", OTHER), ("其他", OTHER)],
 )
 def test_parse_role(text, role):
@@ -79,13 +79,13 @@ def test_parse_role(text, role):
 def test_parse_role_unknown():
     with pytest.raises(ValueError, match="unknown role '书记'"):
         parse_role("书记")
-    assert set(ROLE_ALIASES.values()) == {I, E, OTHER}
+    assert set(ROLE_ALIASES.values()) == {ER, EE, OTHER}
 
 
 @pytest.mark.parametrize(
     ("label", "role"),
-    [("采访者", I), ("访谈者", I), ("访问者", I), ("问", I), ("Q", I), ("主持人", I), ("受访者", E), ("被访者", E),
-     ("答", E), ("A", E), ("受访者（第二位）", E), ("受访者2", E), ("社区党组织书记A", None), ("王书记", None),
+    [("采访者", ER), ("访谈者", ER), ("访问者", ER), ("问", ER), ("Q", ER), ("主持人", ER), ("受访者", EE), ("被访者", EE),
+     ("答", EE), ("A", EE), ("受访者（第二位）", EE), ("受访者2", EE), ("社区党组织书记A", None), ("王书记", None),
      ("说话人 1", None), ("王", None)],
 )
 def test_label_role(label, role):

@@ -3,9 +3,20 @@ from __future__ import annotations
 
 import pytest
 
-from qualcode.reports import (Selection, case_matrix, codebook_table, cooccurrence, cooccurrence_matrix,
-                              framework_matrix, frequencies, frequencies_by, load, quotes, saturation,
-                              stage_profile)
+from qualcode.reports import (
+    Selection,
+    case_matrix,
+    codebook_table,
+    cooccurrence,
+    cooccurrence_matrix,
+    framework_matrix,
+    frequencies,
+    frequencies_by,
+    load,
+    quotes,
+    saturation,
+    stage_profile,
+)
 
 
 def row(df, **match):

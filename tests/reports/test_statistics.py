@@ -1,11 +1,10 @@
-"""Each statistic against ../shared/docs/methods.md (tags: P/P+V are published oracles, C is a
+"""Each statistic against docs/methods.md (tags: P/P+V are published oracles, C is a
 constructed regression fixture) and against small hand-computed cases."""
 from __future__ import annotations
 
 import pytest
 
-from qualcode.reports.accumulation import (chao1, chao1_ci, chao2, expected_accumulation, francis_stop,
-                                           guest_saturation)
+from qualcode.reports.accumulation import chao1, chao1_ci, chao2, expected_accumulation, francis_stop, guest_saturation
 from qualcode.reports.pairs import bh, pair_statistics
 
 # methods.md §1.2 constructed fixture [C]: new themes per interview

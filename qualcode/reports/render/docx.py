@@ -116,5 +116,5 @@ def write_docx(bundle, path: Path) -> None:
         if t.note:
             note = doc.add_paragraph(f"注：{t.note}")
             note.runs[0].font.size = Pt(9)
-    doc.save(path)
+    doc.save(str(path))
     normalize_zip(path)

@@ -13,7 +13,7 @@ def write_xlsx(tables, path: Path) -> None:
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the default sheet
     for table in tables:
         ws = wb.create_sheet(table.name[:31])
         columns = [str(c) for c in table.df.columns]
