@@ -1,13 +1,15 @@
 """qualcode: code Chinese field-interview transcripts reproducibly.
 
-Public API: ``Project``, ``QualcodeError`` (heavy modules are imported lazily so that the
-command line starts fast).
+Public API: ``Project``, ``QualcodeError``, ``load_codebook``, ``to_spacy`` (heavy modules are
+imported lazily so that the command line starts fast).
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .errors import QualcodeError  # noqa: E402  (cheap)
+
+__all__ = ["Project", "QualcodeError", "load_codebook", "to_spacy", "__version__"]
 
 
 def __getattr__(name):
@@ -19,4 +21,8 @@ def __getattr__(name):
         from .codebook import load_codebook
 
         return load_codebook
+    if name == "to_spacy":
+        from .exchange.spacy_docs import to_spacy
+
+        return to_spacy
     raise AttributeError(name)

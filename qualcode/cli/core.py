@@ -167,7 +167,7 @@ def docs_set_role(ctx, doc, speaker, role):
 
 @cli.group()
 def export():
-    """Export tables (passages, codings) as CSV, JSON or XLSX, and REFI-QDA (qdc, qdpx)."""
+    """Export tables (passages, codings) as CSV, JSON or XLSX, REFI-QDA (qdc, qdpx) and spaCy training data."""
 
 
 @export.command("passages")

@@ -1,8 +1,11 @@
 """A self-contained HTML report: tables, inline SVG plots and coded passages.
 
-Coded spans are drawn the way spaCy's displacy ``style="span"`` draws them: text with one
+Coded passages are drawn by spaCy's displacy (``style="span"``, manual input): text with one
 coloured bar per code underneath, overlapping codes stacked, the code's label at the start
-of each span. Written directly (no spaCy import) so that large projects render quickly.
+of each span, in the codebook's colours. displacy's span templates are replaced by ones
+using this report's CSS classes, which keeps the file small. displacy escapes the text but
+not labels or colours, so those are escaped here. spaCy is imported only when a report has
+coded passages.
 """
 from __future__ import annotations
 
@@ -27,10 +30,11 @@ tbody tr:last-child td {{ border-bottom: 2px solid #000; }}
 .doc {{ margin-top: 1.5em; border-top: 1px solid #ddd; }}
 .p {{ margin: 0.6em 0; line-height: 2.2; }}
 .pid {{ color: #888; font-size: 11px; margin-right: 6px; }}
+.p .spans {{ display: inline; }}
 .s {{ display: inline-block; position: relative; vertical-align: top; }}
 .b {{ position: absolute; left: 0; width: 100%; height: {BAR}px; }}
-.l {{ position: absolute; left: 0; font-size: 10px; line-height: 1; padding: 1px 3px; border-radius: 2px;
-      white-space: nowrap; color: #000; z-index: 1; }}
+.l {{ position: absolute; left: 0; margin-top: {BAR}px; font-size: 10px; line-height: 1; padding: 1px 3px;
+      border-radius: 2px; white-space: nowrap; color: #000; z-index: 1; }}
 svg {{ max-width: 100%; height: auto; }}
 """
 
@@ -58,44 +62,69 @@ def html_table(table, number: int) -> str:
             f"<tbody>{body}</tbody></table>{note}</section>")
 
 
-def _slots(spans):
-    """Stack overlapping spans: the lowest free row for each (start, end, code)."""
-    ends: list[int] = []
-    out = []
-    for start, end, code in spans:
-        slot = next((i for i, e in enumerate(ends) if e <= start), len(ends))
-        if slot == len(ends):
-            ends.append(end)
-        else:
-            ends[slot] = end
-        out.append((start, end, code, slot))
-    return out
+# displacy's span templates with this report's classes (.s segment, .b bar, .l label) instead
+# of its inline styles; {text} arrives escaped, {label} and {bg} are escaped in _labels/_options.
+TEMPLATE = {
+    "span": '<span class="s" style="height:{total_height}px">{text}{span_slices}{span_starts}</span>',
+    "slice": '<span class="b" style="top:{top_offset}px;background:{bg}"></span>',
+    "start": '<span class="l" style="top:{top_offset}px;background:{bg}">{label}{kb_link}</span>',
+}
+# displacy writes a space after every token outside a span (it expects space-separated words,
+# Chinese has none); each token carries this mark and the mark with its space is taken out.
+# Import removes control characters, so no passage contains it.
+_MARK = "\x00"
+
+
+def _labels(codes, label: dict) -> dict[str, str]:
+    """The escaped label shown for each code; displacy colours by label (case-insensitively),
+    so a label two codes share gets the code path added."""
+    codes = sorted(set(codes))
+    shown = {c: html.escape(label.get(c, c)) for c in codes}
+    counts: dict[str, int] = {}
+    for text in shown.values():
+        counts[text.upper()] = counts.get(text.upper(), 0) + 1
+    return {c: t if counts[t.upper()] == 1 else f"{t} ({html.escape(c)})" for c, t in shown.items()}
+
+
+def _manual(text: str, p_start: int, spans, shown: dict) -> dict:
+    """displacy's manual span format: tokens cut at every span boundary (document offsets
+    in ``spans`` made relative to the passage)."""
+    cuts = sorted({0, len(text), *(x - p_start for s, e, _ in spans for x in (s, e))})
+    index = {x: i for i, x in enumerate(cuts)}
+    mark = "" if _MARK in text else _MARK
+    return {
+        "text": text,
+        "tokens": [text[a:b] + mark for a, b in zip(cuts, cuts[1:])],
+        "spans": [{"start_token": index[s - p_start], "end_token": index[e - p_start], "label": shown[code]}
+                  for s, e, code in spans],
+    }
+
+
+def _options(shown: dict, color: dict) -> dict:
+    return {"colors": {text: html.escape(color.get(code, "#ddd")) for code, text in shown.items()},
+            "template": TEMPLATE, "top_offset": TOP, "top_offset_step": BAR + GAP,
+            "span_label_offset": BAR + GAP + 14}
+
+
+def _render(manuals: list[dict], options: dict) -> list[str]:
+    """The markup of each passage in ``manuals`` (displacy's manual format), from one displacy
+    call: setting up its renderer costs more than rendering a passage."""
+    from spacy import displacy
+
+    def render(docs):
+        markup = displacy.render(docs, style="span", manual=True, page=False, jupyter=False, options=options)
+        return markup.replace(_MARK + " ", "").replace(_MARK, "")
+
+    # each passage is one <div class="spans">; text and labels are escaped, so no other "<div"
+    parts = ["<div" + part.rstrip() for part in render(manuals).split("<div")[1:]]
+    return parts if len(parts) == len(manuals) else [render(m) for m in manuals]
 
 
 def render_passage(text: str, p_start: int, spans, color: dict, label: dict) -> str:
-    """Passage text [p_start, …) with spans (document offsets) drawn as stacked bars."""
-    placed = _slots(sorted(spans, key=lambda s: (s[0], -s[1], s[2])))
-    depth = max((s[3] for s in placed), default=-1) + 1
-    height = TOP + depth * (BAR + GAP) + 14
-    cuts = sorted({p_start, p_start + len(text), *[s[0] for s in placed], *[s[1] for s in placed]})
-    parts = []
-    for lo, hi in zip(cuts[:-1], cuts[1:]):
-        if hi <= lo:
-            continue
-        seg = html.escape(text[lo - p_start:hi - p_start])
-        active = [s for s in placed if s[0] <= lo and s[1] >= hi]
-        if not active:
-            parts.append(seg)
-            continue
-        inner = [seg]
-        for start, _end, code, slot in active:
-            top = TOP + slot * (BAR + GAP)
-            inner.append(f'<span class="b" style="top:{top}px;background:{color.get(code, "#ddd")}"></span>')
-            if start == lo:
-                inner.append(f'<span class="l" style="top:{top + BAR}px;background:{color.get(code, "#ddd")}">'
-                             f"{html.escape(label.get(code, code))}</span>")
-        parts.append(f'<span class="s" style="height:{height}px">{"".join(inner)}</span>')
-    return "".join(parts)
+    """Passage text [p_start, …) with spans (start, end, code; document offsets) drawn as
+    stacked bars by displacy; ``color`` and ``label`` map codes to colours and labels."""
+    shown = _labels([c for _, _, c in spans], label)
+    return _render([_manual(text, p_start, spans, shown)], _options(shown, color))[0]
 
 
 def coded_passages(data) -> str:
@@ -111,16 +140,22 @@ def coded_passages(data) -> str:
     names = docs["document"].astype(str).to_dict()
     cases = docs["case"].astype(str).to_dict()
     roles = docs["role"].astype(str).to_dict() if "role" in docs.columns else {}
-    color = colors(data)
-    label = dict(zip(data.codes["code"], data.codes["label"]))
-    shown = k[k["pid"].isin(p["pid"])]
+    in_view = k[k["pid"].isin(p["pid"])]
+    shown = _labels(in_view["code"].tolist(), dict(zip(data.codes["code"], data.codes["label"])))
+    options = _options(shown, colors(data))
     by_pid: dict[int, list] = {}
-    for pid, s, e, c in zip(shown["pid"].tolist(), shown["start"].tolist(), shown["end"].tolist(),
-                            shown["code"].tolist()):
+    for pid, s, e, c in zip(in_view["pid"].tolist(), in_view["start"].tolist(), in_view["end"].tolist(),
+                            in_view["code"].tolist()):
         by_pid.setdefault(pid, []).append((s, e, c))
+    rows = list(zip(p["pid"].tolist(), p["doc_id"].tolist(), p["seq"].tolist(), p["start"].tolist(),
+                    p["end"].tolist()))
+    manuals = []
+    for pid, doc_id, _seq, ps, pe in rows:
+        spans = [(max(s, ps), min(e, pe), c) for s, e, c in by_pid.get(pid, []) if min(e, pe) > max(s, ps)]
+        manuals.append(_manual(texts[doc_id][ps:pe], ps, spans, shown))
+    bodies = _render(manuals, options)
     out, current = [], None
-    for pid, doc_id, seq, ps, pe in zip(p["pid"].tolist(), p["doc_id"].tolist(), p["seq"].tolist(),
-                                        p["start"].tolist(), p["end"].tolist()):
+    for (_pid, doc_id, seq, _ps, _pe), body in zip(rows, bodies):
         if doc_id != current:
             if current is not None:
                 out.append("</div>")
@@ -129,9 +164,7 @@ def coded_passages(data) -> str:
             out.append(f'<div class="doc"><h3>{html.escape(names[doc_id])}</h3>'
                        f'<p class="note">case {html.escape(cases[doc_id] or "-")}'
                        f'{" · " + html.escape(role) if role else ""}</p>')
-        spans = [(max(s, ps), min(e, pe), c) for s, e, c in by_pid.get(pid, []) if min(e, pe) > max(s, ps)]
-        body = render_passage(texts[doc_id][ps:pe], ps, spans, color, label)
-        out.append(f'<p class="p"><span class="pid">{doc_id}:{seq}</span>{body}</p>')
+        out.append(f'<div class="p"><span class="pid">{doc_id}:{seq}</span>{body}</div>')
     out.append("</div>")
     total = k["pid"].nunique()
     if total > len(p):
