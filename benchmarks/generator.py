@@ -99,8 +99,8 @@ def load_pool(corpus: Path = BUNDLED) -> Pool:
     from qualcode.ingest.readers import read_source
     from qualcode.ingest.speakers import infer_roles, is_question
     from qualcode.ingest.styles import parse
-    from qualcode.script import convert
-    from qualcode.segment import split_sentences
+    from qualcode.text.script import convert
+    from qualcode.text.segment import split_sentences
 
     pool = Pool()
     with open(corpus / "manifest.csv", encoding="utf-8-sig", newline="") as fh:
@@ -371,7 +371,7 @@ def render(iv: Interview) -> tuple[str, bytes, str]:
         header = [f"{iv.case}{comm}{iv.estate}小区{iv.role_base}访谈", f"时间：{_date_zh(iv)}下午", f"地点：{iv.place}"]
         labels = ("访谈者", "受访者")
         if encoding == "big5":  # turns are already traditional (see _to_big5)
-            from qualcode.script import convert
+            from qualcode.text.script import convert
 
             header = ["".join(ch for ch in convert(h, "traditional") if _big5_ok(ch)) for h in header]
             labels = ("訪談者", "受訪者")
@@ -444,8 +444,8 @@ def _docx_bytes(src_text: str) -> bytes:
 
 def _to_big5(iv: Interview) -> None:
     """Traditional script, keeping only sentences Big5 can encode (it lacks many characters)."""
-    from qualcode.script import convert
-    from qualcode.segment import split_sentences
+    from qualcode.text.script import convert
+    from qualcode.text.segment import split_sentences
 
     turns = []
     for role, text in iv.turns:

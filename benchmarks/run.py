@@ -185,9 +185,9 @@ def internal_match(project_dir: Path) -> dict:
     and tokens, building each document's units, and matching (``RuleSet.match_document``)."""
     from sqlalchemy import select
 
-    from qualcode.autocode import rules_document
+    from qualcode.autocode.rules import compile_rules
+    from qualcode.autocode.run import rules_document
     from qualcode.project import Project
-    from qualcode.rules import compile_rules
     from qualcode.store import schema as t
 
     t0 = time.perf_counter()

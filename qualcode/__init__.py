@@ -7,22 +7,22 @@ from __future__ import annotations
 
 __version__ = "0.2.0"
 
-from .errors import QualcodeError  # noqa: E402  (cheap)
+from qualcode.errors import QualcodeError  # noqa: E402  (cheap)
 
 __all__ = ["Project", "QualcodeError", "load_codebook", "to_spacy", "__version__"]
 
 
 def __getattr__(name):
     if name == "Project":
-        from .project import Project
+        from qualcode.project import Project
 
         return Project
     if name == "load_codebook":
-        from .codebook import load_codebook
+        from qualcode.codebook.model import load_codebook
 
         return load_codebook
     if name == "to_spacy":
-        from .exchange.spacy_docs import to_spacy
+        from qualcode.exchange.spacy_docs import to_spacy
 
         return to_spacy
     raise AttributeError(name)

@@ -9,8 +9,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .data import data_path
-from .errors import ConfigError, NotFound, ProjectNotFound, QualcodeError
+from qualcode.data import data_path
+from qualcode.errors import ConfigError, NotFound, ProjectNotFound, QualcodeError
 
 CONFIG_NAME = "qualcode.toml"
 DB_NAME = "qualcode.db"
@@ -66,7 +66,7 @@ class Project:
     """An open project: its settings (qualcode.toml) and its store."""
 
     def __init__(self, root: Path):
-        from .store import Store
+        from qualcode.store import Store
 
         self.root = Path(root).resolve()
         config = self.root / CONFIG_NAME
@@ -134,7 +134,7 @@ class Project:
     def user_words(self, codebook=None) -> list[str]:
         """Words that must stay whole: dictionary.txt plus the terms of ``codebook`` (default:
         the project's codebook, loaded here when the caller has not loaded it already)."""
-        from .segment import read_dictionary
+        from qualcode.text.segment import read_dictionary
 
         words = read_dictionary(self.dictionary_path)
         if codebook is None and self.codebook_path is not None and self.codebook_path.is_file():
@@ -154,7 +154,7 @@ class Project:
 
     def codebook(self, path: Path | None = None):
         """The project's codebook (or the one at ``path``), validated."""
-        from .codebook import load_codebook
+        from qualcode.codebook.model import load_codebook
 
         path = path or self.codebook_path
         if path is None:
@@ -180,15 +180,14 @@ class Project:
 
     def segmenter(self, codebook=None):
         """jieba with the project's user words (see ``user_words``)."""
-        from .segment import Segmenter
+        from qualcode.text.segment import Segmenter
 
         return Segmenter(self.user_words(codebook))
 
     # -- documents ------------------------------------------------------------------------
     def document_id(self, ref: str | int) -> int:
         """Resolve a document by numeric id or name; unknown → NotFound with a suggestion."""
-        from . import queries
-
+        from qualcode.store import queries
         return queries.resolve_document(self.store, str(ref))
 
     def close(self) -> None:

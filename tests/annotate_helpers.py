@@ -25,7 +25,7 @@ def _template(kind: str, base: Path) -> Path:
     """Build once per session: init, import, autocode (the slow part is jieba)."""
     if kind in _TEMPLATES:
         return _TEMPLATES[kind]
-    from qualcode.autocode import autocode
+    from qualcode.autocode.run import autocode
     from qualcode.ingest import pipeline
 
     root = base / f"template-{kind}"

@@ -9,8 +9,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
-from qualcode import agreement as ag
-from qualcode.annotate import decide
+from qualcode.agreement import compare as ag
+from qualcode.annotate.codings import decide
 from qualcode.cli import cli
 from qualcode.project import Project
 from qualcode.store import schema as t, utcnow

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from qualcode import annotate
-from qualcode.autocode import autocode
-from qualcode.codebook import load_codebook
+from qualcode.annotate import codings as annotate
+from qualcode.autocode.run import autocode
+from qualcode.codebook.model import load_codebook
 from qualcode.errors import NotFound
 
 from .annotate_helpers import coded_project, codings, db, run
@@ -201,7 +201,7 @@ def test_undo_reverts_every_kind_of_action_exactly(runner, project):
     for args in steps:
         assert run(runner, project, *args, "--coder", "王").exit_code == 0, args
         states.append(_state(project))
-    from qualcode.review import ReviewSession
+    from qualcode.annotate.review import ReviewSession
 
     ReviewSession(project, coder="王").change_code("context/social_capital")  # a recode, from review
     states.append(_state(project))

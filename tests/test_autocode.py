@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 from sqlalchemy import update
 
-from qualcode.autocode import autocode
+from qualcode.autocode.run import autocode
 from qualcode.cli import cli
-from qualcode.codebook import load_codebook
+from qualcode.codebook.model import load_codebook
 from qualcode.store import schema as t
 
 from .conftest import write_text
@@ -254,11 +254,11 @@ def test_whole_document_matching_equals_unit_by_unit_matching_on_the_bundled_cor
     from itertools import accumulate
     from pathlib import Path
 
-    from qualcode.autocode import rules_document
+    from qualcode.autocode.rules import Unit, compile_rules
+    from qualcode.autocode.run import rules_document
     from qualcode.ingest.manifest import load_manifest
     from qualcode.ingest.pipeline import ImportOptions, import_paths
-    from qualcode.rules import Unit, compile_rules
-    from qualcode.segment import unpack_tokens
+    from qualcode.text.segment import unpack_tokens
 
     corpus = Path(__file__).resolve().parents[1] / "corpus"
     import_paths(project, [corpus], ImportOptions(manifest=load_manifest(corpus / "manifest.csv")))

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from qualcode import queries
 from qualcode.ingest.manifest import load_manifest
 from qualcode.ingest.pipeline import ImportOptions, import_paths
+from qualcode.store import queries
 
 ROOT = Path(__file__).resolve().parent.parent
 

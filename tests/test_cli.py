@@ -47,8 +47,7 @@ def test_missing_file_fails_with_exit_4(runner, project, tmp_path):
 
 
 def test_a_bug_is_one_line_not_a_traceback(runner, project, monkeypatch):
-    from qualcode import queries
-
+    from qualcode.store import queries
     def broken(store):
         raise KeyError("boom")
 

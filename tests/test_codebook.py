@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.codebook import Code, CodebookError, dump, dumps, load_codebook, parse_codebook
+from qualcode.autocode.rules import Unit, compile_rules
+from qualcode.codebook.model import Code, CodebookError, dump, dumps, load_codebook, parse_codebook
 from qualcode.errors import QualcodeError
-from qualcode.rules import Unit, compile_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "codebooks" / "party_building_governance.yaml"

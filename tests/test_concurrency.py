@@ -43,7 +43,7 @@ def _spawn(root: Path, go: Path, out: Path, mode: str, coder: str, status: str, 
 
 def worker(root, go, out, mode, coder, status, ids):
     """One coder's review session: wait for the start signal, then decide ``ids`` one transaction each."""
-    from qualcode.annotate import decide
+    from qualcode.annotate.codings import decide
     from qualcode.project import Project
 
     project = Project(Path(root))

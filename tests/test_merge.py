@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from qualcode import annotate
+from qualcode.annotate import codings as annotate
 
 from .annotate_helpers import coded_project, codings, db, run
 
@@ -92,8 +92,8 @@ def test_proposals_are_not_copied_and_a_project_cannot_merge_itself(runner, ours
 
 def test_merged_decisions_keep_coders_apart(ours, theirs):
     """A decision merged in from 王's copy is 王's; 李 still reviews the proposal in this project."""
-    from qualcode.merge import merge_project
-    from qualcode.review import ReviewSession
+    from qualcode.annotate.merge import merge_project
+    from qualcode.annotate.review import ReviewSession
 
     their_id = db(theirs).execute("select id from codings where document_id=2 and code='embedding/leadership'").fetchone()[0]
     annotate.decide(theirs, "accepted", [their_id], coder="王")

@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from qualcode.ingest.pipeline import ImportOptions, prepare
-from qualcode.segment import Segmenter, token_spans
+from qualcode.text.segment import Segmenter, token_spans
 
 SEG = Segmenter()
 SPEECH = st.text(alphabet=st.sampled_from(list("我们社区网格党支部互助站满意。！？，𠮷😀🏘️ab12 ")), min_size=1, max_size=40).filter(

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from qualcode.review import ReviewSession, probability
+from qualcode.annotate.review import ReviewSession, probability
 
 from .annotate_helpers import coded_project, codings, run
 

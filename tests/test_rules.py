@@ -5,9 +5,9 @@ import textwrap
 
 from hypothesis import given, settings, strategies as st
 
-from qualcode.codebook import parse_codebook
-from qualcode.rules import Document, Hit, Unit, compile_rules
-from qualcode.script import fold
+from qualcode.autocode.rules import Document, Hit, Unit, compile_rules
+from qualcode.codebook.model import parse_codebook
+from qualcode.text.script import fold
 
 
 def ruleset(rules_yaml: str, extra: str = "", defaults: str = ""):

@@ -1,6 +1,6 @@
 from hypothesis import given, settings, strategies as st
 
-from qualcode.segment import Segmenter, pack_tokens, split_sentences, token_spans
+from qualcode.text.segment import Segmenter, pack_tokens, split_sentences, token_spans
 
 ALPHABET = st.sampled_from(list("我们社区网格党支部互助站。！？；…”）\n 𠮷😀ab党建满意不"))
 

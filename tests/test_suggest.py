@@ -17,12 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from qualcode import queries
-from qualcode.cli import cli
-from qualcode.ingest.pipeline import ImportOptions, import_paths
-from qualcode.project import Project
-from qualcode.store import schema as t, utcnow
-from qualcode.suggest import (
+from qualcode.autocode.suggest import (
     ModelMismatch,
     PassageClassifier,
     apply,
@@ -35,6 +30,10 @@ from qualcode.suggest import (
     train,
     training_set,
 )
+from qualcode.cli import cli
+from qualcode.ingest.pipeline import ImportOptions, import_paths
+from qualcode.project import Project
+from qualcode.store import queries, schema as t, utcnow
 
 from .conftest import write_text
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
-from ..errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, QualcodeError
+from qualcode import __version__
+from qualcode.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, QualcodeError
 
 OUTPUT_FORMATS = ("table", "csv", "json")
 
@@ -49,7 +49,7 @@ class QualcodeGroup(click.Group):
 
 def render(rows: list[dict], columns: list[str], fmt: str) -> None:
     """Print rows as an aligned table, CSV or JSON (the shared --format of listing commands)."""
-    from ..tables import csv_text, json_text, text_table
+    from qualcode.exchange.tables import csv_text, json_text, text_table
 
     if fmt == "json":
         click.echo(json_text(rows, columns), nl=False)
@@ -62,7 +62,7 @@ def render(rows: list[dict], columns: list[str], fmt: str) -> None:
 def write_table(rows: list[dict], columns: list[str], fmt: str, output: str, sheet: str, what: str) -> None:
     """An export's rows to the file ``output``, or to standard output when it is ``-`` (CSV or
     JSON; the count then goes to standard error so that a pipe carries only the table)."""
-    from ..tables import csv_text, json_text, write_rows
+    from qualcode.exchange.tables import csv_text, json_text, write_rows
 
     if output != "-":
         write_rows(rows, columns, fmt, Path(output), sheet=sheet)
@@ -81,7 +81,7 @@ def output_option(f):
 
 def open_project(ctx):
     """The project named by --project / QUALCODE_PROJECT, else found from the cwd upward."""
-    from ..project import Project, find_root
+    from qualcode.project import Project, find_root
 
     root = ctx.find_root().params.get("project")
     return Project(find_root(Path(root)) if root else find_root())
@@ -113,4 +113,4 @@ def main():
         sys.exit(EXIT_BROKEN_PIPE)
 
 
-from . import agreement, annotate, core, exchange, reports, suggest  # noqa: E402,F401  (register commands)
+from qualcode.cli import agreement, annotate, core, exchange, reports, suggest  # noqa: E402,F401  (register commands)

@@ -1,3 +1,3 @@
-from . import main
+from qualcode.cli import main
 
 main()

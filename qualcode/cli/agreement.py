@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from . import cli, open_project, output_option, render  # noqa: F401
+from qualcode.cli import cli, open_project, output_option, render  # noqa: F401
 
 
 def _coders(value: str) -> list[str]:
@@ -21,7 +21,7 @@ def _codes(values: tuple[str, ...]) -> list[str] | None:
 
 
 def _project_codebook(project, path):
-    from ..errors import ConfigError
+    from qualcode.errors import ConfigError
 
     if path:
         return project.codebook(Path(path))
@@ -59,8 +59,8 @@ def common_options(f):
 @click.pass_context
 def agreement(ctx, coders, unit, codes, codebook_file, none_as_value, fmt, output, n_boot, seed):
     """Inter-coder agreement per code and per exclusive group (percent, kappa, alpha)."""
-    from .. import agreement as ag
-    from ..tables import write_workbook
+    from qualcode.agreement import compare as ag
+    from qualcode.exchange.tables import write_workbook
 
     if fmt == "xlsx" and not output:
         raise click.UsageError("--format xlsx needs --output FILE")
@@ -85,7 +85,7 @@ def agreement(ctx, coders, unit, codes, codebook_file, none_as_value, fmt, outpu
     lines = [f"Agreement of {', '.join(report.coders)} by {unit}; documents seen: {seen} "
              f"({report.common_documents} by all). 'units' = units with at least two coders' values"
              + (" (characters of the documents all coders saw)" if unit == "char" else "") + "."]
-    from ..tables import text_table
+    from qualcode.exchange.tables import text_table
 
     lines.append(text_table(report.code_rows(), report.CODE_COLUMNS) if report.codes else "No codings by these coders.")
     if report.groups:
@@ -106,8 +106,8 @@ def agreement(ctx, coders, unit, codes, codebook_file, none_as_value, fmt, outpu
 @click.pass_context
 def disagreements(ctx, coders, unit, codes, codebook_file, output):
     """Units where the coders disagree on a code, as a sheet for the reconciliation meeting."""
-    from .. import agreement as ag
-    from ..tables import write_rows, write_workbook
+    from qualcode.agreement import compare as ag
+    from qualcode.exchange.tables import write_rows, write_workbook
 
     if unit == "char":
         raise click.BadParameter("use passage, sentence or document", param_hint="--unit")
@@ -130,8 +130,7 @@ def disagreements(ctx, coders, unit, codes, codebook_file, output):
 @click.pass_context
 def assign(ctx, docs, coder, remove, list_, fmt):
     """Assign documents (ids or names) to a coder: their uncoded units count as 'not coded' in agreement."""
-    from .. import agreement as ag
-
+    from qualcode.agreement import compare as ag
     project = open_project(ctx)
     if list_:
         render(ag.assignments(project.store), ["document", "name", "coder", "assigned_at"], fmt)
@@ -154,7 +153,7 @@ def db():
 @click.pass_context
 def db_info(ctx):
     """The database URL (password hidden), backend and schema version."""
-    from ..store import display_url
+    from qualcode.store import display_url
 
     store = open_project(ctx).store
     click.echo(f"database: {display_url(store.url)}")
@@ -169,7 +168,7 @@ def db_info(ctx):
 @click.pass_context
 def db_copy(ctx, target, use):
     """Copy every table (ids and schema version included) into another, empty database."""
-    from ..store.copy import copy_database
+    from qualcode.store.copy import copy_database
 
     project = open_project(ctx)
     url = target if "://" in target else f"sqlite:///{Path(target).resolve()}"

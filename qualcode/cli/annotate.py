@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import EXIT_PARTIAL
-from . import cli, open_project, output_option, render
+from qualcode.cli import cli, open_project, output_option, render
+from qualcode.errors import EXIT_PARTIAL
 
 CODER_HELP = "Coder name (default: QUALCODE_CODER, else the project's default coder)."
 coder_option = click.option("--coder", help=CODER_HELP)
@@ -35,7 +35,7 @@ def code():
 @click.pass_context
 def code_add(ctx, args, doc, quote, start, end, memo, coder):
     """Code a passage (3:12), a quote (--doc D --quote 原文) or a span (--doc D --start S --end E)."""
-    from ..annotate import add_coding
+    from qualcode.annotate.codings import add_coding
 
     if len(args) > 2:
         raise click.UsageError("give at most a passage id and a code")
@@ -53,7 +53,7 @@ def code_add(ctx, args, doc, quote, start, end, memo, coder):
 @click.pass_context
 def code_remove(ctx, coding, coder):
     """Remove a manual or imported coding (proposals are rejected instead)."""
-    from ..annotate import remove_coding
+    from qualcode.annotate.codings import remove_coding
 
     row = remove_coding(open_project(ctx), coding, coder=coder)
     click.echo(f"removed coding {row['id']}: {row['code']} [{row['start']}, {row['end']}) by {row['coder']}")
@@ -70,8 +70,8 @@ def code_remove(ctx, coding, coder):
 @click.pass_context
 def code_list(ctx, doc, passage, code_, coder, status, origin, fmt):
     """Codings with their passage, span, code, coder, origin, status and text."""
-    from ..annotate import LIST_COLUMNS, list_codings
-    from ..queries import CODING_COLUMNS
+    from qualcode.annotate.codings import LIST_COLUMNS, list_codings
+    from qualcode.store.queries import CODING_COLUMNS
 
     rows = list_codings(open_project(ctx), doc=doc, passage=passage, code=code_, coder=coder,
                         status=list(status), origin=list(origin))
@@ -91,7 +91,7 @@ def code_list(ctx, doc, passage, code_, coder, status, origin, fmt):
 @click.pass_context
 def code_new(ctx, code_id, parent, label, label_en, definition, coder):
     """Add an emergent (in-vivo) code to the project's codebook file (comments are kept)."""
-    from ..annotate import new_code
+    from qualcode.annotate.codings import new_code
 
     project = open_project(ctx)
     c = new_code(project, code_id, parent, label, label_en=label_en, definition=definition, coder=coder)
@@ -110,7 +110,7 @@ def _decide_command(decision: str):
     @coder_option
     @click.pass_context
     def command(ctx, codings, code_, origin, doc, status, coder):
-        from ..annotate import decide
+        from qualcode.annotate.codings import decide
 
         if codings and (code_ or origin or doc or status):
             raise click.UsageError("give coding ids or filters, not both")
@@ -146,7 +146,7 @@ def memo():
 @click.pass_context
 def memo_add(ctx, target_type, target, text, coder):
     """Write a memo on a code (path), doc (id or name), passage (3:12) or coding (id)."""
-    from ..annotate import add_memo
+    from qualcode.annotate.codings import add_memo
 
     m = add_memo(open_project(ctx), target_type, target, text, coder=coder)
     click.echo(f"memo {m['id']} on {m['target_type']} {m['target']} by {m['coder']}")
@@ -160,7 +160,7 @@ def memo_add(ctx, target_type, target, text, coder):
 @click.pass_context
 def memo_list(ctx, target_type, target, coder, fmt):
     """Memos, oldest first."""
-    from ..annotate import MEMO_COLUMNS, list_memos
+    from qualcode.annotate.codings import MEMO_COLUMNS, list_memos
 
     render(list_memos(open_project(ctx), target_type, target, coder), MEMO_COLUMNS, fmt)
 
@@ -172,7 +172,7 @@ def memo_list(ctx, target_type, target, coder, fmt):
 @click.pass_context
 def log_(ctx, coder, limit, fmt):
     """The audit trail, newest first (undone actions are marked)."""
-    from ..annotate import LOG_COLUMNS, audit_log
+    from qualcode.annotate.codings import LOG_COLUMNS, audit_log
 
     render(audit_log(open_project(ctx), coder=coder, limit=limit), LOG_COLUMNS, fmt)
 
@@ -183,7 +183,7 @@ def log_(ctx, coder, limit, fmt):
 @click.pass_context
 def undo(ctx, n, coder):
     """Undo your last N actions (codings, decisions, memos, new codes, sheet imports, merges)."""
-    from ..annotate import undo as run_undo
+    from qualcode.annotate.codings import undo as run_undo
 
     for entry in run_undo(open_project(ctx), n, coder=coder):
         click.echo(f"undid #{entry['id']} {entry['action']} {entry['target']}: {entry['summary']}")
@@ -201,7 +201,7 @@ def undo(ctx, n, coder):
 @click.pass_context
 def review(ctx, code_, doc, order, context, reset, coder):
     """Review proposals one at a time with single keys; quitting saves, re-running resumes."""
-    from ..review import ReviewSession, run_review
+    from qualcode.annotate.review import ReviewSession, run_review
 
     session = ReviewSession(open_project(ctx), coder=coder, code=code_, doc=doc, order=order, context=context)
     if reset:
@@ -222,7 +222,7 @@ def sheet():
 @click.pass_context
 def sheet_export(ctx, output, code_, docs_, coder):
     """One row per passage, one column per code; your codings and open proposals pre-filled."""
-    from ..sheets import export_sheet
+    from qualcode.annotate.sheets import export_sheet
 
     r = export_sheet(open_project(ctx), Path(output), coder=coder, code=code_, docs=list(docs_))
     click.echo(f"Wrote {r.rows} passages × {r.codes} codes to {output} ({r.coded} coded, {r.proposed} proposed)")
@@ -235,8 +235,8 @@ def sheet_export(ctx, output, code_, docs_, coder):
 @click.pass_context
 def sheet_import(ctx, file, dry_run, coder):
     """Apply the differences in FILE as the coder's codings; report conflicts and refused rows."""
-    from ..errors import EXIT_PARTIAL
-    from ..sheets import import_sheet
+    from qualcode.annotate.sheets import import_sheet
+    from qualcode.errors import EXIT_PARTIAL
 
     r = import_sheet(open_project(ctx), Path(file), coder=coder, dry_run=dry_run)
     for col in r.unknown_columns:
@@ -258,8 +258,8 @@ def sheet_import(ctx, file, dry_run, coder):
 @click.pass_context
 def merge(ctx, other, coder, fmt):
     """Bring OTHER project's coders, codings and memos in (documents matched by content)."""
-    from ..errors import EXIT_PARTIAL
-    from ..merge import CONFLICT_COLUMNS, merge_project
+    from qualcode.annotate.merge import CONFLICT_COLUMNS, merge_project
+    from qualcode.errors import EXIT_PARTIAL
 
     r = merge_project(open_project(ctx), Path(other), coder=coder)
     click.echo(f"Matched {r.documents_matched} documents; coders: {', '.join(r.coders) or '-'}")

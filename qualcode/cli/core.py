@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from ..errors import EXIT_PARTIAL
-from . import cli, open_project, output_option, render, write_table
+from qualcode.cli import cli, open_project, output_option, render, write_table
+from qualcode.errors import EXIT_PARTIAL
 
 
 @cli.command()
@@ -18,7 +18,7 @@ from . import cli, open_project, output_option, render, write_table
 @click.option("--name", help="Project name (default: the directory name).")
 def init(directory, db, name):
     """Create a project in DIRECTORY: qualcode.toml, qualcode.db, codebooks/, outputs/."""
-    from ..project import Project
+    from qualcode.project import Project
 
     project = Project.init(Path(directory), db=db, name=name)
     click.echo(f"Created qualcode project {project.name!r} in {project.root}")
@@ -58,15 +58,15 @@ def import_(ctx, paths, case, attrs, manifest, case_from_folder, encoding, style
     Also: qualcode import qdpx FILE.qdpx | qualcode import qdc FILE.qdc (REFI-QDA).
     """
     if len(paths) == 2 and paths[0] in ("qdpx", "qdc"):
-        from .exchange import import_exchange
+        from qualcode.cli.exchange import import_exchange
 
         return import_exchange(ctx, paths[0], Path(paths[1]))
-    from ..ingest.pipeline import FAILED, ImportOptions, import_paths
+    from qualcode.ingest.pipeline import FAILED, ImportOptions, import_paths
 
     project = open_project(ctx)
     man = None
     if manifest:
-        from ..ingest.manifest import load_manifest
+        from qualcode.ingest.manifest import load_manifest
 
         man = load_manifest(Path(manifest))
     options = ImportOptions(case=case, attributes=_parse_attrs(attrs), manifest=man, encoding=encoding,
@@ -111,8 +111,7 @@ DOC_COLUMNS = ["id", "name", "case", "speakers", "passages", "characters", "enco
 @click.pass_context
 def docs_list(ctx, fmt):
     """Documents with case, speakers, passages, characters, encoding, style and warnings."""
-    from .. import queries
-
+    from qualcode.store import queries
     render(queries.list_documents(open_project(ctx).store), DOC_COLUMNS, fmt)
 
 
@@ -122,8 +121,7 @@ def docs_list(ctx, fmt):
 @click.pass_context
 def docs_show(ctx, doc, fmt):
     """The segmented document: passages with ids, speakers, roles, offsets and sentences."""
-    from .. import queries
-
+    from qualcode.store import queries
     project = open_project(ctx)
     info = queries.document_detail(project.store, project.document_id(doc))
     if fmt == "json":
@@ -153,8 +151,8 @@ def docs_show(ctx, doc, fmt):
 @click.pass_context
 def docs_set_role(ctx, doc, speaker, role):
     """Set SPEAKER's ROLE in DOC (interviewer, interviewee or other; 采访者/受访者 accepted)."""
-    from .. import queries
-    from ..ingest.speakers import parse_role
+    from qualcode.ingest.speakers import parse_role
+    from qualcode.store import queries
 
     try:
         role = parse_role(role)
@@ -178,8 +176,7 @@ def export():
 @click.pass_context
 def export_passages(ctx, fmt, output, docs_):
     """Every passage with its document, case, speaker, role, offsets and text."""
-    from .. import queries
-
+    from qualcode.store import queries
     project = open_project(ctx)
     ids = [project.document_id(d) for d in docs_] or None
     rows = queries.passages(project.store, doc_ids=ids)
@@ -198,8 +195,7 @@ def export_passages(ctx, fmt, output, docs_):
 @click.pass_context
 def export_codings(ctx, fmt, output, docs_, code, coder, status, origin):
     """Codings with their document, case, speaker, role, passage, span, text, code and evidence."""
-    from .. import queries
-
+    from qualcode.store import queries
     project = open_project(ctx)
     ids = [project.document_id(d) for d in docs_] or None
     rows = queries.codings(project.store, doc_ids=ids, code=code, coder=coder, status=list(status), origin=list(origin))
@@ -216,7 +212,7 @@ def codebook():
 @click.pass_context
 def codebook_validate(ctx, file):
     """Check FILE and list every problem at once (file:line: YAML path: problem)."""
-    from ..codebook import load_codebook
+    from qualcode.codebook.model import load_codebook
 
     cb = load_codebook(Path(file))
     n_rules = sum(len(c.rules) for c in cb.codes)
@@ -229,7 +225,7 @@ def codebook_validate(ctx, file):
 @click.pass_context
 def codebook_show(ctx, file, fmt):
     """The code tree with rule and coding counts (the project's codebook by default)."""
-    from ..queries import codebook_rows
+    from qualcode.store.queries import codebook_rows
 
     project = open_project(ctx)
     cb = project.codebook(Path(file) if file else None)
@@ -262,7 +258,7 @@ def codebook_use(ctx, file):
 @click.pass_context
 def autocode(ctx, codebook_file, unit, dry_run):
     """Propose codings from the codebook's rules, with their evidence (idempotent)."""
-    from ..autocode import autocode as run_autocode
+    from qualcode.autocode.run import autocode as run_autocode
 
     project = open_project(ctx)
     cb = project.codebook(Path(codebook_file) if codebook_file else None)
@@ -290,7 +286,7 @@ def autocode(ctx, codebook_file, unit, dry_run):
 @click.pass_context
 def evaluate(ctx, gold, origin, status, fmt):
     """Precision, recall and F1 per code and per stage against a gold standard."""
-    from ..evaluate import EVAL_COLUMNS, evaluate as run_evaluate
+    from qualcode.autocode.evaluate import EVAL_COLUMNS, evaluate as run_evaluate
 
     project = open_project(ctx)
     rows = run_evaluate(project.store, Path(gold), origins=origin or ("rule",), statuses=status)

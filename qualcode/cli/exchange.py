@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from . import open_project
-from .core import export
+from qualcode.cli import open_project
+from qualcode.cli.core import export
 
 validate_option = click.option(
     "--validate", is_flag=True,
@@ -22,7 +22,7 @@ validate_option = click.option(
 @click.pass_context
 def export_qdc(ctx, file, codebook_file, validate):
     """Write the codebook as a REFI-QDA .qdc file (NVivo, ATLAS.ti, MAXQDA, QualCoder)."""
-    from ..exchange import export_qdc as run
+    from qualcode.exchange import export_qdc as run
 
     report = run(open_project(ctx), Path(file), codebook=Path(codebook_file) if codebook_file else None,
                  validate=validate)
@@ -36,7 +36,7 @@ def export_qdc(ctx, file, codebook_file, validate):
 @click.pass_context
 def export_qdpx(ctx, file, proposed, validate):
     """Write the whole project as a REFI-QDA .qdpx: sources, codes, codings, coders, cases, attributes, memos."""
-    from ..exchange import export_qdpx as run
+    from qualcode.exchange import export_qdpx as run
 
     report = run(open_project(ctx), Path(file), include_proposed=proposed, validate=validate)
     click.echo(f"Wrote {report.summary()} to {file}")
@@ -55,7 +55,7 @@ def export_qdpx(ctx, file, proposed, validate):
 @click.pass_context
 def export_spacy(ctx, file, unit, docs_, code, coder, status, origin):
     """Write passages (or sentences) with their codings as a spaCy DocBin (FILE.spacy) for spancat/textcat."""
-    from ..exchange.spacy_docs import export_spacy as run
+    from qualcode.exchange.spacy_docs import export_spacy as run
 
     report = run(open_project(ctx), Path(file), unit=unit, docs=docs_, code=code, coder=coder,
                  statuses=status or ("accepted",), origins=origin)
@@ -64,7 +64,7 @@ def export_spacy(ctx, file, unit, docs_, code, coder, status, origin):
 
 def import_exchange(ctx, kind: str, path: Path) -> None:
     """``qualcode import qdpx FILE`` / ``qualcode import qdc FILE`` (dispatched from core.import_)."""
-    from ..exchange import import_qdc, import_qdpx
+    from qualcode.exchange import import_qdc, import_qdpx
 
     project = open_project(ctx)
     report = (import_qdpx if kind == "qdpx" else import_qdc)(project, path)

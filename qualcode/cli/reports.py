@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import cli, open_project, output_option, render
+from qualcode.cli import cli, open_project, output_option, render
 
 
 def selection_options(f):
@@ -34,7 +34,7 @@ def file_option(f):
 
 
 def _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only):
-    from ..reports import Selection, load
+    from qualcode.reports import Selection, load
 
     project = open_project(ctx)
     selection = Selection(proposed=proposed, coders=tuple(coders), cases=tuple(cases), roles=tuple(roles),
@@ -43,8 +43,8 @@ def _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only):
 
 
 def _emit(df, fmt, output, name):
-    from ..reports.render.common import display_rows, records
-    from ..tables import write_rows
+    from qualcode.exchange.tables import write_rows
+    from qualcode.reports.render.common import display_rows, records
 
     columns = [str(c) for c in df.columns]
     if output:
@@ -73,7 +73,7 @@ def report():
 @click.pass_context
 def report_frequencies(ctx, proposed, coders, cases, roles, docs_, interviewee_only, by, no_rollup, fmt, output):
     """Codings, passages, documents and cases per code, rolled up to parents; share of passages."""
-    from ..reports.counting import frequencies, frequencies_by
+    from qualcode.reports.frequencies import frequencies, frequencies_by
 
     _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
     df = frequencies_by(data, by, rollup=not no_rollup) if by else frequencies(data, rollup=not no_rollup)
@@ -90,7 +90,7 @@ def report_frequencies(ctx, proposed, coders, cases, roles, docs_, interviewee_o
 @click.pass_context
 def report_cases(ctx, proposed, coders, cases, roles, docs_, interviewee_only, by, value, fmt, output):
     """Code × case matrix: codings, passages, share of the case's passages, or presence."""
-    from ..reports.cases import case_matrix
+    from qualcode.reports.cases import case_matrix
 
     _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
     _emit(case_matrix(data, by=by, value=value), fmt, output, f"{by}_{value}")
@@ -104,7 +104,7 @@ def report_cases(ctx, proposed, coders, cases, roles, docs_, interviewee_only, b
 @click.pass_context
 def report_framework(ctx, proposed, coders, cases, roles, docs_, interviewee_only, by, fmt, output):
     """Framework matrix: case × stage with the passage count and the top exemplar quote per cell."""
-    from ..reports.cases import framework_matrix
+    from qualcode.reports.framework import framework_matrix
 
     _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
     _emit(framework_matrix(data, by=by), fmt, output, "framework")
@@ -125,7 +125,7 @@ def report_framework(ctx, proposed, coders, cases, roles, docs_, interviewee_onl
 def report_cooccurrence(ctx, proposed, coders, cases, roles, docs_, interviewee_only, unit, window, level, min_count,
                         matrix, fmt, output):
     """Code pairs: counts, Jaccard (= ATLAS.ti c-coefficient), lift, PMI, Fisher exact p, BH q."""
-    from ..reports.pairs import cooccurrence, cooccurrence_matrix
+    from qualcode.reports.cooccurrence import cooccurrence, cooccurrence_matrix
 
     _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
     if matrix:
@@ -166,7 +166,7 @@ def saturation_options(f):
 def report_saturation(ctx, proposed, coders, cases, roles, docs_, interviewee_only, order, manifest, base, run_length,
                       threshold, initial, stop, level, curve, fmt, output):
     """Code saturation overall and per case: base+run, 10+3, Chao2 with its interval."""
-    from ..reports.accumulation import saturation
+    from qualcode.reports.saturation import saturation
 
     _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
     curve_df, summary = saturation(data, order=order, base=base, run=run_length, threshold=threshold,
@@ -194,7 +194,7 @@ def report_saturation(ctx, proposed, coders, cases, roles, docs_, interviewee_on
 def report_quotes(ctx, proposed, coders, cases, roles, docs_, interviewee_only, k, codes, rollup, max_chars, context,
                   fmt, output):
     """The k best exemplar quotes per code with document, case and interviewee role code."""
-    from ..reports.exemplars import quotes
+    from qualcode.reports.quotes import quotes
 
     _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
     df = quotes(data, k=k, rollup=rollup, max_chars=max_chars, context=context, codes=list(codes) or None)
@@ -208,14 +208,14 @@ def report_quotes(ctx, proposed, coders, cases, roles, docs_, interviewee_only, 
 @click.pass_context
 def report_codebook(ctx, proposed, coders, cases, roles, docs_, interviewee_only, fmt, output):
     """The codebook as an appendix table: code, definition, criteria, example, counts."""
-    from ..reports.appendix import codebook_table
+    from qualcode.reports.codebook import codebook_table
 
     _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
     _emit(codebook_table(data), fmt, output, "codebook")
 
 
 def _options(by, unit, window, level, order, manifest, base, run_length, threshold, initial, stop, k, plots):
-    from ..reports.bundle import ReportOptions
+    from qualcode.reports.bundle import ReportOptions
 
     return ReportOptions(by=by, unit=unit, window=window, level=level, order=order,
                          manifest=Path(manifest) if manifest else None, base=base, run=run_length,
@@ -256,7 +256,7 @@ def _print_written(result, root: Path) -> None:
 def report_all_cmd(ctx, proposed, coders, cases, roles, docs_, interviewee_only, output, by, unit, window, level,
                    order, manifest, base, run_length, threshold, initial, stop, k, no_plots):
     """Every table and plot: xlsx, CSV, Markdown, LaTeX, docx, HTML, PNG + SVG."""
-    from ..reports.bundle import report_all
+    from qualcode.reports.bundle import report_all
 
     project, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
     options = _options(by, unit, window, level, order, manifest, base, run_length, threshold, initial, stop, k,
@@ -275,7 +275,7 @@ def report_all_cmd(ctx, proposed, coders, cases, roles, docs_, interviewee_only,
 @click.pass_context
 def run_cmd(ctx, corpus, manifest, output, no_plots):
     """The main job: import the corpus (once), auto-code it, write every report into outputs/."""
-    from ..reports.pipeline import run_pipeline
+    from qualcode.workflow import run_pipeline
 
     project = open_project(ctx)
     result = run_pipeline(project, corpus=Path(corpus) if corpus else None,

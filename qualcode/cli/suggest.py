@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from . import cli, open_project, output_option, render
+from qualcode.cli import cli, open_project, output_option, render
 
 _codes_option = click.option(
     "--codes", multiple=True, metavar="PATH",
@@ -15,7 +15,7 @@ _min_option = click.option("--min-examples", type=click.IntRange(3, None), defau
 
 
 def _echo_skipped(skipped: list[dict], unlisted: int, err: bool = False) -> None:
-    from ..suggest import shortfall_message
+    from qualcode.autocode.suggest import shortfall_message
 
     if skipped:
         click.echo("Skipped (too few examples):", err=err)
@@ -38,7 +38,7 @@ def suggest():
 @click.pass_context
 def suggest_train(ctx, codes, coder, seed, min_examples):
     """Train the suggestion model on accepted and manual codings; store it in models/."""
-    from ..suggest import train
+    from qualcode.autocode.suggest import train
 
     project = open_project(ctx)
     report = train(project, codes=codes, coder=coder, random_state=seed, min_examples=min_examples)
@@ -65,7 +65,7 @@ def suggest_train(ctx, codes, coder, seed, min_examples):
 @click.pass_context
 def suggest_evaluate(ctx, codes, coder, folds, threshold, seed, min_examples, fmt):
     """Cross-validated precision, recall and F1 per code, next to the rule auto-coder's."""
-    from ..suggest import EVAL_COLUMNS, evaluate
+    from qualcode.autocode.suggest import EVAL_COLUMNS, evaluate
 
     project = open_project(ctx)
     report = evaluate(project, codes=codes, coder=coder, folds=folds, threshold=threshold,
@@ -84,7 +84,7 @@ def suggest_evaluate(ctx, codes, coder, folds, threshold, seed, min_examples, fm
 @click.pass_context
 def suggest_apply(ctx, threshold, top):
     """Propose codes (origin model, with a probability) for passages of uncoded documents."""
-    from ..suggest import apply
+    from qualcode.autocode.suggest import apply
 
     project = open_project(ctx)
     report = apply(project, threshold=threshold, top=top)
@@ -103,7 +103,7 @@ def suggest_apply(ctx, threshold, top):
 @click.pass_context
 def similar(ctx, passage, k, fmt):
     """Passages most like PASSAGE (DOC:SEQ), by shared words and character n-grams."""
-    from ..suggest import SIMILAR_COLUMNS, similar as find_similar
+    from qualcode.autocode.suggest import SIMILAR_COLUMNS, similar as find_similar
 
     result = find_similar(open_project(ctx), passage, k=k)
     if fmt == "table":

@@ -16,7 +16,7 @@ See docs/exchange.md for the mapping of qualcode's model onto REFI-QDA.
 """
 from __future__ import annotations
 
-from ..errors import QualcodeError
+from qualcode.errors import QualcodeError
 
 
 class ExchangeError(QualcodeError):
@@ -24,31 +24,31 @@ class ExchangeError(QualcodeError):
 
 
 def export_qdc(project, path, codebook=None, validate: bool = False):
-    from .qdc import export_qdc as run
+    from qualcode.exchange.qdc import export_qdc as run
 
     return run(project, path, codebook=codebook, validate=validate)
 
 
 def export_qdpx(project, path, include_proposed: bool = False, validate: bool = False):
-    from .qdpx import export_qdpx as run
+    from qualcode.exchange.qdpx import export_qdpx as run
 
     return run(project, path, include_proposed=include_proposed, validate=validate)
 
 
 def import_qdc(project, path):
-    from .qdc import import_qdc as run
+    from qualcode.exchange.qdc import import_qdc as run
 
     return run(project, path)
 
 
 def import_qdpx(project, path):
-    from .qdpx import import_qdpx as run
+    from qualcode.exchange.qdpx import import_qdpx as run
 
     return run(project, path)
 
 
 def read_qdc(path):
-    from .qdc import read_qdc as run
+    from qualcode.exchange.qdc import read_qdc as run
 
     return run(path)
 

@@ -18,10 +18,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__
-from ..codebook import COLOR_RE, ID_RE, Code, Codebook, CodebookError, dump, load_codebook
-from . import ExchangeError
-from .guid import Guids, normalize_guid, project_namespace
+from qualcode import __version__
+from qualcode.codebook.model import COLOR_RE, ID_RE, Code, Codebook, CodebookError, dump, load_codebook
+from qualcode.exchange import ExchangeError
+from qualcode.exchange.guid import Guids, normalize_guid, project_namespace
 
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
 NS_PROJECT = "urn:QDA-XML:project:1.0"
@@ -175,7 +175,7 @@ def new_root(tag: str, ns: str, **attrib):
 
 def check_schema(kind: str, xml: bytes) -> None:
     """Raise ExchangeError (nothing written) if ``xml`` does not conform to the REFI-QDA schema."""
-    from .schemas import schema_problems
+    from qualcode.exchange.schemas import schema_problems
 
     problems = schema_problems(kind, xml)
     if problems:
@@ -314,7 +314,7 @@ def save_codebook(project, codebook: Codebook, stem: str) -> Path:
 
 def read_qdc(path) -> tuple[Codebook, list[str]]:
     """Parse a .qdc file into a qualcode Codebook (and warnings); nothing is written."""
-    from .safety import parse_xml
+    from qualcode.exchange.safety import parse_xml
 
     path = Path(path)
     try:

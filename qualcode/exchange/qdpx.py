@@ -32,11 +32,10 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
-from ..codebook import Codebook
-from ..store import schema as t, utcnow
-from . import ExchangeError
-from .guid import Guids, normalize_guid, project_namespace
-from .qdc import (
+from qualcode.codebook.model import Codebook
+from qualcode.exchange import ExchangeError
+from qualcode.exchange.guid import Guids, normalize_guid, project_namespace
+from qualcode.exchange.qdc import (
     NS_PROJECT,
     ORIGIN,
     ExportReport,
@@ -56,6 +55,7 @@ from .qdc import (
     xml_bytes,
     xml_text,
 )
+from qualcode.store import schema as t, utcnow
 
 SPEAKERS_VARIABLE = "qualcode:speakers"
 LABEL_SEP = "："  # full-width colon, as Chinese transcripts write it
@@ -416,7 +416,7 @@ class _Reader:
         self.plan.warnings.append(message)
 
     def read_file(self, ref: str, what: str) -> bytes | None:
-        from .safety import check_entry_name
+        from qualcode.exchange.safety import check_entry_name
 
         scheme, rel = _source_ref(ref)
         name = None
@@ -436,7 +436,7 @@ class _Reader:
                 base = self.path.resolve().parent
                 candidate = (base / rel).resolve()
                 if base in candidate.parents and candidate.is_file():
-                    from .safety import MAX_MEMBER_BYTES
+                    from qualcode.exchange.safety import MAX_MEMBER_BYTES
 
                     if candidate.stat().st_size <= MAX_MEMBER_BYTES:
                         return candidate.read_bytes()
@@ -549,7 +549,7 @@ class _Reader:
         return out
 
     def _source(self, src, source_case, case_values, used_names: set[str]) -> None:
-        from .offsets import CODE_POINTS, SourcePositions, nfc_edits, rebuild
+        from qualcode.exchange.offsets import CODE_POINTS, SourcePositions, nfc_edits, rebuild
 
         guid = normalize_guid(src.get("guid")) or f"source-{len(self.plan.docs)}"
         name = (src.get("name") or "").strip() or guid
@@ -671,7 +671,7 @@ class _Reader:
 
 def read_qdpx(path) -> _Plan:
     """Everything to import from a .qdpx, read and checked; nothing is written."""
-    from .safety import SafeArchive, parse_xml
+    from qualcode.exchange.safety import SafeArchive, parse_xml
 
     path = Path(path)
     with SafeArchive(path) as zf:
@@ -701,10 +701,10 @@ def _check_empty(project) -> None:
 
 
 def _prepared(doc: _ImportDoc, segmenter):
-    from ..ingest.normalize import suspect_mojibake
-    from ..ingest.pipeline import PreparedDocument, PreparedPassage
-    from ..script import detect_script
-    from ..segment import pack_tokens, split_sentences
+    from qualcode.ingest.normalize import suspect_mojibake
+    from qualcode.ingest.pipeline import PreparedDocument, PreparedPassage
+    from qualcode.text.script import detect_script
+    from qualcode.text.segment import pack_tokens, split_sentences
 
     passages = []
     for seq, (start, end, speaker, line) in enumerate(doc.passages, start=1):
@@ -732,8 +732,8 @@ def import_qdpx(project, path) -> ImportReport:
     Everything is read and checked before anything is written; if writing fails part-way,
     what was written is removed again, so a bad file leaves the project as it was.
     """
-    from ..ingest import writer
-    from ..ingest.pipeline import IMPORTED
+    from qualcode.ingest import writer
+    from qualcode.ingest.pipeline import IMPORTED
 
     path = Path(path)
     _check_empty(project)
@@ -778,8 +778,8 @@ def _undo(project, doc_ids: list[int], old_cases: set[str]) -> None:
 
 
 def _write_rest(project, plan: _Plan, doc_ids: list[int], path: Path) -> dict[str, int]:
-    from ..autocode import sync_codes
-    from ..ingest.writer import case_id
+    from qualcode.autocode.run import sync_codes
+    from qualcode.ingest.writer import case_id
 
     now = utcnow()
     version = plan.codebook.version if plan.codebook is not None else None

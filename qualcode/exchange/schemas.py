@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from ..data import data_path
+from qualcode.data import data_path
 
 SCHEMA_FILES = {"project": "Project-mrt2019.xsd", "codebook": "Codebook-mrt2019.xsd"}
 

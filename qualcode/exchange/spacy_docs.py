@@ -25,9 +25,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .. import queries
-from ..errors import ConfigError
-from ..store import schema as t
+from qualcode.errors import ConfigError
+from qualcode.store import queries, schema as t
 
 SPANS_KEY = "qualcode"
 UNITS = ("passage", "sentence")
@@ -83,7 +82,7 @@ def export_spacy(project, path, unit: str = "passage", *, docs: Iterable[str | i
     the file appears only when complete."""
     from spacy.tokens import DocBin
 
-    from .qdc import write_atomic
+    from qualcode.exchange.qdc import write_atomic
 
     path = Path(path)
     if path.suffix != ".spacy":
@@ -116,7 +115,7 @@ def _check(values: Iterable[str], allowed: tuple[str, ...], what: str) -> list[s
 def _build(project, unit, docs, code, coder, statuses, origins, vocab):
     """(generator of Docs, report with the selection's counts): the selection is read and
     checked at once so that bad input fails before any Doc is built."""
-    from ..project import not_found
+    from qualcode.project import not_found
 
     if unit not in UNITS:
         raise ConfigError(f"unknown unit {unit!r}", hint="use passage or sentence")
@@ -153,7 +152,7 @@ def _build(project, unit, docs, code, coder, statuses, origins, vocab):
 
 def _read(store, doc_ids, unit):
     """{name: (id, text, case)} and {document id: [_Unit]} in document order."""
-    from ..segment import token_spans
+    from qualcode.text.segment import token_spans
 
     d, c, p, s = t.documents, t.cases, t.passages, t.speakers
     documents: dict[str, tuple[int, str, str]] = {}

@@ -12,7 +12,7 @@ from collections import Counter
 
 from qualcode.errors import InputFileError
 from qualcode.ingest.normalize import common_cjk_chars, is_cjk
-from qualcode.script import fold
+from qualcode.text.script import fold
 
 UNDECODABLE_HINT = "pass --encoding with the file's encoding, e.g. --encoding gb18030"
 

@@ -7,7 +7,7 @@ from bisect import bisect_right
 from functools import lru_cache
 
 from qualcode.data import data_path
-from qualcode.script import fold
+from qualcode.text.script import fold
 
 # Invisible format characters that survive copy-paste from Word, WPS and web pages.
 # U+200D (zero-width joiner) is handled separately: it is part of emoji sequences.

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import InputFileError, QualcodeError
-from ..script import convert, detect_script, fold
-from ..segment import Segmenter, split_sentences
-from .model import ParsedDocument
+from qualcode.errors import InputFileError, QualcodeError
+from qualcode.ingest.model import ParsedDocument
+from qualcode.text.script import convert, detect_script, fold
+from qualcode.text.segment import Segmenter, split_sentences
 
 if TYPE_CHECKING:
-    from .manifest import Manifest
+    from qualcode.ingest.manifest import Manifest
 
 IMPORTED, REPLACED, UNCHANGED, CHANGED, SKIPPED, FAILED = (
     "imported", "replaced", "unchanged", "changed", "skipped", "failed",
@@ -112,7 +112,7 @@ def collect(paths: Iterable[Path], manifest=None, exclude: Path | None = None) -
     manifest only the files it lists are taken (so a README beside the transcripts is not
     imported as an interview). Files named explicitly are always taken.
     """
-    from .readers import skip_reason
+    from qualcode.ingest.readers import skip_reason
 
     for path in paths:
         path = Path(path)
@@ -162,10 +162,10 @@ def prepare(path: Path, options: ImportOptions, segmenter: Segmenter, content_ha
 
     ``content_hash`` is the file's ``file_hash`` when the caller has computed it already.
     """
-    from .normalize import suspect_mojibake_spans
-    from .readers import read_source
-    from .speakers import infer_roles
-    from .styles import parse
+    from qualcode.ingest.normalize import suspect_mojibake_spans
+    from qualcode.ingest.readers import read_source
+    from qualcode.ingest.speakers import infer_roles
+    from qualcode.ingest.styles import parse
 
     data_hash = content_hash or file_hash(path)
     source = read_source(path, encoding=options.encoding)
@@ -253,7 +253,7 @@ def import_paths(
     on_total: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import files and folders into ``project``; one transaction per document."""
-    from . import writer
+    from qualcode.ingest import writer
 
     report = ImportReport()
     todo: list[Path] = []

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from ..store import driver_statement, schema as t, utcnow
-from . import pipeline as p
+from qualcode.ingest import pipeline as p
+from qualcode.store import driver_statement, schema as t, utcnow
 
 # The statements an import runs for every document, by name: (Core statement, its parameters
 # in the order callers pass values). See ``_Statements``.

@@ -7,34 +7,35 @@
     frequencies(data)            # per code, rolled up to parents
     curve, summary = saturation(data, base=4, run=2, threshold=0.05)
 
-Modules: selection (Selection, load), counting (frequencies), cases, pairs (co-occurrence),
-accumulation (saturation), exemplars (quotes), appendix (codebook table), bundle
-(report_all), render/ (xlsx, Markdown, LaTeX, docx, HTML), plots, fonts, pipeline (run).
+One module per report command, named as the command: frequencies, cases, framework,
+cooccurrence, saturation, quotes, codebook; selection (Selection, load: which codings
+count); bundle (report all); render/ (xlsx, Markdown, LaTeX, docx, HTML); plots; fonts.
 ``report_all(project, output_dir)`` writes every table as xlsx, CSV, Markdown, LaTeX,
 docx and HTML, plus the plots. Formulas and columns: docs/reports.md.
 """
 from __future__ import annotations
 
-from .selection import ReportData, Selection, load, role_group  # noqa: F401  (cheap: no pandas at import)
+from qualcode.reports.bundle import ReportOptions, Table, build_tables, report_all
+from qualcode.reports.cases import case_matrix, stage_profile
+from qualcode.reports.codebook import codebook_table
+from qualcode.reports.cooccurrence import cooccurrence, cooccurrence_matrix, pair_statistics
+from qualcode.reports.framework import framework_matrix
+from qualcode.reports.frequencies import frequencies, frequencies_by
+from qualcode.reports.quotes import quotes
+from qualcode.reports.saturation import (
+    chao1,
+    chao1_ci,
+    chao2,
+    expected_accumulation,
+    francis_stop,
+    guest_saturation,
+    saturation,
+)
+from qualcode.reports.selection import ReportData, Selection, load, role_group
 
-_LAZY = {
-    "frequencies": ".counting", "frequencies_by": ".counting",
-    "case_matrix": ".cases", "framework_matrix": ".cases", "stage_profile": ".cases",
-    "cooccurrence": ".pairs", "cooccurrence_matrix": ".pairs", "pair_statistics": ".pairs",
-    "saturation": ".accumulation", "guest_saturation": ".accumulation", "francis_stop": ".accumulation",
-    "chao1": ".accumulation", "chao1_ci": ".accumulation", "chao2": ".accumulation",
-    "expected_accumulation": ".accumulation",
-    "quotes": ".exemplars", "codebook_table": ".appendix",
-    "report_all": ".bundle", "build_tables": ".bundle", "ReportOptions": ".bundle", "Table": ".bundle",
-}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(_LAZY[name], __name__), name)
-    raise AttributeError(name)
-
-
-__all__ = ["ReportData", "Selection", "load", "role_group", *_LAZY]
+__all__ = [
+    "ReportData", "ReportOptions", "Selection", "Table", "build_tables", "case_matrix", "chao1", "chao1_ci", "chao2",
+    "codebook_table", "cooccurrence", "cooccurrence_matrix", "expected_accumulation", "framework_matrix",
+    "francis_stop", "frequencies", "frequencies_by", "guest_saturation", "load", "pair_statistics", "quotes",
+    "report_all", "role_group", "saturation", "stage_profile",
+]

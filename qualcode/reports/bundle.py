@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .selection import ReportData, Selection, load
+from qualcode.reports.selection import ReportData, Selection, load
 
 
 @dataclass
@@ -50,12 +50,13 @@ class Bundle:
 
 def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bundle:
     """Every report table for ``data`` in a fixed order."""
-    from .accumulation import saturation
-    from .appendix import codebook_table
-    from .cases import case_matrix, framework_matrix, stage_profile
-    from .counting import frequencies, frequencies_by
-    from .exemplars import quotes
-    from .pairs import cooccurrence, cooccurrence_matrix
+    from qualcode.reports.cases import case_matrix, stage_profile
+    from qualcode.reports.codebook import codebook_table
+    from qualcode.reports.cooccurrence import cooccurrence, cooccurrence_matrix
+    from qualcode.reports.framework import framework_matrix
+    from qualcode.reports.frequencies import frequencies, frequencies_by
+    from qualcode.reports.quotes import quotes
+    from qualcode.reports.saturation import saturation
 
     o = options or ReportOptions()
     by = o.by
@@ -109,7 +110,7 @@ def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bund
 def report_all(project, output: Path, selection: Selection | None = None, options: ReportOptions | None = None,
                data: ReportData | None = None) -> dict:
     """Write every table and plot under ``output``; returns {kind: [paths]} and warnings."""
-    from .render import write_all
+    from qualcode.reports.render import write_all
 
     data = data or load(project, selection)
     bundle = build_tables(data, options)

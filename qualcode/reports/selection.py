@@ -9,13 +9,13 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import QualcodeError
+from qualcode.errors import QualcodeError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from ..codebook import Codebook
-    from ..store import Store
+    from qualcode.codebook.model import Codebook
+    from qualcode.store import Store
 
 NONE_LABEL = "(none)"  # group name for documents without a case / attribute value
 ROLE_KEY = "role"  # document attribute holding the interviewee's role code (社区党组织书记A)
@@ -134,7 +134,7 @@ class ReportData:
         """Document texts (fetched once, in one query, only for the documents asked for)."""
         from sqlalchemy import select
 
-        from ..store import schema as t
+        from qualcode.store import schema as t
 
         missing = sorted({int(d) for d in doc_ids} - set(self._texts))
         if missing and self.store is not None:
@@ -148,7 +148,7 @@ class ReportData:
         """Sentences of the passages in scope: pid, start, end (one query)."""
         from sqlalchemy import select
 
-        from ..store import schema as t
+        from qualcode.store import schema as t
 
         s = t.sentences
         assert self.store is not None, "report data without a store have no sentences"
@@ -220,7 +220,7 @@ def read_passages(conn) -> pd.DataFrame:
     """Every passage: pid, doc_id, seq, start, end, speaker_role ("" without a role)."""
     from sqlalchemy import select
 
-    from ..store import schema as t
+    from qualcode.store import schema as t
 
     p, s = t.passages, t.speakers
     passages = frame(conn, select(p.c.id, p.c.document_id, p.c.seq, p.c.start, p.c.end, s.c.role)
@@ -239,7 +239,7 @@ def _passage_counts(conn, interviewee_only: bool) -> dict[int, int]:
     """doc_id → passages (interviewee turns only, if asked), counted in SQL."""
     from sqlalchemy import func, select
 
-    from ..store import schema as t
+    from qualcode.store import schema as t
 
     p, s = t.passages, t.speakers
     query = select(p.c.document_id, func.count()).group_by(p.c.document_id)
@@ -253,7 +253,7 @@ def _codes_frame(codebook, store, used: list[str]):
     import pandas as pd
     from sqlalchemy import select
 
-    from ..store import schema as t
+    from qualcode.store import schema as t
 
     rows: list[dict] = []
     seen: set[str] = set()
@@ -287,7 +287,7 @@ def load(project, selection: Selection | None = None, codebook=None) -> ReportDa
     import pandas as pd
     from sqlalchemy import select
 
-    from ..store import schema as t
+    from qualcode.store import schema as t
 
     selection = selection or Selection()
     store = project.store

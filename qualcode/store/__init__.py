@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..errors import QualcodeError
-from . import schema as t
+from qualcode.errors import QualcodeError
+from qualcode.store import schema as t
 
 # Ordered migrations: (version, name, function(connection)). Never edit an applied entry;
 # append a new one. Version 1 creates every table in ``schema`` as it is now, so later steps

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, inspect, select
 
-from ..errors import QualcodeError
-from . import SCHEMA_VERSION, Store, display_url, schema as t
+from qualcode.errors import QualcodeError
+from qualcode.store import SCHEMA_VERSION, Store, display_url, schema as t
 
 BATCH = 2000
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from qualcode import queries
-from qualcode.store import schema as t, utcnow
+from qualcode.store import queries, schema as t, utcnow
 
 
 @pytest.fixture(scope="session")

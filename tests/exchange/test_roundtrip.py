@@ -133,7 +133,7 @@ def test_qdc_export_validates_and_imports_as_yaml_codebook(project, fresh, tmp_p
 
 
 def test_corpus_round_trip(project, fresh, tmp_path, xsd):
-    from qualcode.autocode import autocode
+    from qualcode.autocode.run import autocode
 
     manifest = load_manifest(CORPUS / "manifest.csv")
     report = import_paths(project, [CORPUS / f for f in CORPUS_FILES], ImportOptions(manifest=manifest))

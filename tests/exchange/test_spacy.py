@@ -102,8 +102,8 @@ def test_passage_docs_carry_exactly_the_exported_codings(runner, coded, tmp_path
 def test_tokens_are_the_stored_segmentation_cut_at_coding_boundaries(runner, coded, tmp_path):
     from sqlalchemy import select
 
-    from qualcode.segment import token_spans
     from qualcode.store import schema as t
+    from qualcode.text.segment import token_spans
 
     _, docs = _export(runner, coded, tmp_path, "train.spacy")
     with coded.store.read() as conn:

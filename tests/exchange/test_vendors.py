@@ -1,8 +1,8 @@
 """Hand-built .qdpx files in the style of each tool: lenient names, other offset units, odd layouts."""
 from __future__ import annotations
 
-from qualcode import queries
 from qualcode.exchange import import_qdpx
+from qualcode.store import queries
 
 from .conftest import make_zip, snapshot
 

@@ -80,7 +80,7 @@ def test_srt_and_vtt_kind(write_bytes):
 
 def test_mojibake_is_flagged_per_passage(write_bytes):
     from qualcode.ingest.pipeline import ImportOptions, prepare
-    from qualcode.segment import Segmenter
+    from qualcode.text.segment import Segmenter
 
     garbled = "我们这个互助站是前年成立的，主要服务老人。".encode().decode("gbk", errors="ignore")
     path = write_bytes("a.txt", f"问：您好。\n答：{garbled}\n".encode())

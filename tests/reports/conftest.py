@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy import insert
 
 from qualcode.project import Project
-from qualcode.segment import split_sentences
 from qualcode.store import schema as t
+from qualcode.text.segment import split_sentences
 
 CODEBOOK = """\
 format: 1

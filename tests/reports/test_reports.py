@@ -1,6 +1,8 @@
 """Reports on the small hand-checkable project (see conftest.py for its codings)."""
 from __future__ import annotations
 
+from importlib import import_module
+
 import pytest
 
 from qualcode.reports import (
@@ -143,7 +145,7 @@ def test_quotes_are_trimmed_with_source_and_role(small):
 
 
 def test_long_quotes_are_cut_to_whole_sentences_around_the_evidence():
-    from qualcode.reports.exemplars import excerpt
+    from qualcode.reports.quotes import excerpt
 
     text = "第一句话很长很长。" * 5 + "关键的网格党支部在这里。" + "后面的句子。" * 5
     anchor = text.index("网格")
@@ -163,8 +165,7 @@ def test_codebook_table(small):
 
 def test_passage_cooccurrence_without_reading_passages_equals_the_overlap_count(small, monkeypatch):
     """When every coding lies in its own passage, the passage ids are the units (fast path)."""
-    from qualcode.reports import pairs
-
+    pairs = import_module("qualcode.reports.cooccurrence")  # the module; qualcode.reports.cooccurrence is the function
     fast = cooccurrence(load(small))
     monkeypatch.setattr(pairs, "_inside_own_passages", lambda k: False)
     slow = cooccurrence(load(small))
@@ -174,8 +175,7 @@ def test_passage_cooccurrence_without_reading_passages_equals_the_overlap_count(
 def test_pair_counts_equal_the_incidence_matrix_product():
     import numpy as np
 
-    from qualcode.reports import pairs
-
+    pairs = import_module("qualcode.reports.cooccurrence")  # the module; qualcode.reports.cooccurrence is the function
     rng = np.random.default_rng(7)
     for n_units, n_codes, n_ones in [(1, 1, 1), (30, 5, 80), (500, 21, 3000)]:
         rows, cols = rng.integers(0, n_units, n_ones), rng.integers(0, n_codes, n_ones)

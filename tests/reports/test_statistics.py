@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qualcode.reports.accumulation import chao1, chao1_ci, chao2, expected_accumulation, francis_stop, guest_saturation
-from qualcode.reports.pairs import bh, pair_statistics
+from qualcode.reports.cooccurrence import bh, pair_statistics
+from qualcode.reports.saturation import chao1, chao1_ci, chao2, expected_accumulation, francis_stop, guest_saturation
 
 # methods.md §1.2 constructed fixture [C]: new themes per interview
 NEW = [15, 8, 4, 3, 2, 1, 0, 1, 0, 0, 0, 0]
@@ -110,7 +110,7 @@ def test_fisher_tail_matches_scipy_on_random_tables():
 
     from scipy.stats import hypergeom
 
-    from qualcode.reports.pairs import hypergeom_upper_tail
+    from qualcode.reports.cooccurrence import hypergeom_upper_tail
 
     rng = random.Random(7)
     for _ in range(500):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...errors import QualcodeError
-from .common import records
+from qualcode.errors import QualcodeError
+from qualcode.reports.render.common import records
 
 LAYOUT = {
     "xlsx": "report.xlsx", "csv": "csv/", "markdown": "report.md", "latex": "latex/", "docx": "report.docx",
@@ -22,12 +22,12 @@ def _write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 def write_all(bundle, output: Path, plots: bool | None = None) -> dict:
     """Write ``bundle`` under ``output``; returns {kind: [paths], "warnings": [...]}."""
-    from ...tables import csv_text
-    from .docx import write_docx
-    from .html import html_report
-    from .latex import latex_files
-    from .markdown import markdown_report
-    from .xlsx import write_xlsx
+    from qualcode.exchange.tables import csv_text
+    from qualcode.reports.render.docx import write_docx
+    from qualcode.reports.render.html import html_report
+    from qualcode.reports.render.latex import latex_files
+    from qualcode.reports.render.markdown import markdown_report
+    from qualcode.reports.render.xlsx import write_xlsx
 
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
@@ -50,7 +50,7 @@ def write_all(bundle, output: Path, plots: bool | None = None) -> dict:
 
     svgs: dict[str, str] = {}
     if bundle.options.plots if plots is None else plots:
-        from .. import plots as plotting
+        from qualcode.reports import plots as plotting
 
         try:
             for name, paths in plotting.write_plots(bundle, output / "plots").items():

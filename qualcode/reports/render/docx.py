@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 from pathlib import Path
 
-from .common import HEADERS_ZH, display_rows, normalize_zip
+from qualcode.reports.render.common import HEADERS_ZH, display_rows, normalize_zip
 
 EAST_ASIAN_FONT = "宋体"
 LATIN_FONT = "Times New Roman"

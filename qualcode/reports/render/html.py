@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 
-from .common import display_rows
+from qualcode.reports.render.common import display_rows
 
 MAX_PASSAGES = 2000  # coded passages shown; the xlsx has all codings
 PALETTE = ["#7aecec", "#bfeeb7", "#feca74", "#ff9561", "#aa9cfc", "#c887fb", "#9cc9cc", "#ffeb80", "#ff8197",

@@ -1,8 +1,8 @@
 """LaTeX tables in booktabs three-line style (三线表): one file per table and a main file."""
 from __future__ import annotations
 
-from ...tables import display_width
-from .common import HEADERS_ZH, display_rows
+from qualcode.exchange.tables import display_width
+from qualcode.reports.render.common import HEADERS_ZH, display_rows
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}

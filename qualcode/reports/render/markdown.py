@@ -1,7 +1,7 @@
 """The Markdown report: selection, saturation sentences, then every table."""
 from __future__ import annotations
 
-from .common import display_rows
+from qualcode.reports.render.common import display_rows
 
 
 def _md_cell(text: str) -> str:

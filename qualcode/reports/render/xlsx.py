@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...tables import display_width
-from .common import normalize_zip, records
+from qualcode.exchange.tables import display_width
+from qualcode.reports.render.common import normalize_zip, records
 
 
 def write_xlsx(tables, path: Path) -> None:

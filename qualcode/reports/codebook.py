@@ -1,8 +1,8 @@
 """The codebook as an appendix table: code, definition, criteria, example and counts."""
 from __future__ import annotations
 
-from .counting import frequencies
-from .selection import ReportData
+from qualcode.reports.frequencies import frequencies
+from qualcode.reports.selection import ReportData
 
 CODEBOOK_COLUMNS = ["code", "label", "label_en", "depth", "definition", "criteria", "example", "codings", "passages",
                     "documents"]

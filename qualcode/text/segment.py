@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from itertools import accumulate
 from pathlib import Path
 
-from .script import fold
+from qualcode.text.script import fold
 
 # A sentence ends after terminal punctuation (and any closing quotes/brackets after it), or
 # at a line break inside a passage.

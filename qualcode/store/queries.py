@@ -5,8 +5,8 @@ import json
 
 from sqlalchemy import func, select, update
 
-from .errors import NotFound
-from .store import schema as t
+from qualcode.errors import NotFound
+from qualcode.store import schema as t
 
 PASSAGE_COLUMNS = ["passage", "document", "case", "speaker", "role", "start", "end", "text"]
 
@@ -17,7 +17,7 @@ def passage_ref(doc_id: int, seq: int) -> str:
 
 def resolve_document(store, ref: str) -> int:
     """A document id from a numeric id or a name (exact, else a unique prefix)."""
-    from .project import not_found
+    from qualcode.project import not_found
 
     with store.read() as conn:
         rows = conn.execute(select(t.documents.c.id, t.documents.c.name)).all()
@@ -142,7 +142,7 @@ def passages(store, doc_ids: list[int] | None = None, with_sentences: bool = Fal
 
 def set_speaker_role(store, doc_id: int, speaker: str, role: str) -> int:
     """Set the role of one speaker label in a document; returns the number of passages affected."""
-    from .project import not_found
+    from qualcode.project import not_found
 
     with store.transaction() as conn:
         labels = [label for (label,) in conn.execute(select(t.speakers.c.label).where(t.speakers.c.document_id == doc_id))]

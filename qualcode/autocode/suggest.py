@@ -35,12 +35,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .autocode import sync_proposals
-from .errors import NotFound, QualcodeError
-from .queries import passage_ref
-from .script import fold
-from .segment import token_spans
-from .store import schema as t, utcnow
+from qualcode.autocode.run import sync_proposals
+from qualcode.errors import NotFound, QualcodeError
+from qualcode.store import schema as t, utcnow
+from qualcode.store.queries import passage_ref
+from qualcode.text.script import fold
+from qualcode.text.segment import token_spans
 
 SUGGESTER = "suggest"  # the coder recorded on model proposals
 MODEL_DIR = "models"
@@ -299,7 +299,7 @@ class TrainingSet:
 
 
 def _select_codes(codebook, codes: Sequence[str] | None) -> list[str]:
-    from .project import not_found
+    from qualcode.project import not_found
 
     paths = [c.path for c in codebook.codes]
     if not codes:
@@ -416,7 +416,7 @@ def train(project, codes: Sequence[str] | None = None, coder: str | None = None,
     import joblib
     import sklearn
 
-    from . import __version__
+    from qualcode import __version__
 
     codebook = codebook or project.codebook()
     ts = training_set(project, codebook, codes, coder)
@@ -533,9 +533,9 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
 
 def _rule_hits(project, codebook, passages: list[Passage]) -> dict[int, set[str]]:
     """passage id → codes the rule auto-coder gives it (passage units, run afresh)."""
-    from .autocode import rules_document
-    from .rules import compile_rules
-    from .segment import pack_tokens
+    from qualcode.autocode.rules import compile_rules
+    from qualcode.autocode.run import rules_document
+    from qualcode.text.segment import pack_tokens
 
     ruleset = compile_rules(codebook)
     out: dict[int, set[str]] = {}
@@ -752,8 +752,7 @@ def similar(project, passage: str, k: int = 10) -> SimilarResult:
     token and character n-gram vectors over every passage of the project (no model needed)."""
     from sklearn.preprocessing import normalize
 
-    from . import queries
-
+    from qualcode.store import queries
     if k < 1:
         raise QualcodeError(f"--k {k}: must be at least 1")
     pid = queries.resolve_passage(project.store, passage)

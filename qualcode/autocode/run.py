@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy import delete, insert, select, update
 
-from .script import fold
-from .segment import Segmenter, pack_tokens
-from .store import insert_rows, schema as t, utcnow
+from qualcode.store import insert_rows, schema as t, utcnow
+from qualcode.text.script import fold
+from qualcode.text.segment import Segmenter, pack_tokens
 
 AUTOCODER = "autocode"
 _to_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False), without a new encoder per call
@@ -63,7 +63,7 @@ CHUNK = 50  # documents read, coded and written per transaction: few round trips
 
 def autocode(project, codebook, unit: str = "passage", dry_run: bool = False) -> AutocodeReport:
     """Propose codings for every document; see the module docstring for the guarantees."""
-    from .rules import compile_rules
+    from qualcode.autocode.rules import compile_rules
 
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}")
@@ -151,7 +151,7 @@ def rules_document(text: str, passage_rows, sentence_rows: dict, unit: str, attr
     ``passage_rows`` are (id, start, end, speaker id, packed tokens) in document order;
     ``sentence_rows`` maps a passage id to its sentences' (start, end), for ``unit="sentence"``.
     """
-    from .rules import Document
+    from qualcode.autocode.rules import Document
 
     blobs = [row[4] for row in passage_rows]
     lengths = np.frombuffer(b"".join(blobs), dtype=np.uint32).astype(np.int64)

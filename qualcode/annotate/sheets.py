@@ -21,9 +21,9 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, update
 
-from . import annotate
-from .errors import InputFileError
-from .store import schema as t, utcnow
+from qualcode.annotate import codings as annotate
+from qualcode.errors import InputFileError
+from qualcode.store import schema as t, utcnow
 
 SHEET, CODES_SHEET, META_SHEET = "coding", "codes", "_qualcode"
 CONTEXT = [("passage", "段落"), ("document", "文档"), ("case", "个案"), ("speaker", "说话人"), ("role", "角色"),
@@ -94,8 +94,7 @@ def _cells(conn, coder: str, doc_ids: list[int] | None) -> dict[tuple[int, str],
 
 
 def _passages(project, doc_ids):
-    from . import queries
-
+    from qualcode.store import queries
     rows = queries.passages(project.store, doc_ids=doc_ids)
     with project.store.read() as conn:
         ids = {(r.document_id, r.seq): r.id for r in conn.execute(
@@ -116,7 +115,7 @@ def export_sheet(project, output: Path, coder: str | None = None, code: str | No
     from openpyxl.worksheet.datavalidation import DataValidation
     from openpyxl.worksheet.worksheet import Worksheet
 
-    from .tables import display_width
+    from qualcode.exchange.tables import display_width
 
     coder = annotate.coder_name(project, coder)
     codebook = project.codebook()

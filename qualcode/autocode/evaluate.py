@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .errors import ConfigError
-from .store import schema as t
+from qualcode.errors import ConfigError
+from qualcode.store import schema as t
 
 EVAL_COLUMNS = ["level", "code", "gold", "predicted", "tp", "fp", "fn", "precision", "recall", "f1"]
 

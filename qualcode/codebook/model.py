@@ -6,7 +6,7 @@ every problem is collected with its line and YAML path and raised at once as
 codebook back in canonical form (comments are not kept; content is, exactly).
 
 The rule syntax is documented in ``docs/codebook.md``; matching lives in
-``qualcode.rules``.
+``qualcode.autocode.rules``.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from qualcode.errors import QualcodeError
-from qualcode.script import fold
+from qualcode.text.script import fold
 
 FORMAT = 1
 UNIT_KINDS = ("passage", "sentence")

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from . import annotate
-from .errors import ConfigError, QualcodeError
-from .store import schema as t, utcnow
+from qualcode.annotate import codings as annotate
+from qualcode.errors import ConfigError, QualcodeError
+from qualcode.store import schema as t, utcnow
 
 if TYPE_CHECKING:
-    from .project import Project
+    from qualcode.project import Project
 
 ORDERS = ("document", "confidence", "uncertainty")
 KEYS = {
@@ -158,8 +158,7 @@ class ReviewSession:
         return len(ids & set(self.state["skipped"]))
 
     def _item(self, row: dict, position: int, total: int) -> Item:
-        from . import queries
-
+        from qualcode.store import queries
         passages = queries.passages(self.project.store, doc_ids=[row["document_id"]])
         idx = next((i for i, p in enumerate(passages) if p["start"] <= row["start"] < p["end"]), None)
         if idx is None:

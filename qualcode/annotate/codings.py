@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, select, update
 
-from .errors import ConfigError, NotFound, QualcodeError
-from .store import schema as t, utcnow
-from .store.locking import lock_rows
+from qualcode.errors import ConfigError, NotFound, QualcodeError
+from qualcode.store import schema as t, utcnow
+from qualcode.store.locking import lock_rows
 
 STATUSES = ("proposed", "accepted", "rejected")
 ORIGINS = ("rule", "manual", "model", "import")
@@ -54,7 +54,7 @@ def coder_name(project, coder: str | None = None) -> str:
 
 def resolve_code(codebook, ref: str) -> str:
     """A code path from a path, a unique id (last path segment) or a unique Chinese/English label."""
-    from .project import not_found
+    from qualcode.project import not_found
 
     ref = ref.strip().strip("/")
     if ref in codebook:
@@ -80,7 +80,7 @@ def resolve_code(codebook, ref: str) -> str:
 
 def resolve_coding(conn, ref) -> dict:
     """The coding row for an id; unknown → NotFound suggesting the closest id."""
-    from .project import not_found
+    from qualcode.project import not_found
 
     text = str(ref).strip().lstrip("#")
     row = None
@@ -145,8 +145,8 @@ class Span:
 def find_span(project, *, passage: str | None = None, doc: str | None = None, quote: str | None = None,
               start: int | None = None, end: int | None = None) -> Span:
     """Where a manual coding goes: a passage, a quote found in a document (or passage), or offsets."""
-    from . import queries
-    from .script import fold
+    from qualcode.store import queries
+    from qualcode.text.script import fold
 
     store = project.store
     if passage is None and doc is None:
@@ -267,8 +267,7 @@ def list_codings(project, *, doc: str | None = None, code: str | None = None, co
                  status: list[str] | None = None, origin: list[str] | None = None,
                  passage: str | None = None) -> list[dict]:
     """Coding rows (queries.CODING_COLUMNS) filtered; ``code`` includes its descendants."""
-    from . import queries
-
+    from qualcode.store import queries
     doc_ids = [project.document_id(doc)] if doc else None
     if code:
         code = resolve_code(project.codebook(), code) if project.codebook_path else code
@@ -281,8 +280,7 @@ def list_codings(project, *, doc: str | None = None, code: str | None = None, co
 
 
 def _canonical_passage(project, ref: str) -> str:
-    from . import queries
-
+    from qualcode.store import queries
     pid = queries.resolve_passage(project.store, ref)
     with project.store.read() as conn:
         return passage_ref_of(conn, pid)
@@ -447,8 +445,8 @@ def list_memos(project, target_type: str | None = None, target: str | None = Non
 def new_code(project, code_id: str, parent: str | None, label: str, *, label_en: str | None = None,
              definition: str | None = None, coder: str | None = None):
     """Add an emergent (in-vivo) code to the project's codebook file; returns the Code."""
-    from .autocode import sync_codes
-    from .codebook import Code, CodebookError, parse_codebook
+    from qualcode.autocode.run import sync_codes
+    from qualcode.codebook.model import Code, CodebookError, parse_codebook
 
     coder = coder_name(project, coder)
     path = project.codebook_path
@@ -466,7 +464,7 @@ def new_code(project, code_id: str, parent: str | None, label: str, *, label_en:
     except QualcodeError:
         ok = False
     if not ok:  # layout we cannot edit in place: write the canonical form (comments are lost)
-        from .codebook import dumps
+        from qualcode.codebook.model import dumps
 
         after = dumps(codebook)
     with project.store.transaction() as conn:
@@ -484,7 +482,7 @@ def _insert_code_text(text: str, codebook, code) -> str:
     """``text`` with ``code`` inserted as the last child of its parent, keeping comments and layout."""
     import yaml
 
-    from .codebook import _Dumper
+    from qualcode.codebook.model import _Dumper
 
     try:
         root = yaml.compose(text)

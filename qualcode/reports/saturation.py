@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import QualcodeError
-from .selection import ReportData
+from qualcode.errors import QualcodeError
+from qualcode.reports.selection import ReportData
 
 ORDERS = ("date", "manifest", "name", "import")
 CURVE_COLUMNS = ["scope", "position", "document", "case", "date", "role", "codes", "new", "cumulative", "expected",
@@ -194,8 +194,8 @@ def _manifest_positions(data: ReportData, docs, manifest: Path | None):
 
     from sqlalchemy import select
 
-    from ..ingest.manifest import load_manifest
-    from ..store import schema as t
+    from qualcode.ingest.manifest import load_manifest
+    from qualcode.store import schema as t
 
     if manifest is None:
         raise QualcodeError("ordering by manifest needs the manifest file", hint="pass --manifest FILE")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 
-from .selection import ROLE_KEY, ReportData
+from qualcode.reports.selection import ROLE_KEY, ReportData
 
 QUOTE_COLUMNS = ["code", "label", "rank", "document", "case", "role", "passage", "quote", "context", "status",
                  "coder"]
@@ -96,7 +96,7 @@ def _anchors(data: ReportData, ids) -> dict[int, int]:
     """First evidence term offset per coding id (one query, only for the ids asked for)."""
     from sqlalchemy import select
 
-    from ..store import schema as t
+    from qualcode.store import schema as t
 
     ids = [int(i) for i in ids]
     out: dict[int, int] = {}

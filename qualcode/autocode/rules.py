@@ -27,8 +27,8 @@ from typing import Literal
 
 import numpy as np
 
-from qualcode.codebook import Codebook, Term, dependency_order
-from qualcode.script import fold
+from qualcode.codebook.model import Codebook, Term, dependency_order
+from qualcode.text.script import fold
 
 ROLE_UNKNOWN = "unknown"
 

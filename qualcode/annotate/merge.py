@@ -14,9 +14,9 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from . import annotate
-from .errors import QualcodeError
-from .store import schema as t
+from qualcode.annotate import codings as annotate
+from qualcode.errors import QualcodeError
+from qualcode.store import schema as t
 
 CONFLICT_COLUMNS = ["document", "passage", "start", "end", "code", "coder", "ours", "theirs", "coding"]
 
@@ -48,7 +48,7 @@ def _key(r) -> tuple:
 
 def merge_project(project, other: str | Path, coder: str | None = None) -> MergeReport:
     """Merge the project at ``other`` into ``project``; see the module docstring."""
-    from .project import Project
+    from qualcode.project import Project
 
     coder = annotate.coder_name(project, coder)
     source = Project(Path(other))  # the directory itself, not a parent: merging the wrong project is costly

@@ -1,7 +1,7 @@
 """Code frequencies: codings, passages, documents and cases per code, rolled up to parents."""
 from __future__ import annotations
 
-from .selection import ReportData
+from qualcode.reports.selection import ReportData
 
 FREQUENCY_COLUMNS = ["code", "label", "label_en", "depth", "codings", "passages", "documents", "cases",
                      "passage_share"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import ConfigError
+from qualcode.errors import ConfigError
 
 
 def default_corpus(project) -> Path:
@@ -29,11 +29,11 @@ def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = No
     Reports count accepted and manual codings; while there are none (right after the first
     auto-coding) they count the proposals instead, and say so.
     """
-    from ..autocode import autocode
-    from ..ingest.pipeline import ImportOptions, import_paths
-    from ..store import schema as t
-    from .bundle import ReportOptions, report_all
-    from .selection import Selection, load
+    from qualcode.autocode.run import autocode
+    from qualcode.ingest.pipeline import ImportOptions, import_paths
+    from qualcode.reports.bundle import ReportOptions, report_all
+    from qualcode.reports.selection import Selection, load
+    from qualcode.store import schema as t
 
     n_docs = _count(project, t.documents)
     if n_docs == 0:
@@ -41,7 +41,7 @@ def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = No
         manifest = Path(manifest) if manifest else (corpus / "manifest.csv")
         man = None
         if manifest.is_file():
-            from ..ingest.manifest import load_manifest
+            from qualcode.ingest.manifest import load_manifest
 
             man = load_manifest(manifest)
         report = import_paths(project, [corpus], ImportOptions(manifest=man))

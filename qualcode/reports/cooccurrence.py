@@ -5,7 +5,7 @@ the code) gives every pair count at once: C = XᵀX, n_a = C[a, a], n_ab = C[a, 
 """
 from __future__ import annotations
 
-from .selection import ReportData
+from qualcode.reports.selection import ReportData
 
 UNITS = ("passage", "sentence", "document", "proximity")
 PAIR_COLUMNS = ["code_a", "label_a", "code_b", "label_b", "n_a", "n_b", "n_ab", "units", "jaccard", "lift", "pmi",

@@ -30,8 +30,8 @@ from typing import Literal
 
 from sqlalchemy import delete, insert, select
 
-from .errors import ConfigError
-from .store import schema as t, utcnow
+from qualcode.errors import ConfigError
+from qualcode.store import schema as t, utcnow
 
 UNITS = ("passage", "sentence", "document", "char")
 N_BOOT = 1000
@@ -414,7 +414,7 @@ def _known_codes(store, codebook) -> list[str]:
 def _resolve_codes(store, codebook, coders, spans, codes: list[str] | None) -> list[str]:
     known = _known_codes(store, codebook)
     if codes:
-        from .project import not_found
+        from qualcode.project import not_found
 
         for c in codes:
             if not any(_under(k, c) for k in known):
@@ -498,7 +498,7 @@ def compute(store, coders: list[str], unit: str = "passage", codes: list[str] | 
     known_coders = _all_coders(store)
     for c in coders:
         if c not in known_coders:
-            from .project import not_found
+            from qualcode.project import not_found
 
             raise not_found("coder", c, sorted(known_coders))
     seen = seen_documents(store, coders)
