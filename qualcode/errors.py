@@ -5,6 +5,8 @@ code. Messages name the file, line or passage at fault; hints say what to do.
 """
 from __future__ import annotations
 
+import difflib
+
 EXIT_OK = 0
 EXIT_ERROR = 1  # a command failed on bad input or bad data
 EXIT_USAGE = 2  # click's own code for bad options
@@ -43,3 +45,26 @@ class NotFound(QualcodeError):
 
 class ConfigError(QualcodeError):
     """A bad qualcode.toml, manifest or option value."""
+
+
+def closest(name: str, candidates: list[str]) -> str | None:
+    """The candidate most like ``name`` (for "did you mean …?"), if any is close."""
+    match = difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
+    return match[0] if match else None
+
+
+_LISTING = {
+    "doc": "qualcode docs list",
+    "code": "qualcode codebook show",
+    "coding": "qualcode code list",
+    "speaker": "qualcode docs show DOC",
+    "coder": "qualcode code list",
+}
+
+
+def not_found(kind: str, ref: str, candidates: list[str]) -> NotFound:
+    """A NotFound for an unknown ``kind`` (doc, code, coding …) that suggests the closest match."""
+    guess = closest(ref, candidates)
+    listing = _LISTING.get(kind)
+    hint = f"did you mean {guess}?" if guess else (f"list them with '{listing}'" if listing else None)
+    return NotFound(f"no {kind} {ref!r} in this project", hint=hint)

@@ -1,7 +1,6 @@
 """Project: the facade the CLI calls. Finds, creates and opens a project directory."""
 from __future__ import annotations
 
-import difflib
 import getpass
 import os
 import shutil
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.data import data_path
-from qualcode.errors import ConfigError, NotFound, ProjectNotFound, QualcodeError
+from qualcode.errors import ConfigError, ProjectNotFound, QualcodeError
 
 CONFIG_NAME = "qualcode.toml"
 DB_NAME = "qualcode.db"
@@ -199,24 +198,3 @@ def _default_coder() -> str:
         return getpass.getuser() or "coder"
     except Exception:  # no user name in some containers
         return "coder"
-
-
-def closest(name: str, candidates: list[str]) -> str | None:
-    match = difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
-    return match[0] if match else None
-
-
-_LISTING = {
-    "doc": "qualcode docs list",
-    "code": "qualcode codebook show",
-    "coding": "qualcode code list",
-    "speaker": "qualcode docs show DOC",
-    "coder": "qualcode code list",
-}
-
-
-def not_found(kind: str, ref: str, candidates: list[str]) -> NotFound:
-    guess = closest(ref, candidates)
-    listing = _LISTING.get(kind)
-    hint = f"did you mean {guess}?" if guess else (f"list them with '{listing}'" if listing else None)
-    return NotFound(f"no {kind} {ref!r} in this project", hint=hint)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from qualcode.annotate import codings as annotate
+from qualcode import annotate
 from qualcode.autocode.run import autocode
 from qualcode.codebook.model import load_codebook
 from qualcode.errors import NotFound

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from qualcode.annotate import codings as annotate
+from qualcode import annotate
 
 from .annotate_helpers import coded_project, codings, db, run
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from qualcode.annotate import codings as annotate
+from qualcode import annotate
 from qualcode.annotate.sheets import cell_state, export_sheet
 
 from .annotate_helpers import coded_project, codings, db, run

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from qualcode.annotate import codings as annotate
+from qualcode import annotate
+from qualcode.annotate.audit import Event, record
 from qualcode.errors import QualcodeError
-from qualcode.store import schema as t
+from qualcode.store import queries, schema as t
 
 CONFLICT_COLUMNS = ["document", "passage", "start", "end", "code", "coder", "ours", "theirs", "coding"]
 
@@ -119,12 +120,12 @@ def _merge(project, source, coder: str) -> MergeReport:
                         "ours": mine["status"], "theirs": c["status"], "coding": mine["id"]})
                 continue
             pr = passage_at(doc_id, c["start"])
-            row = {col: c[col] for col in annotate._CODING_COLS if col not in ("id", "document_id", "passage_id")}
+            row = {col: c[col] for col in t.CODING_FIELDS if col not in ("id", "document_id", "passage_id")}
             new_id = conn.execute(insert(k).values(**row, document_id=doc_id,
                                                    passage_id=pr.id if pr else None)).inserted_primary_key[0]
             coding_map[c["id"]] = new_id
             ours.setdefault(doc_id, {})[_key(c)] = dict(row, id=new_id)
-            now_ins.append(annotate._coding(conn, new_id))
+            now_ins.append(queries.coding_row(conn, new_id))
             report.codings_added += 1
             if codebook is not None and c["code"] not in codebook:
                 unknown.add(c["code"])
@@ -144,13 +145,12 @@ def _merge(project, source, coder: str) -> MergeReport:
             existing_memos.add(key)
             memo_id = conn.execute(insert(m).values(target_type=memo["target_type"], target=target, coder=memo["coder"],
                                                     text=memo["text"], created_at=memo["created_at"])).inserted_primary_key[0]
-            ins_memos.append(annotate._memo(conn, memo_id))
+            ins_memos.append(queries.memo_row(conn, memo_id))
             report.memos_added += 1
         report.coders = sorted(coders)
         report.unknown_codes = sorted(unknown)
         if now_ins or ins_memos:
-            report.audit_id = annotate._log(conn, coder, "merge", str(source.root), {
-                "inserted": {"codings": now_ins, "memos": ins_memos}, "summary": report.summary()})
+            report.audit_id = record(conn, coder, Event.merge(str(source.root), now_ins, ins_memos, report.summary()))
     return report
 
 

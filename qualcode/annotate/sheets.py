@@ -21,9 +21,11 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, update
 
-from qualcode.annotate import codings as annotate
+from qualcode import annotate
+from qualcode.annotate.audit import Event, record
+from qualcode.annotate.codings import insert_manual
 from qualcode.errors import InputFileError
-from qualcode.store import schema as t, utcnow
+from qualcode.store import queries, schema as t, utcnow
 
 SHEET, CODES_SHEET, META_SHEET = "coding", "codes", "_qualcode"
 CONTEXT = [("passage", "段落"), ("document", "文档"), ("case", "个案"), ("speaker", "说话人"), ("role", "角色"),
@@ -94,7 +96,6 @@ def _cells(conn, coder: str, doc_ids: list[int] | None) -> dict[tuple[int, str],
 
 
 def _passages(project, doc_ids):
-    from qualcode.store import queries
     rows = queries.passages(project.store, doc_ids=doc_ids)
     with project.store.read() as conn:
         ids = {(r.document_id, r.seq): r.id for r in conn.execute(
@@ -325,7 +326,7 @@ def _apply(project, version, wanted, have_base: bool, report: SheetImport, name:
                     upd += _set_status(conn, redo, "accepted", coder, now)
                 else:
                     span = annotate.Span(_doc_of(conn, p["_pid"]), p["_pid"], p["start"], p["end"], "passage")
-                    ins.append(annotate._insert_manual(conn, span, code, coder, now, version))
+                    ins.append(insert_manual(conn, span, code, coder, now, version))
             else:  # sheet says not coded
                 report.removed += 1
                 if pending:
@@ -343,10 +344,8 @@ def _apply(project, version, wanted, have_base: bool, report: SheetImport, name:
         if dry_run:
             raise _DryRun
         if ins or upd or dele:
-            report.audit_id = annotate._log(conn, coder, "sheet-import", name, {
-                "inserted": {"codings": ins, "memos": []}, "updated": {"codings": upd},
-                "deleted": {"codings": [r for r, _ in dele], "memos": [m for _, ms in dele for m in ms]},
-                "summary": report.summary()})
+            deleted = {"codings": [r for r, _ in dele], "memos": [m for _, ms in dele for m in ms]}
+            report.audit_id = record(conn, coder, Event.sheet_import(name, ins, upd, deleted, report.summary()))
 
 
 def _doc_of(conn, passage_id: int) -> int:

@@ -146,7 +146,7 @@ def memo():
 @click.pass_context
 def memo_add(ctx, target_type, target, text, coder):
     """Write a memo on a code (path), doc (id or name), passage (3:12) or coding (id)."""
-    from qualcode.annotate.codings import add_memo
+    from qualcode.annotate.memos import add_memo
 
     m = add_memo(open_project(ctx), target_type, target, text, coder=coder)
     click.echo(f"memo {m['id']} on {m['target_type']} {m['target']} by {m['coder']}")
@@ -160,7 +160,7 @@ def memo_add(ctx, target_type, target, text, coder):
 @click.pass_context
 def memo_list(ctx, target_type, target, coder, fmt):
     """Memos, oldest first."""
-    from qualcode.annotate.codings import MEMO_COLUMNS, list_memos
+    from qualcode.annotate.memos import MEMO_COLUMNS, list_memos
 
     render(list_memos(open_project(ctx), target_type, target, coder), MEMO_COLUMNS, fmt)
 
@@ -172,7 +172,7 @@ def memo_list(ctx, target_type, target, coder, fmt):
 @click.pass_context
 def log_(ctx, coder, limit, fmt):
     """The audit trail, newest first (undone actions are marked)."""
-    from qualcode.annotate.codings import LOG_COLUMNS, audit_log
+    from qualcode.annotate.audit import LOG_COLUMNS, audit_log
 
     render(audit_log(open_project(ctx), coder=coder, limit=limit), LOG_COLUMNS, fmt)
 
@@ -183,7 +183,7 @@ def log_(ctx, coder, limit, fmt):
 @click.pass_context
 def undo(ctx, n, coder):
     """Undo your last N actions (codings, decisions, memos, new codes, sheet imports, merges)."""
-    from qualcode.annotate.codings import undo as run_undo
+    from qualcode.annotate.audit import undo as run_undo
 
     for entry in run_undo(open_project(ctx), n, coder=coder):
         click.echo(f"undid #{entry['id']} {entry['action']} {entry['target']}: {entry['summary']}")
@@ -201,7 +201,8 @@ def undo(ctx, n, coder):
 @click.pass_context
 def review(ctx, code_, doc, order, context, reset, coder):
     """Review proposals one at a time with single keys; quitting saves, re-running resumes."""
-    from qualcode.annotate.review import ReviewSession, run_review
+    from qualcode.annotate.review import ReviewSession
+    from qualcode.cli.review import run_review
 
     session = ReviewSession(open_project(ctx), coder=coder, code=code_, doc=doc, order=order, context=context)
     if reset:

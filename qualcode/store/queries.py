@@ -17,7 +17,7 @@ def passage_ref(doc_id: int, seq: int) -> str:
 
 def resolve_document(store, ref: str) -> int:
     """A document id from a numeric id or a name (exact, else a unique prefix)."""
-    from qualcode.project import not_found
+    from qualcode.errors import not_found
 
     with store.read() as conn:
         rows = conn.execute(select(t.documents.c.id, t.documents.c.name)).all()
@@ -142,7 +142,7 @@ def passages(store, doc_ids: list[int] | None = None, with_sentences: bool = Fal
 
 def set_speaker_role(store, doc_id: int, speaker: str, role: str) -> int:
     """Set the role of one speaker label in a document; returns the number of passages affected."""
-    from qualcode.project import not_found
+    from qualcode.errors import not_found
 
     with store.transaction() as conn:
         labels = [label for (label,) in conn.execute(select(t.speakers.c.label).where(t.speakers.c.document_id == doc_id))]
@@ -218,3 +218,35 @@ def codebook_rows(store, codebook) -> list[dict]:
         }
         for c in codebook.codes
     ]
+
+
+# ---------------------------------------------------------------------------- rows by id (annotate, merge, sheets, review)
+
+
+def coding_row(conn, coding_id: int) -> dict:
+    return dict(conn.execute(select(t.codings).where(t.codings.c.id == coding_id)).mappings().one())
+
+
+def memo_row(conn, memo_id: int) -> dict:
+    return dict(conn.execute(select(t.memos).where(t.memos.c.id == memo_id)).mappings().one())
+
+
+def document_text(conn, doc_id: int) -> str:
+    return conn.execute(select(t.documents.c.text).where(t.documents.c.id == doc_id)).scalar_one()
+
+
+def passage_at(conn, doc_id: int, offset: int):
+    """(passage row id, start, end, seq) of the passage containing ``offset``, else None."""
+    p = t.passages
+    return conn.execute(
+        select(p.c.id, p.c.start, p.c.end, p.c.seq)
+        .where(p.c.document_id == doc_id, p.c.start <= offset, p.c.end > offset)
+    ).first()
+
+
+def passage_ref_of(conn, passage_id: int | None) -> str:
+    """``DOC:SEQ`` of a passage row id ("" for none)."""
+    if passage_id is None:
+        return ""
+    r = conn.execute(select(t.passages.c.document_id, t.passages.c.seq).where(t.passages.c.id == passage_id)).first()
+    return f"{r.document_id}:{r.seq}" if r else ""

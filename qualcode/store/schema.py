@@ -179,3 +179,8 @@ assignments = Table(
     Column("coder", String(200), primary_key=True),
     Column("assigned_at", String(40), nullable=False),
 )
+
+
+# Every column of a coding / memo row, in table order (copying rows: merge, undo).
+CODING_FIELDS = [c.name for c in codings.columns]
+MEMO_FIELDS = [c.name for c in memos.columns]
