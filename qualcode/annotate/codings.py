@@ -23,9 +23,8 @@ from qualcode.errors import ConfigError, NotFound, QualcodeError
 from qualcode.store import queries, schema as t, utcnow
 from qualcode.store.locking import lock_rows
 from qualcode.text.script import fold
+from qualcode.vocabulary import ORIGINS, STATUSES
 
-STATUSES = ("proposed", "accepted", "rejected")
-ORIGINS = ("rule", "manual", "model", "import")
 LIST_COLUMNS = ["id", "passage", "document", "speaker", "start", "end", "code", "coder", "origin", "status", "text"]
 
 

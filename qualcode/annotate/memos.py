@@ -8,8 +8,8 @@ from qualcode.annotate.coders import coder_name
 from qualcode.annotate.resolve import canonical_passage, resolve_code, resolve_coding
 from qualcode.errors import ConfigError
 from qualcode.store import queries, schema as t, utcnow
+from qualcode.vocabulary import MEMO_TARGETS
 
-MEMO_TARGETS = ("code", "doc", "passage", "coding")
 MEMO_COLUMNS = ["id", "target_type", "target", "coder", "text", "created_at"]
 
 

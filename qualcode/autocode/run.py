@@ -17,10 +17,11 @@ from sqlalchemy import delete, insert, select, update
 from qualcode.store import insert_rows, schema as t, utcnow
 from qualcode.text.script import fold
 from qualcode.text.segment import Segmenter, pack_tokens
+from qualcode.vocabulary import CODING_UNITS
 
 AUTOCODER = "autocode"
 _to_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False), without a new encoder per call
-UNITS = ("passage", "sentence")
+UNITS = CODING_UNITS
 
 
 @dataclass

@@ -1,21 +1,23 @@
 """The command line: parse options → one library call → render. No SQL, pandas or jieba here.
 
-Commands live in modules by area (``core``: projects, import, documents, codebook,
-autocode); each registers itself on ``cli``. Errors from the library reach the user
-through ``QualcodeGroup`` only.
+One module per command group (``ingest``: import; ``docs``; ``codebook``; ``autocode``:
+autocode and evaluate; ``annotate``: code, memo, review, sheets …; ``reports``; ``export``;
+``agreement``; ``suggest``), each listing its commands in ``COMMANDS``; shared options in
+``options``. Command modules defer every library import to the command body, so that
+``qualcode --help`` starts fast. Errors from the library reach the user through
+``QualcodeGroup`` only: one message, a hint, a documented exit code.
 """
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import click
 
 from qualcode import __version__
+from qualcode.cli import annotate, autocode, codebook, docs, export, ingest, project, reports
+from qualcode.cli.options import open_project, output_option, render  # noqa: F401  (used by agreement, suggest)
 from qualcode.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, QualcodeError
-
-OUTPUT_FORMATS = ("table", "csv", "json")
 
 
 class QualcodeGroup(click.Group):
@@ -47,46 +49,6 @@ class QualcodeGroup(click.Group):
             ctx.exit(EXIT_INTERNAL)
 
 
-def render(rows: list[dict], columns: list[str], fmt: str) -> None:
-    """Print rows as an aligned table, CSV or JSON (the shared --format of listing commands)."""
-    from qualcode.exchange.tables import csv_text, json_text, text_table
-
-    if fmt == "json":
-        click.echo(json_text(rows, columns), nl=False)
-    elif fmt == "csv":
-        click.echo(csv_text(rows, columns), nl=False)
-    else:
-        click.echo(text_table(rows, columns))
-
-
-def write_table(rows: list[dict], columns: list[str], fmt: str, output: str, sheet: str, what: str) -> None:
-    """An export's rows to the file ``output``, or to standard output when it is ``-`` (CSV or
-    JSON; the count then goes to standard error so that a pipe carries only the table)."""
-    from qualcode.exchange.tables import csv_text, json_text, write_rows
-
-    if output != "-":
-        write_rows(rows, columns, fmt, Path(output), sheet=sheet)
-        click.echo(f"Wrote {len(rows)} {what} to {output}")
-        return
-    if fmt == "xlsx":
-        raise click.UsageError("xlsx cannot go to standard output; give --output a file name (e.g. out.xlsx)")
-    click.echo((json_text if fmt == "json" else csv_text)(rows, columns), nl=False)
-    click.echo(f"Wrote {len(rows)} {what} to standard output", err=True)
-
-
-def output_option(f):
-    return click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="table", show_default=True,
-                        help="Output as an aligned table, CSV or JSON.")(f)
-
-
-def open_project(ctx):
-    """The project named by --project / QUALCODE_PROJECT, else found from the cwd upward."""
-    from qualcode.project import Project, find_root
-
-    root = ctx.find_root().params.get("project")
-    return Project(find_root(Path(root)) if root else find_root())
-
-
 @click.group(cls=QualcodeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="qualcode")
 @click.option("--project", type=click.Path(file_okay=False), envvar="QUALCODE_PROJECT",
@@ -113,4 +75,8 @@ def main():
         sys.exit(EXIT_BROKEN_PIPE)
 
 
-from qualcode.cli import agreement, annotate, core, exchange, reports, suggest  # noqa: E402,F401  (register commands)
+for _module in (project, ingest, docs, codebook, autocode, annotate, reports, export):
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)
+
+from qualcode.cli import agreement, suggest  # noqa: E402,F401  (register commands)

@@ -59,15 +59,16 @@ def common_options(f):
 @click.pass_context
 def agreement(ctx, coders, unit, codes, codebook_file, none_as_value, fmt, output, n_boot, seed):
     """Inter-coder agreement per code and per exclusive group (percent, kappa, alpha)."""
-    from qualcode.agreement import compare as ag
+    from qualcode.agreement.coefficients import SEED
+    from qualcode.agreement.compare import compute
     from qualcode.exchange.tables import write_workbook
 
     if fmt == "xlsx" and not output:
         raise click.UsageError("--format xlsx needs --output FILE")
     project = open_project(ctx)
-    report = ag.compute(project.store, _coders(coders), unit=unit, codes=_codes(codes),
-                        codebook=_project_codebook(project, codebook_file), none_as_value=none_as_value,
-                        n_boot=n_boot, seed=ag.SEED if seed is None else seed)
+    report = compute(project.store, _coders(coders), unit=unit, codes=_codes(codes),
+                     codebook=_project_codebook(project, codebook_file), none_as_value=none_as_value,
+                     n_boot=n_boot, seed=SEED if seed is None else seed)
     if fmt == "json":
         text = report.to_json() + "\n"
         if output:
@@ -106,14 +107,14 @@ def agreement(ctx, coders, unit, codes, codebook_file, none_as_value, fmt, outpu
 @click.pass_context
 def disagreements(ctx, coders, unit, codes, codebook_file, output):
     """Units where the coders disagree on a code, as a sheet for the reconciliation meeting."""
-    from qualcode.agreement import compare as ag
+    from qualcode.agreement.compare import disagreements as find_disagreements
     from qualcode.exchange.tables import write_rows, write_workbook
 
     if unit == "char":
         raise click.BadParameter("use passage, sentence or document", param_hint="--unit")
     project = open_project(ctx)
-    rows, columns = ag.disagreements(project.store, _coders(coders), unit=unit, codes=_codes(codes),
-                                     codebook=_project_codebook(project, codebook_file))
+    rows, columns = find_disagreements(project.store, _coders(coders), unit=unit, codes=_codes(codes),
+                                       codebook=_project_codebook(project, codebook_file))
     if output.lower().endswith(".csv"):
         write_rows(rows, columns, "csv", Path(output))
     else:
@@ -130,16 +131,17 @@ def disagreements(ctx, coders, unit, codes, codebook_file, output):
 @click.pass_context
 def assign(ctx, docs, coder, remove, list_, fmt):
     """Assign documents (ids or names) to a coder: their uncoded units count as 'not coded' in agreement."""
-    from qualcode.agreement import compare as ag
+    from qualcode.agreement.assignments import assign as assign_documents, assignments
+
     project = open_project(ctx)
     if list_:
-        render(ag.assignments(project.store), ["document", "name", "coder", "assigned_at"], fmt)
+        render(assignments(project.store), ["document", "name", "coder", "assigned_at"], fmt)
         return
     if not docs:
         raise click.UsageError("name the documents to assign (or use --list)")
     coder = coder or project.default_coder
     ids = [project.document_id(d) for d in docs]
-    n = ag.assign(project.store, ids, coder, remove=remove)
+    n = assign_documents(project.store, ids, coder, remove=remove)
     click.echo(f"{'Removed' if remove else 'Assigned'} {n} document{'s' if n != 1 else ''} "
                f"{'from' if remove else 'to'} {coder}")
 

@@ -5,13 +5,16 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli import cli, open_project, output_option, render
+from qualcode.cli.options import (
+    coder_option,
+    open_project,
+    origin_option,
+    output_option,
+    render,
+    status_option,
+)
 from qualcode.errors import EXIT_PARTIAL
-
-CODER_HELP = "Coder name (default: QUALCODE_CODER, else the project's default coder)."
-coder_option = click.option("--coder", help=CODER_HELP)
-STATUSES = ("proposed", "accepted", "rejected")
-ORIGINS = ("rule", "manual", "model", "import")
+from qualcode.vocabulary import MEMO_TARGETS
 
 
 def _short(text: str, n: int = 40) -> str:
@@ -19,7 +22,7 @@ def _short(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-@cli.group()
+@click.group()
 def code():
     """Code by hand: add, remove and list codings; add emergent (in-vivo) codes."""
 
@@ -64,8 +67,8 @@ def code_remove(ctx, coding, coder):
 @click.option("--passage", help="Only this passage (DOC:SEQ).")
 @click.option("--code", "code_", help="Only this code and its descendants.")
 @click.option("--coder", help="Only this coder's codings.")
-@click.option("--status", multiple=True, type=click.Choice(STATUSES), help="Repeatable.")
-@click.option("--origin", multiple=True, type=click.Choice(ORIGINS), help="Repeatable.")
+@status_option()
+@origin_option()
 @output_option
 @click.pass_context
 def code_list(ctx, doc, passage, code_, coder, status, origin, fmt):
@@ -103,10 +106,9 @@ def _decide_command(decision: str):
 
     @click.argument("codings", nargs=-1)
     @click.option("--code", "code_", help="Every matching coding of this code (and its descendants).")
-    @click.option("--origin", multiple=True, type=click.Choice(ORIGINS), help="Only this origin; repeatable.")
+    @origin_option("Only this origin; repeatable.")
     @click.option("--doc", help="Only this document (id or name).")
-    @click.option("--status", multiple=True, type=click.Choice(STATUSES),
-                  help="With filters: codings with this status (default: proposed); repeatable.")
+    @status_option("With filters: codings with this status (default: proposed); repeatable.")
     @coder_option
     @click.pass_context
     def command(ctx, codings, code_, origin, doc, status, coder):
@@ -126,20 +128,20 @@ def _decide_command(decision: str):
             ctx.exit(EXIT_PARTIAL)
 
     command.__doc__ = f"{verb.capitalize()} codings by id, or every proposal matching the filters."
-    return cli.command(verb)(command)
+    return click.command(verb)(command)
 
 
 accept = _decide_command("accepted")
 reject = _decide_command("rejected")
 
 
-@cli.group()
+@click.group()
 def memo():
     """Memos on codes, documents, passages and codings."""
 
 
 @memo.command("add")
-@click.argument("target_type", type=click.Choice(["code", "doc", "passage", "coding"]))
+@click.argument("target_type", type=click.Choice(MEMO_TARGETS))
 @click.argument("target")
 @click.argument("text")
 @coder_option
@@ -153,7 +155,7 @@ def memo_add(ctx, target_type, target, text, coder):
 
 
 @memo.command("list")
-@click.option("--type", "target_type", type=click.Choice(["code", "doc", "passage", "coding"]))
+@click.option("--type", "target_type", type=click.Choice(MEMO_TARGETS))
 @click.option("--target", help="With --type: only memos on this target.")
 @click.option("--coder", help="Only this coder's memos.")
 @output_option
@@ -165,7 +167,7 @@ def memo_list(ctx, target_type, target, coder, fmt):
     render(list_memos(open_project(ctx), target_type, target, coder), MEMO_COLUMNS, fmt)
 
 
-@cli.command("log")
+@click.command("log")
 @click.option("--coder", help="Only this coder's actions.")
 @click.option("--limit", type=click.IntRange(1), help="Only the newest N actions.")
 @output_option
@@ -177,7 +179,7 @@ def log_(ctx, coder, limit, fmt):
     render(audit_log(open_project(ctx), coder=coder, limit=limit), LOG_COLUMNS, fmt)
 
 
-@cli.command()
+@click.command()
 @click.argument("n", type=click.IntRange(1), default=1)
 @coder_option
 @click.pass_context
@@ -189,7 +191,7 @@ def undo(ctx, n, coder):
         click.echo(f"undid #{entry['id']} {entry['action']} {entry['target']}: {entry['summary']}")
 
 
-@cli.command()
+@click.command()
 @click.option("--code", "code_", help="Only proposals of this code (and its descendants).")
 @click.option("--doc", help="Only proposals in this document.")
 @click.option("--order", type=click.Choice(["document", "confidence", "uncertainty"]), default="document",
@@ -210,7 +212,7 @@ def review(ctx, code_, doc, order, context, reset, coder):
     click.echo(run_review(session))
 
 
-@cli.group()
+@click.group()
 def sheet():
     """Code in Excel/WPS: export a coding sheet, import the coder's changes."""
 
@@ -252,7 +254,7 @@ def sheet_import(ctx, file, dry_run, coder):
         ctx.exit(EXIT_PARTIAL)
 
 
-@cli.command()
+@click.command()
 @click.argument("other", type=click.Path(file_okay=False))
 @coder_option
 @output_option
@@ -278,3 +280,6 @@ def merge(ctx, other, coder, fmt):
         click.echo("Conflicts (this project's version kept):")
         render(r.conflicts, CONFLICT_COLUMNS, fmt)
         ctx.exit(EXIT_PARTIAL)
+
+
+COMMANDS = [code, accept, reject, memo, log_, undo, review, sheet, merge]

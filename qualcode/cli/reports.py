@@ -9,23 +9,8 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli import cli, open_project, output_option, render
-
-
-def selection_options(f):
-    """The shared options choosing which codings a report counts."""
-    options = [
-        click.option("--proposed", is_flag=True, help="Also count unreviewed proposals (default: accepted and manual only)."),
-        click.option("--coder", "coders", multiple=True, help="Only this coder's codings; repeatable."),
-        click.option("--case", "cases", multiple=True, help="Only documents of this case; repeatable."),
-        click.option("--role", "roles", multiple=True,
-                     help="Only interviewees with this role code (社区党组织书记A) or role type (社区党组织书记); repeatable."),
-        click.option("--doc", "docs_", multiple=True, help="Only this document (id or name); repeatable."),
-        click.option("--interviewee-only", is_flag=True, help="Only passages spoken by interviewees."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+from qualcode.cli.options import open_project, output_option, packed_options, render, selection_options
+from qualcode.vocabulary import COOCCURRENCE_UNITS
 
 
 def file_option(f):
@@ -33,12 +18,10 @@ def file_option(f):
                         help="Write the table to this file (.csv, .json or .xlsx) instead of printing it.")(f)
 
 
-def _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only):
-    from qualcode.reports import Selection, load
+def _load(ctx, selection):
+    from qualcode.reports import load
 
     project = open_project(ctx)
-    selection = Selection(proposed=proposed, coders=tuple(coders), cases=tuple(cases), roles=tuple(roles),
-                          documents=tuple(docs_), interviewee_only=interviewee_only)
     return project, load(project, selection)
 
 
@@ -59,7 +42,7 @@ def _emit(df, fmt, output, name):
         render(records(df), columns, fmt)
 
 
-@cli.group()
+@click.group()
 def report():
     """Tables and plots for the paper, on a chosen set of codings (default: accepted and manual)."""
 
@@ -71,11 +54,11 @@ def report():
 @output_option
 @file_option
 @click.pass_context
-def report_frequencies(ctx, proposed, coders, cases, roles, docs_, interviewee_only, by, no_rollup, fmt, output):
+def report_frequencies(ctx, selection, by, no_rollup, fmt, output):
     """Codings, passages, documents and cases per code, rolled up to parents; share of passages."""
     from qualcode.reports.frequencies import frequencies, frequencies_by
 
-    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    _, data = _load(ctx, selection)
     df = frequencies_by(data, by, rollup=not no_rollup) if by else frequencies(data, rollup=not no_rollup)
     _emit(df, fmt, output, "frequencies")
 
@@ -88,11 +71,11 @@ def report_frequencies(ctx, proposed, coders, cases, roles, docs_, interviewee_o
 @output_option
 @file_option
 @click.pass_context
-def report_cases(ctx, proposed, coders, cases, roles, docs_, interviewee_only, by, value, fmt, output):
+def report_cases(ctx, selection, by, value, fmt, output):
     """Code × case matrix: codings, passages, share of the case's passages, or presence."""
     from qualcode.reports.cases import case_matrix
 
-    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    _, data = _load(ctx, selection)
     _emit(case_matrix(data, by=by, value=value), fmt, output, f"{by}_{value}")
 
 
@@ -102,17 +85,17 @@ def report_cases(ctx, proposed, coders, cases, roles, docs_, interviewee_only, b
 @output_option
 @file_option
 @click.pass_context
-def report_framework(ctx, proposed, coders, cases, roles, docs_, interviewee_only, by, fmt, output):
+def report_framework(ctx, selection, by, fmt, output):
     """Framework matrix: case × stage with the passage count and the top exemplar quote per cell."""
     from qualcode.reports.framework import framework_matrix
 
-    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    _, data = _load(ctx, selection)
     _emit(framework_matrix(data, by=by), fmt, output, "framework")
 
 
 @report.command("cooccurrence")
 @selection_options
-@click.option("--unit", type=click.Choice(["passage", "sentence", "document", "proximity"]), default="passage",
+@click.option("--unit", type=click.Choice(COOCCURRENCE_UNITS), default="passage",
               show_default=True, help="What counts as co-occurring.")
 @click.option("--window", type=click.IntRange(1), default=1, show_default=True,
               help="With --unit proximity: codes within this many passages of each other co-occur.")
@@ -122,12 +105,12 @@ def report_framework(ctx, proposed, coders, cases, roles, docs_, interviewee_onl
 @output_option
 @file_option
 @click.pass_context
-def report_cooccurrence(ctx, proposed, coders, cases, roles, docs_, interviewee_only, unit, window, level, min_count,
+def report_cooccurrence(ctx, selection, unit, window, level, min_count,
                         matrix, fmt, output):
     """Code pairs: counts, Jaccard (= ATLAS.ti c-coefficient), lift, PMI, Fisher exact p, BH q."""
     from qualcode.reports.cooccurrence import cooccurrence, cooccurrence_matrix
 
-    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    _, data = _load(ctx, selection)
     if matrix:
         df = cooccurrence_matrix(data, unit=unit, window=window, level=level)
     else:
@@ -135,8 +118,7 @@ def report_cooccurrence(ctx, proposed, coders, cases, roles, docs_, interviewee_
     _emit(df, fmt, output, "cooccurrence")
 
 
-def saturation_options(f):
-    options = [
+_SATURATION = [
         click.option("--order", type=click.Choice(["date", "manifest", "name", "import"]), default="date",
                      show_default=True, help="Interview order: the date attribute, manifest rows, name or import."),
         click.option("--manifest", type=click.Path(exists=True, dir_okay=False), help="With --order manifest."),
@@ -149,8 +131,11 @@ def saturation_options(f):
                      help="Francis et al. initial analysis sample."),
         click.option("--stop", type=click.IntRange(1), default=3, show_default=True,
                      help="Francis et al. stopping criterion (interviews without new codes)."),
-    ]
-    for option in reversed(options):
+]
+
+
+def saturation_options(f):
+    for option in reversed(_SATURATION):
         f = option(f)
     return f
 
@@ -163,12 +148,12 @@ def saturation_options(f):
 @output_option
 @file_option
 @click.pass_context
-def report_saturation(ctx, proposed, coders, cases, roles, docs_, interviewee_only, order, manifest, base, run_length,
+def report_saturation(ctx, selection, order, manifest, base, run_length,
                       threshold, initial, stop, level, curve, fmt, output):
     """Code saturation overall and per case: base+run, 10+3, Chao2 with its interval."""
     from qualcode.reports.saturation import saturation
 
-    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    _, data = _load(ctx, selection)
     curve_df, summary = saturation(data, order=order, base=base, run=run_length, threshold=threshold,
                                    initial=initial, stop=stop, level=level,
                                    manifest=Path(manifest) if manifest else None)
@@ -191,12 +176,12 @@ def report_saturation(ctx, proposed, coders, cases, roles, docs_, interviewee_on
 @output_option
 @file_option
 @click.pass_context
-def report_quotes(ctx, proposed, coders, cases, roles, docs_, interviewee_only, k, codes, rollup, max_chars, context,
+def report_quotes(ctx, selection, k, codes, rollup, max_chars, context,
                   fmt, output):
     """The k best exemplar quotes per code with document, case and interviewee role code."""
     from qualcode.reports.quotes import quotes
 
-    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    _, data = _load(ctx, selection)
     df = quotes(data, k=k, rollup=rollup, max_chars=max_chars, context=context, codes=list(codes) or None)
     _emit(df, fmt, output, "quotes")
 
@@ -206,20 +191,34 @@ def report_quotes(ctx, proposed, coders, cases, roles, docs_, interviewee_only, 
 @output_option
 @file_option
 @click.pass_context
-def report_codebook(ctx, proposed, coders, cases, roles, docs_, interviewee_only, fmt, output):
+def report_codebook(ctx, selection, fmt, output):
     """The codebook as an appendix table: code, definition, criteria, example, counts."""
     from qualcode.reports.codebook import codebook_table
 
-    _, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
+    _, data = _load(ctx, selection)
     _emit(codebook_table(data), fmt, output, "codebook")
 
 
-def _options(by, unit, window, level, order, manifest, base, run_length, threshold, initial, stop, k, plots):
+def _report_options(by, unit, window, level, order, manifest, base, run_length, threshold, initial, stop, k,
+                    no_plots):
     from qualcode.reports.bundle import ReportOptions
 
     return ReportOptions(by=by, unit=unit, window=window, level=level, order=order,
                          manifest=Path(manifest) if manifest else None, base=base, run=run_length,
-                         threshold=threshold, initial=initial, stop=stop, k=k, plots=plots)
+                         threshold=threshold, initial=initial, stop=stop, k=k, plots=not no_plots)
+
+
+report_options = packed_options("options", [
+    click.option("--by", default="case", show_default=True, help="Group for the case tables: case, role or an attribute."),
+    click.option("--unit", type=click.Choice(COOCCURRENCE_UNITS), default="passage", show_default=True,
+                 help="Co-occurrence unit."),
+    click.option("--window", type=click.IntRange(1), default=1, show_default=True, help="Co-occurrence proximity window."),
+    click.option("--level", type=click.IntRange(0), help="Roll codes up to this depth for co-occurrence and saturation."),
+    *_SATURATION,
+    click.option("-k", "k", type=click.IntRange(1), default=3, show_default=True, help="Quotes per code."),
+    click.option("--no-plots", is_flag=True, help="Skip the PNG/SVG plots (faster)."),
+], _report_options)
+"""The parameters of ``report all``, passed as one ``ReportOptions``."""
 
 
 def _print_written(result, root: Path) -> None:
@@ -244,29 +243,19 @@ def _print_written(result, root: Path) -> None:
 @report.command("all")
 @selection_options
 @click.option("--output", "-o", type=click.Path(file_okay=False), required=True, help="Directory to write into.")
-@click.option("--by", default="case", show_default=True, help="Group for the case tables: case, role or an attribute.")
-@click.option("--unit", type=click.Choice(["passage", "sentence", "document", "proximity"]), default="passage",
-              show_default=True, help="Co-occurrence unit.")
-@click.option("--window", type=click.IntRange(1), default=1, show_default=True, help="Co-occurrence proximity window.")
-@click.option("--level", type=click.IntRange(0), help="Roll codes up to this depth for co-occurrence and saturation.")
-@saturation_options
-@click.option("-k", "k", type=click.IntRange(1), default=3, show_default=True, help="Quotes per code.")
-@click.option("--no-plots", is_flag=True, help="Skip the PNG/SVG plots (faster).")
+@report_options
 @click.pass_context
-def report_all_cmd(ctx, proposed, coders, cases, roles, docs_, interviewee_only, output, by, unit, window, level,
-                   order, manifest, base, run_length, threshold, initial, stop, k, no_plots):
+def report_all_cmd(ctx, selection, output, options):
     """Every table and plot: xlsx, CSV, Markdown, LaTeX, docx, HTML, PNG + SVG."""
     from qualcode.reports.bundle import report_all
 
-    project, data = _load(ctx, proposed, coders, cases, roles, docs_, interviewee_only)
-    options = _options(by, unit, window, level, order, manifest, base, run_length, threshold, initial, stop, k,
-                       not no_plots)
+    project, data = _load(ctx, selection)
     result = report_all(project, Path(output), options=options, data=data)
     click.echo(f"Reports on {data.selection.describe()} written to {output}:")
     _print_written(result, Path(output))
 
 
-@cli.command("run")
+@click.command("run")
 @click.option("--corpus", "corpus", type=click.Path(file_okay=False),
               help="Transcripts to import when the project has none (default: ./corpus, else the bundled corpus).")
 @click.option("--manifest", type=click.Path(dir_okay=False), help="Manifest (default: CORPUS/manifest.csv).")
@@ -285,3 +274,6 @@ def run_cmd(ctx, corpus, manifest, output, no_plots):
     click.echo(f"Reports written to {result['output']}:")
     _print_written(result["written"], Path(result["output"]))
     click.echo(f"Open {Path(result['output']) / 'report.html'} in a browser, or report.xlsx / report.docx.")
+
+
+COMMANDS = [report, run_cmd]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import yaml
 
-from qualcode.codebook.model import _Dumper as CodebookDumper
+from qualcode.codebook.dump import CodebookDumper
 
 
 def insert_code_text(text: str, codebook, code) -> str:

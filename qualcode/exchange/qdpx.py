@@ -56,13 +56,14 @@ from qualcode.exchange.qdc import (
     xml_text,
 )
 from qualcode.store import schema as t, utcnow
+from qualcode.vocabulary import SPEAKER_ROLES
 
 SPEAKERS_VARIABLE = "qualcode:speakers"
 LABEL_SEP = "："  # full-width colon, as Chinese transcripts write it
 IMPORTED_CODER = "imported"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
-_ROLES = ("interviewer", "interviewee", "other")
+_ROLES = SPEAKER_ROLES
 
 
 # ============================================================================ export

@@ -27,11 +27,10 @@ from sqlalchemy import select
 
 from qualcode.errors import ConfigError
 from qualcode.store import queries, schema as t
+from qualcode.vocabulary import CODING_UNITS, ORIGINS, STATUSES
 
 SPANS_KEY = "qualcode"
-UNITS = ("passage", "sentence")
-STATUSES = ("proposed", "accepted", "rejected")
-ORIGINS = ("rule", "manual", "model", "import")
+UNITS = CODING_UNITS
 
 
 @dataclass
@@ -115,7 +114,7 @@ def _check(values: Iterable[str], allowed: tuple[str, ...], what: str) -> list[s
 def _build(project, unit, docs, code, coder, statuses, origins, vocab):
     """(generator of Docs, report with the selection's counts): the selection is read and
     checked at once so that bad input fails before any Doc is built."""
-    from qualcode.project import not_found
+    from qualcode.errors import not_found
 
     if unit not in UNITS:
         raise ConfigError(f"unknown unit {unit!r}", hint="use passage or sentence")

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-INTERVIEWER = "interviewer"
-INTERVIEWEE = "interviewee"
-OTHER = "other"
-ROLES = (INTERVIEWER, INTERVIEWEE, OTHER)
+from qualcode.vocabulary import SPEAKER_ROLES, Role
+
+INTERVIEWER = str(Role.INTERVIEWER)
+INTERVIEWEE = str(Role.INTERVIEWEE)
+OTHER = str(Role.OTHER)
+ROLES = SPEAKER_ROLES
 
 
 @dataclass

@@ -6,8 +6,9 @@ the code) gives every pair count at once: C = XᵀX, n_a = C[a, a], n_ab = C[a, 
 from __future__ import annotations
 
 from qualcode.reports.selection import ReportData
+from qualcode.vocabulary import COOCCURRENCE_UNITS
 
-UNITS = ("passage", "sentence", "document", "proximity")
+UNITS = COOCCURRENCE_UNITS
 PAIR_COLUMNS = ["code_a", "label_a", "code_b", "label_b", "n_a", "n_b", "n_ab", "units", "jaccard", "lift", "pmi",
                 "p_fisher", "q_bh"]
 _STRIDE = 1 << 32  # document id × stride + offset: one sorted axis over all documents

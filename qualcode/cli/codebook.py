@@ -1,0 +1,59 @@
+"""``qualcode codebook``: validate, show and choose the codebook."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from qualcode.cli.options import open_project, output_option, render
+
+
+@click.group()
+def codebook():
+    """Validate, show and choose the codebook."""
+
+
+@codebook.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+def codebook_validate(ctx, file):
+    """Check FILE and list every problem at once (file:line: YAML path: problem)."""
+    from qualcode.codebook.model import load_codebook
+
+    cb = load_codebook(Path(file))
+    n_rules = sum(len(c.rules) for c in cb.codes)
+    click.echo(f"{file}: OK ({len(cb.codes)} codes, {n_rules} rules, {len(cb.terms())} terms, version {cb.version[:12]})")
+
+
+@codebook.command("show")
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+@output_option
+@click.pass_context
+def codebook_show(ctx, file, fmt):
+    """The code tree with rule and coding counts (the project's codebook by default)."""
+    from qualcode.store.queries import codebook_rows
+
+    project = open_project(ctx)
+    cb = project.codebook(Path(file) if file else None)
+    rows = codebook_rows(project.store, cb)
+    if fmt == "table":
+        for r in rows:
+            click.echo(f"{'  ' * r['depth']}{r['path']}  {r['label']} / {r['label_en']}  "
+                       f"rules={r['rules']} proposed={r['proposed']} accepted={r['accepted']} "
+                       f"rejected={r['rejected']} manual={r['manual']}")
+    else:
+        render(rows, ["path", "label", "label_en", "depth", "rules", "proposed", "accepted", "rejected", "manual"], fmt)
+
+
+@codebook.command("use")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def codebook_use(ctx, file):
+    """Validate FILE and make it the project's codebook (copied into codebooks/)."""
+
+    project = open_project(ctx)
+    cb = project.use_codebook(Path(file))
+    click.echo(f"Codebook is now {project.codebook_path.relative_to(project.root)} ({len(cb.codes)} codes)")
+
+
+COMMANDS = [codebook]
