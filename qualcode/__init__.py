@@ -18,7 +18,7 @@ def __getattr__(name):
 
         return Project
     if name == "load_codebook":
-        from qualcode.codebook.model import load_codebook
+        from qualcode.codebook.load import load_codebook
 
         return load_codebook
     if name == "to_spacy":

@@ -43,6 +43,10 @@ class NotFound(QualcodeError):
     """An unknown document, passage, code or coding id."""
 
 
+class ExchangeError(QualcodeError):
+    """A .qdc/.qdpx file that is broken, hostile or not REFI-QDA; the project is left untouched."""
+
+
 class ConfigError(QualcodeError):
     """A bad qualcode.toml, manifest or option value."""
 

@@ -8,8 +8,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from qualcode.codebook.load import load_codebook
 from qualcode.data import data_path
 from qualcode.errors import ConfigError, ProjectNotFound, QualcodeError
+from qualcode.store import Store, queries
+from qualcode.text.segment import Segmenter, read_dictionary
 
 CONFIG_NAME = "qualcode.toml"
 DB_NAME = "qualcode.db"
@@ -65,8 +68,6 @@ class Project:
     """An open project: its settings (qualcode.toml) and its store."""
 
     def __init__(self, root: Path):
-        from qualcode.store import Store
-
         self.root = Path(root).resolve()
         config = self.root / CONFIG_NAME
         try:
@@ -133,8 +134,6 @@ class Project:
     def user_words(self, codebook=None) -> list[str]:
         """Words that must stay whole: dictionary.txt plus the terms of ``codebook`` (default:
         the project's codebook, loaded here when the caller has not loaded it already)."""
-        from qualcode.text.segment import read_dictionary
-
         words = read_dictionary(self.dictionary_path)
         if codebook is None and self.codebook_path is not None and self.codebook_path.is_file():
             codebook = self.codebook()
@@ -153,8 +152,6 @@ class Project:
 
     def codebook(self, path: Path | None = None):
         """The project's codebook (or the one at ``path``), validated."""
-        from qualcode.codebook.model import load_codebook
-
         path = path or self.codebook_path
         if path is None:
             raise ConfigError("this project has no codebook", hint="set one with 'qualcode codebook use FILE'")
@@ -179,14 +176,11 @@ class Project:
 
     def segmenter(self, codebook=None):
         """jieba with the project's user words (see ``user_words``)."""
-        from qualcode.text.segment import Segmenter
-
         return Segmenter(self.user_words(codebook))
 
     # -- documents ------------------------------------------------------------------------
     def document_id(self, ref: str | int) -> int:
         """Resolve a document by numeric id or name; unknown → NotFound with a suggestion."""
-        from qualcode.store import queries
         return queries.resolve_document(self.store, str(ref))
 
     def close(self) -> None:

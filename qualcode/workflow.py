@@ -4,7 +4,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import func, select
+
+from qualcode.autocode.run import autocode
 from qualcode.errors import ConfigError
+from qualcode.ingest.manifest import load_manifest
+from qualcode.ingest.pipeline import ImportOptions, import_paths
+from qualcode.reports.bundle import ReportOptions, report_all
+from qualcode.reports.selection import Selection, load
+from qualcode.store import schema as t
 
 
 def default_corpus(project) -> Path:
@@ -16,8 +24,6 @@ def default_corpus(project) -> Path:
 
 
 def _count(project, table, *where) -> int:
-    from sqlalchemy import func, select
-
     with project.store.read() as conn:
         return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
 
@@ -29,20 +35,12 @@ def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = No
     Reports count accepted and manual codings; while there are none (right after the first
     auto-coding) they count the proposals instead, and say so.
     """
-    from qualcode.autocode.run import autocode
-    from qualcode.ingest.pipeline import ImportOptions, import_paths
-    from qualcode.reports.bundle import ReportOptions, report_all
-    from qualcode.reports.selection import Selection, load
-    from qualcode.store import schema as t
-
     n_docs = _count(project, t.documents)
     if n_docs == 0:
         corpus = Path(corpus) if corpus else default_corpus(project)
         manifest = Path(manifest) if manifest else (corpus / "manifest.csv")
         man = None
         if manifest.is_file():
-            from qualcode.ingest.manifest import load_manifest
-
             man = load_manifest(manifest)
         report = import_paths(project, [corpus], ImportOptions(manifest=man))
         progress(f"Imported {corpus}" + (f" with {manifest.name}" if man else "") + f": {report.summary()}")

@@ -7,7 +7,7 @@ import pytest
 
 from qualcode import annotate
 from qualcode.autocode.run import autocode
-from qualcode.codebook.model import load_codebook
+from qualcode.codebook.load import load_codebook
 from qualcode.errors import NotFound
 
 from .annotate_helpers import coded_project, codings, db, run

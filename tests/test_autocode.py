@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from qualcode.autocode.run import autocode
 from qualcode.cli import cli
-from qualcode.codebook.model import load_codebook
+from qualcode.codebook.load import load_codebook
 from qualcode.store import schema as t
 
 from .conftest import write_text

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qualcode.autocode.rules import Unit, compile_rules
-from qualcode.codebook.model import Code, CodebookError, dump, dumps, load_codebook, parse_codebook
+from qualcode.codebook import Code, CodebookError, dump, dumps, load_codebook, parse_codebook
 from qualcode.errors import QualcodeError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import textwrap
 from hypothesis import given, settings, strategies as st
 
 from qualcode.autocode.rules import Document, Hit, Unit, compile_rules
-from qualcode.codebook.model import parse_codebook
+from qualcode.codebook.load import parse_codebook
 from qualcode.text.script import fold
 
 

@@ -1,4 +1,8 @@
-"""Inter-coder agreement: how far independent coders agree, per code and per exclusive group.
+"""Inter-coder agreement of a project: how far independent coders agree, per code and per exclusive group.
+
+This module turns the store's codings into coders × units arrays and reports; the
+coefficients are computed in ``qualcode.agreement.coefficients`` and who saw which
+document comes from ``qualcode.agreement.assignments``.
 
 Data
     A coder's codings are the rows with ``coder == NAME`` and ``status == 'accepted'``: their
@@ -24,236 +28,29 @@ Coefficients (maintained implementations; checked against docs/methods.md)
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
-from typing import Literal
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 
-from qualcode.errors import ConfigError
-from qualcode.store import schema as t, utcnow
+from qualcode.agreement.assignments import seen_documents
+from qualcode.agreement.coefficients import (
+    CI_LEVEL,
+    N_BOOT,
+    SEED,
+    binary_alpha_bootstrap,
+    cohen_kappa,
+    fleiss_kappa,
+    krippendorff_alpha,
+    merge_spans,
+    pairable_units,
+    percent_agreement,
+    unitized_alpha,
+)
+from qualcode.errors import ConfigError, not_found
+from qualcode.store import schema as t
 
 UNITS = ("passage", "sentence", "document", "char")
-N_BOOT = 1000
-SEED = 20240601
-CI_LEVEL = 0.95
 NONE = "(none)"
-
-
-# ----------------------------------------------------------------------------- coefficients
-
-
-def _finite(x) -> float | None:
-    return None if x is None or not math.isfinite(float(x)) else float(x)
-
-
-def krippendorff_alpha(data, level: Literal["nominal", "ordinal", "interval", "ratio"] = "nominal",
-                       value_domain=None) -> float | None:
-    """Krippendorff's alpha of a coders × units array (NaN = missing); None when undefined."""
-    import krippendorff
-    import numpy as np
-
-    data = np.asarray(data, dtype=float)
-    try:
-        with np.errstate(all="ignore"):  # no variation at all: alpha is 0/0, reported as None
-            return _finite(krippendorff.alpha(reliability_data=data, level_of_measurement=level, value_domain=value_domain))
-    except ValueError:  # fewer than two values in the domain, or no pairable unit
-        return None
-
-
-def cohen_kappa(a, b, weights: str | None = None, sample_weight=None, labels=None) -> float | None:
-    """Cohen's kappa of two coders' labels (scikit-learn); None when undefined (e.g. one constant category)."""
-    import warnings
-
-    from sklearn.metrics import cohen_kappa_score
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _finite(cohen_kappa_score(a, b, weights=weights, sample_weight=sample_weight, labels=labels))
-
-
-def fleiss_kappa(table) -> float | None:
-    """Fleiss' kappa of a subjects × categories count table (statsmodels); None when undefined."""
-    import warnings
-
-    import numpy as np
-    from statsmodels.stats.inter_rater import fleiss_kappa as _fleiss
-
-    table = np.asarray(table, dtype=float)
-    if table.shape[0] == 0:
-        return None
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        return _finite(_fleiss(table, method="fleiss"))
-
-
-def percent_agreement(data) -> float | None:
-    """Percent agreement of a coders × units array (NaN = missing), for any number of coders.
-
-    The share of agreeing pairable values: Σ_u Σ_c n_uc(n_uc − 1)/(m_u − 1) / Σ_u m_u over units
-    with m_u ≥ 2 values (= 1 − nominal D_o; DKPro's definition). For two coders without
-    missing values it is the share of units they agree on.
-    """
-    import numpy as np
-
-    data = np.asarray(data, dtype=float)
-    agree = total = 0.0
-    for column in data.T:
-        values = column[~np.isnan(column)]
-        m = len(values)
-        if m < 2:
-            continue
-        _, counts = np.unique(values, return_counts=True)
-        agree += float((counts * (counts - 1)).sum()) / (m - 1)
-        total += m
-    return agree / total if total else None
-
-
-def pairable_units(data) -> int:
-    """Units with at least two coders' values (what alpha and percent agreement rest on)."""
-    import numpy as np
-
-    data = np.asarray(data, dtype=float)
-    return int(((~np.isnan(data)).sum(axis=0) >= 2).sum())
-
-
-def binary_alpha_bootstrap(data, n_boot: int = N_BOOT, seed: int = SEED, level: float = CI_LEVEL):
-    """Percentile bootstrap interval (resampling pairable units) for nominal alpha of 0/1 data.
-
-    Vectorised: for binary values alpha = 1 − (n−1)·Σ_u 2·n0_u·n1_u/(m_u−1) / (2·N0·N1), so each
-    resample is a weighted sum. Resamples where alpha is undefined are dropped. None when
-    fewer than two units are pairable or no resample is defined.
-    """
-    import numpy as np
-
-    data = np.asarray(data, dtype=float)
-    valued = ~np.isnan(data)
-    m = valued.sum(axis=0)
-    keep = m >= 2
-    if keep.sum() < 2:
-        return None
-    n1 = np.where(valued, data == 1, False).sum(axis=0)[keep].astype(float)
-    m = m[keep].astype(float)
-    n0 = m - n1
-    dis = 2.0 * n0 * n1 / (m - 1.0)
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(len(m), np.full(len(m), 1.0 / len(m)), size=n_boot).astype(float)
-    n = counts @ m
-    big0, big1 = counts @ n0, counts @ n1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        alphas = 1.0 - (n - 1.0) * (counts @ dis) / (2.0 * big0 * big1)
-    alphas = alphas[np.isfinite(alphas)]
-    if len(alphas) == 0:
-        return None
-    tail = (1.0 - level) / 2.0 * 100.0
-    lo, hi = np.percentile(alphas, [tail, 100.0 - tail])
-    return [float(lo), float(hi)]
-
-
-def binary_alpha(data) -> float | None:
-    """Nominal alpha of 0/1 data by the closed form (the bootstrap's estimator; equals krippendorff's)."""
-    import numpy as np
-
-    data = np.asarray(data, dtype=float)
-    valued = ~np.isnan(data)
-    m = valued.sum(axis=0)
-    keep = m >= 2
-    n1 = np.where(valued, data == 1, False).sum(axis=0)[keep].astype(float)
-    m = m[keep].astype(float)
-    n0 = m - n1
-    n, big0, big1 = m.sum(), n0.sum(), n1.sum()
-    if big0 * big1 == 0:
-        return None
-    return float(1.0 - (n - 1.0) * (2.0 * n0 * n1 / (m - 1.0)).sum() / (2.0 * big0 * big1))
-
-
-# --- Krippendorff's unitizing alpha (uα) ----------------------------------------------------
-
-
-def _sections(units: list[tuple[int, int]], begin: int, length: int) -> list[tuple[int, int, bool]]:
-    """(begin, length, is_unit) covering [begin, begin+length): the coder's units and the gaps."""
-    out, pos = [], begin
-    for s, e in units:
-        if s > pos:
-            out.append((pos, s - pos, False))
-        out.append((s, e - s, True))
-        pos = e
-    if pos < begin + length:
-        out.append((pos, begin + length - pos, False))
-    return out
-
-
-def merge_spans(spans) -> list[tuple[int, int]]:
-    """Sorted union of half-open spans (overlapping or touching spans become one)."""
-    out: list[list[int]] = []
-    for s, e in sorted((int(s), int(e)) for s, e in spans if e > s):
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
-
-
-def _distance(g, h) -> float:
-    bg, lg, ug = g
-    bh, lh, uh = h
-    eg, eh = bg + lg, bh + lh
-    if ug and uh:
-        return float((bg - bh) ** 2 + (eg - eh) ** 2) if bg < eh and bh < eg else 0.0
-    if ug and not uh:
-        return float(lg * lg) if bh <= bg and eg <= eh else 0.0
-    if uh and not ug:
-        return float(lh * lh) if bg <= bh and eh <= eg else 0.0
-    return 0.0
-
-
-def unitizing_disagreement(units_by_coder: list[list[tuple[int, int]]], begin: int, length: int) -> tuple[float, float]:
-    """(D_o, D_e) of one category for Krippendorff's uα (Krippendorff 2004, §12.4; DKPro's formulas).
-
-    ``units_by_coder``: each coder's units of the category as half-open (start, end) spans
-    inside [begin, begin+length); overlapping spans of one coder are merged first.
-    """
-    m, big_l = len(units_by_coder), float(length)
-    merged = [merge_spans(u) for u in units_by_coder]
-    sections = [_sections(u, begin, length) for u in merged]
-    observed = 0.0
-    for i in range(m):
-        for j in range(m):
-            if i == j:
-                continue
-            for g in sections[i]:
-                for h in sections[j]:
-                    if h[0] >= g[0] + g[1]:
-                        break  # sections are sorted: nothing further right overlaps g
-                    observed += _distance(g, h)
-    d_o = observed / (m * (m - 1) * big_l * big_l)
-    unit_lengths = [n for secs in sections for (_, n, u) in secs if u]
-    gap_lengths = [n for secs in sections for (_, n, u) in secs if not u]
-    n_c = len(unit_lengths)
-    num = 0.0
-    for lu in unit_lengths:
-        num += (n_c - 1) * (2 * lu ** 3 - 3 * lu ** 2 + lu) / 3.0
-        num += lu ** 2 * sum(lg - lu + 1 for lg in gap_lengths if lg >= lu)
-    denom = m * big_l * (m * big_l - 1) - sum(lu * (lu - 1) for lu in unit_lengths)
-    d_e = (2.0 / big_l) * num / denom if denom else 0.0
-    return d_o, d_e
-
-
-def unitized_alpha(categories: dict[str, list[list[tuple[int, int]]]], begin: int, length: int) -> dict:
-    """uα per category and overall: ``{"categories": {c: {"d_o", "d_e", "alpha"}}, "alpha": x}``.
-
-    Overall uα = 1 − mean D_o / mean D_e over the categories. Alpha is None where D_e is 0
-    (nobody coded the category).
-    """
-    per, d_os, d_es = {}, [], []
-    for name, units in categories.items():
-        d_o, d_e = unitizing_disagreement(units, begin, length)
-        per[name] = {"d_o": d_o, "d_e": d_e, "alpha": (1.0 - d_o / d_e) if d_e > 0 else None}
-        d_os.append(d_o)
-        d_es.append(d_e)
-    mean_e = sum(d_es) / len(d_es) if d_es else 0.0
-    overall = (1.0 - (sum(d_os) / len(d_os)) / mean_e) if mean_e > 0 else None
-    return {"categories": per, "alpha": overall}
 
 
 # ----------------------------------------------------------------------------- project data
@@ -330,46 +127,6 @@ def _r(x: float | None, places: int = 4) -> float | None:
     return None if x is None else round(float(x), places)
 
 
-def assign(store, doc_ids: list[int], coder: str, remove: bool = False) -> int:
-    """Assign documents to a coder (or remove the assignment); returns how many changed."""
-    a = t.assignments
-    changed = 0
-    with store.transaction() as conn:
-        have = {d for (d,) in conn.execute(select(a.c.document_id).where(a.c.coder == coder))}
-        if remove:
-            gone = [d for d in doc_ids if d in have]
-            if gone:
-                conn.execute(delete(a).where(a.c.coder == coder, a.c.document_id.in_(gone)))
-            return len(gone)
-        new = sorted({d for d in doc_ids if d not in have})
-        if new:
-            now = utcnow()
-            conn.execute(insert(a), [{"document_id": d, "coder": coder, "assigned_at": now} for d in new])
-            changed = len(new)
-    return changed
-
-
-def assignments(store) -> list[dict]:
-    """Assignment rows (document id and name, coder), ordered."""
-    a, d = t.assignments, t.documents
-    with store.read() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            select(a.c.document_id.label("document"), d.c.name, a.c.coder, a.c.assigned_at)
-            .join(d, d.c.id == a.c.document_id).order_by(a.c.coder, a.c.document_id))]
-
-
-def seen_documents(store, coders: list[str]) -> dict[str, set[int]]:
-    """Per coder: documents assigned to them or in which they coded or decided anything."""
-    seen: dict[str, set[int]] = {c: set() for c in coders}
-    with store.read() as conn:
-        for doc, coder in conn.execute(select(t.assignments.c.document_id, t.assignments.c.coder)
-                                       .where(t.assignments.c.coder.in_(coders))):
-            seen[coder].add(doc)
-        for doc, coder in conn.execute(select(t.codings.c.document_id, t.codings.c.coder).distinct()
-                                       .where(t.codings.c.coder.in_(coders), t.codings.c.status != "proposed")):
-            seen[coder].add(doc)
-    return seen
-
 
 def _coder_spans(store, coders: list[str]) -> dict[str, dict[int, list[tuple[int, int, str]]]]:
     """coder → document → [(start, end, code)] of the coder's accepted codings."""
@@ -414,8 +171,6 @@ def _known_codes(store, codebook) -> list[str]:
 def _resolve_codes(store, codebook, coders, spans, codes: list[str] | None) -> list[str]:
     known = _known_codes(store, codebook)
     if codes:
-        from qualcode.project import not_found
-
         for c in codes:
             if not any(_under(k, c) for k in known):
                 raise not_found("code", c, known)
@@ -498,8 +253,6 @@ def compute(store, coders: list[str], unit: str = "passage", codes: list[str] | 
     known_coders = _all_coders(store)
     for c in coders:
         if c not in known_coders:
-            from qualcode.project import not_found
-
             raise not_found("coder", c, sorted(known_coders))
     seen = seen_documents(store, coders)
     spans = _coder_spans(store, coders)

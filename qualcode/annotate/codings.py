@@ -17,8 +17,10 @@ from qualcode.annotate.coders import coder_name
 from qualcode.annotate.memos import insert_memo
 from qualcode.annotate.resolve import canonical_passage, resolve_code, resolve_coding
 from qualcode.autocode.run import sync_codes
+from qualcode.codebook.dump import dumps
 from qualcode.codebook.edit import insert_code_text
-from qualcode.codebook.model import Code, CodebookError, dumps, parse_codebook
+from qualcode.codebook.load import parse_codebook
+from qualcode.codebook.model import Code, CodebookError
 from qualcode.errors import ConfigError, NotFound, QualcodeError
 from qualcode.store import queries, schema as t, utcnow
 from qualcode.store.locking import lock_rows
@@ -161,7 +163,6 @@ def list_codings(project, *, doc: str | None = None, code: str | None = None, co
                  status: list[str] | None = None, origin: list[str] | None = None,
                  passage: str | None = None) -> list[dict]:
     """Coding rows (queries.CODING_COLUMNS) filtered; ``code`` includes its descendants."""
-    from qualcode.store import queries
     doc_ids = [project.document_id(doc)] if doc else None
     if code:
         code = resolve_code(project.codebook(), code) if project.codebook_path else code

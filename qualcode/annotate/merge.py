@@ -17,6 +17,7 @@ from sqlalchemy import insert, select
 from qualcode import annotate
 from qualcode.annotate.audit import Event, record
 from qualcode.errors import QualcodeError
+from qualcode.project import Project
 from qualcode.store import queries, schema as t
 
 CONFLICT_COLUMNS = ["document", "passage", "start", "end", "code", "coder", "ours", "theirs", "coding"]
@@ -49,8 +50,6 @@ def _key(r) -> tuple:
 
 def merge_project(project, other: str | Path, coder: str | None = None) -> MergeReport:
     """Merge the project at ``other`` into ``project``; see the module docstring."""
-    from qualcode.project import Project
-
     coder = annotate.coder_name(project, coder)
     source = Project(Path(other))  # the directory itself, not a parent: merging the wrong project is costly
     try:

@@ -156,7 +156,6 @@ class ReviewSession:
         return len(ids & set(self.state["skipped"]))
 
     def _item(self, row: dict, position: int, total: int) -> Item:
-        from qualcode.store import queries
         passages = queries.passages(self.project.store, doc_ids=[row["document_id"]])
         idx = next((i for i, p in enumerate(passages) if p["start"] <= row["start"] < p["end"]), None)
         if idx is None:

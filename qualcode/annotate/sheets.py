@@ -25,6 +25,7 @@ from qualcode import annotate
 from qualcode.annotate.audit import Event, record
 from qualcode.annotate.codings import insert_manual
 from qualcode.errors import InputFileError
+from qualcode.exchange.tables import display_width
 from qualcode.store import queries, schema as t, utcnow
 
 SHEET, CODES_SHEET, META_SHEET = "coding", "codes", "_qualcode"
@@ -116,7 +117,6 @@ def export_sheet(project, output: Path, coder: str | None = None, code: str | No
     from openpyxl.worksheet.datavalidation import DataValidation
     from openpyxl.worksheet.worksheet import Worksheet
 
-    from qualcode.exchange.tables import display_width
 
     coder = annotate.coder_name(project, coder)
     codebook = project.codebook()

@@ -17,17 +17,20 @@ offsets in the original.
 """
 from __future__ import annotations
 
+import logging
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import itemgetter
+from re import _parser as sre  # type: ignore[attr-defined]
 from typing import Literal
 
 import numpy as np
 
-from qualcode.codebook.model import Codebook, Term, dependency_order
+from qualcode.codebook.graph import dependency_order
+from qualcode.codebook.model import Codebook, Term
 from qualcode.text.script import fold
 
 ROLE_UNKNOWN = "unknown"
@@ -786,7 +789,6 @@ def _regex_factors(pattern: str) -> list[frozenset[str]] | None:
     decide where the pattern is worth running, never what it matches.
     """
     # private and without type stubs, so any surprise means "unknown"
-    from re import _parser as sre  # type: ignore[attr-defined]  # noqa: PLC0415
 
     try:
         parsed = sre.parse(pattern)
@@ -892,8 +894,6 @@ def _tokenizer(terms: tuple[str, ...]):
     """A jieba Tokenizer with ``terms`` added; the main dictionary is loaded only once."""
     tk = _TOKENIZERS.get(terms)
     if tk is None:
-        import logging
-
         import jieba
 
         jieba.setLogLevel(logging.WARNING)

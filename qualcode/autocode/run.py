@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy import delete, insert, select, update
 
+from qualcode.autocode.rules import Document, compile_rules
 from qualcode.store import insert_rows, schema as t, utcnow
 from qualcode.text.script import fold
 from qualcode.text.segment import Segmenter, pack_tokens
@@ -64,8 +65,6 @@ CHUNK = 50  # documents read, coded and written per transaction: few round trips
 
 def autocode(project, codebook, unit: str = "passage", dry_run: bool = False) -> AutocodeReport:
     """Propose codings for every document; see the module docstring for the guarantees."""
-    from qualcode.autocode.rules import compile_rules
-
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}")
     ruleset = compile_rules(codebook)
@@ -152,8 +151,6 @@ def rules_document(text: str, passage_rows, sentence_rows: dict, unit: str, attr
     ``passage_rows`` are (id, start, end, speaker id, packed tokens) in document order;
     ``sentence_rows`` maps a passage id to its sentences' (start, end), for ``unit="sentence"``.
     """
-    from qualcode.autocode.rules import Document
-
     blobs = [row[4] for row in passage_rows]
     lengths = np.frombuffer(b"".join(blobs), dtype=np.uint32).astype(np.int64)
     counts = np.array([len(b) // 4 for b in blobs], dtype=np.int64)

@@ -20,13 +20,15 @@ unit ``passage``, coder ``suggest``, the probability in ``score`` and
 idempotent; accepted and rejected codings are never touched; a (passage, code) that was
 rejected (whatever proposed it) or already carries an accepted coding is not proposed.
 
-scikit-learn and joblib are imported inside functions: ``qualcode --help`` stays fast.
+The estimator and its features are in ``qualcode.autocode.estimator``. This module is
+imported only inside the ``suggest`` commands (it brings ``sklearn.base`` with the
+estimator; joblib and the rest of scikit-learn are imported inside functions):
+``qualcode --help`` stays fast.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,184 +37,39 @@ from typing import Any
 
 from sqlalchemy import select
 
-from qualcode.autocode.run import sync_proposals
-from qualcode.errors import NotFound, QualcodeError
-from qualcode.store import schema as t, utcnow
+from qualcode import __version__
+from qualcode.autocode.estimator import (  # `x as x`: explicit re-exports, see below
+    DEFAULT_THRESHOLD,
+    PassageClassifier,
+    _clause_text as _clause_text,
+    _word_tokens as _word_tokens,
+    make_vectorizer,
+)
+from qualcode.autocode.rules import compile_rules
+from qualcode.autocode.run import rules_document, sync_proposals
+from qualcode.errors import NotFound, QualcodeError, not_found
+from qualcode.store import queries, schema as t, utcnow
 from qualcode.store.queries import passage_ref
 from qualcode.text.script import fold
-from qualcode.text.segment import token_spans
+from qualcode.text.segment import pack_tokens, token_spans
+
+# Models saved before the estimator moved to qualcode.autocode.estimator pickled it and its
+# feature callables as qualcode.autocode.suggest.{PassageClassifier,_word_tokens,_clause_text}:
+# those names stay importable from here so that such models still load.
 
 SUGGESTER = "suggest"  # the coder recorded on model proposals
 MODEL_DIR = "models"
 MODEL_FILE = "suggest.joblib"
 SIDECAR_FILE = "suggest.json"
 MODEL_FORMAT = 1
-DEFAULT_THRESHOLD = 0.5
-TOP_FEATURES = 5
 
 EVAL_COLUMNS = ["level", "code", "examples", "model_precision", "model_recall", "model_f1",
                 "rule_precision", "rule_recall", "rule_f1", "prefer"]
 SIMILAR_COLUMNS = ["rank", "passage", "document", "speaker", "similarity", "text"]
 
-# A token is a word feature unless it is only whitespace, punctuation or symbols.
-_NOT_WORD = re.compile(r"^[\s\W_]+$", re.UNICODE)
-
 
 class ModelMismatch(QualcodeError):
     """The stored model does not fit the project's current codebook."""
-
-
-# ---------------------------------------------------------------------------- features
-
-
-def _word_tokens(tokens: Sequence[str]) -> list[str]:
-    """Token features: the stored jieba tokens without whitespace and punctuation."""
-    return [tok for tok in tokens if not _NOT_WORD.match(tok)]
-
-
-def _clause_text(tokens: Sequence[str]) -> str:
-    """Text for character n-grams: punctuation and whitespace become spaces, so that with
-    ``char_wb`` no n-gram crosses a clause boundary."""
-    return "".join(" " if _NOT_WORD.match(tok) else tok for tok in tokens)
-
-
-def make_vectorizer(char_ngrams: tuple[int, int] = (2, 3)):
-    """TF-IDF of word tokens and of character n-grams, on inputs that are token lists."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion
-
-    # Module-level callables (not lambdas) keep the fitted model picklable.
-    return FeatureUnion([
-        ("token", TfidfVectorizer(analyzer=_word_tokens, sublinear_tf=True)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", preprocessor=_clause_text, ngram_range=tuple(char_ngrams),
-                                  sublinear_tf=True, lowercase=False)),
-    ])
-
-
-# ---------------------------------------------------------------------------- estimator
-
-
-class PassageClassifier:
-    """One-vs-rest linear classifier with calibrated probabilities over passages.
-
-    scikit-learn conventions: ``__init__`` only stores parameters; ``fit(X, y)`` learns and
-    returns ``self``; fitted attributes end in ``_``; ``get_params``/``set_params`` make it
-    clonable (``sklearn.base.clone``). ``X`` is a sequence of token lists (the tokens tile
-    the passage text: ``"".join(tokens)`` is the text); ``y`` a sequence of label
-    collections (code paths), one per passage.
-
-    A label is learned only when it has at least ``min_examples`` positive and as many
-    negative passages; the others are recorded in ``skipped_`` as label → (positives,
-    negatives). ``classes_`` lists the learned labels, sorted; ``predict_proba`` columns
-    follow it.
-    """
-
-    def __init__(self, min_examples: int = 5, C: float = 1.0, char_ngrams: tuple[int, int] = (2, 3),
-                 calibration: str = "sigmoid", calibration_folds: int = 3, random_state: int | None = 0):
-        self.min_examples = min_examples
-        self.C = C
-        self.char_ngrams = char_ngrams
-        self.calibration = calibration
-        self.calibration_folds = calibration_folds
-        self.random_state = random_state
-
-    _PARAMS = ("min_examples", "C", "char_ngrams", "calibration", "calibration_folds", "random_state")
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {name: getattr(self, name) for name in self._PARAMS}
-
-    def set_params(self, **params) -> PassageClassifier:
-        for name, value in params.items():
-            if name not in self._PARAMS:
-                raise ValueError(f"invalid parameter {name!r} for PassageClassifier")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"PassageClassifier({args})"
-
-    def fit(self, X: Sequence[Sequence[str]], y: Sequence[Iterable[str]]) -> PassageClassifier:
-        import numpy as np
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.model_selection import StratifiedKFold
-        from sklearn.svm import LinearSVC
-
-        X = [list(x) for x in X]
-        labels = [set(ls) for ls in y]
-        if len(X) != len(labels):
-            raise ValueError(f"X has {len(X)} passages but y has {len(labels)} label sets")
-        need = max(int(self.min_examples), int(self.calibration_folds))
-        self.vectorizer_ = make_vectorizer(self.char_ngrams)
-        M = self.vectorizer_.fit_transform(X)
-        self.classes_: list[str] = []
-        self.estimators_ = []
-        self.skipped_: dict[str, tuple[int, int]] = {}
-        coefs = []
-        for label in sorted(set().union(*labels)) if labels else []:
-            target = np.array([label in ls for ls in labels], dtype=int)
-            pos = int(target.sum())
-            neg = len(target) - pos
-            if pos < need or neg < need:
-                self.skipped_[label] = (pos, neg)
-                continue
-            # Unshuffled stratified folds and a seeded liblinear: the same data gives the same model.
-            model = CalibratedClassifierCV(
-                LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state),
-                method=self.calibration, cv=StratifiedKFold(n_splits=self.calibration_folds),
-            )
-            model.fit(M, target)
-            self.classes_.append(label)
-            self.estimators_.append(model)
-            coefs.append(np.mean([c.estimator.coef_[0] for c in model.calibrated_classifiers_], axis=0))
-        self.coef_ = np.vstack(coefs) if coefs else np.zeros((0, M.shape[1]))
-        self.feature_names_ = [_feature_label(n) for n in self.vectorizer_.get_feature_names_out()]
-        self.min_count_ = need
-        return self
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "classes_"):
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError("this PassageClassifier is not fitted yet; call fit first")
-
-    def transform(self, X: Sequence[Sequence[str]]):
-        """The TF-IDF feature matrix of ``X`` (sparse)."""
-        self._check_fitted()
-        return self.vectorizer_.transform([list(x) for x in X])
-
-    def predict_proba(self, X: Sequence[Sequence[str]]):
-        """Probabilities, shape (n_passages, len(classes_))."""
-        return self._proba(self.transform(X))
-
-    def _proba(self, M):
-        import numpy as np
-
-        if not self.estimators_:
-            return np.zeros((M.shape[0], 0))
-        return np.column_stack([m.predict_proba(M)[:, 1] for m in self.estimators_])
-
-    def predict(self, X: Sequence[Sequence[str]], threshold: float = DEFAULT_THRESHOLD):
-        """Indicator matrix (n_passages, len(classes_)): probability >= ``threshold``."""
-        return (self.predict_proba(X) >= threshold).astype(int)
-
-    def top_features(self, M, row: int, class_index: int, k: int = TOP_FEATURES) -> list[dict]:
-        """The ``k`` features of row ``row`` of ``M`` that push most towards the class."""
-        x = M[row:row + 1].tocsr()
-        weights = x.data * self.coef_[class_index, x.indices]
-        order = sorted(range(len(weights)), key=lambda i: (-weights[i], x.indices[i]))
-        out = []
-        for i in order[:k]:
-            if weights[i] <= 0:
-                break
-            kind, text = self.feature_names_[x.indices[i]]
-            out.append({"feature": text, "kind": kind, "weight": round(float(weights[i]), 4)})
-        return out
-
-
-def _feature_label(name: str) -> tuple[str, str]:
-    kind, _, text = name.partition("__")
-    return kind, text
 
 
 # ---------------------------------------------------------------------------- store access
@@ -299,8 +156,6 @@ class TrainingSet:
 
 
 def _select_codes(codebook, codes: Sequence[str] | None) -> list[str]:
-    from qualcode.project import not_found
-
     paths = [c.path for c in codebook.codes]
     if not codes:
         return paths
@@ -415,8 +270,6 @@ def train(project, codes: Sequence[str] | None = None, coder: str | None = None,
     """Fit a PassageClassifier on the project's accepted codings and store it in models/."""
     import joblib
     import sklearn
-
-    from qualcode import __version__
 
     codebook = codebook or project.codebook()
     ts = training_set(project, codebook, codes, coder)
@@ -533,10 +386,6 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
 
 def _rule_hits(project, codebook, passages: list[Passage]) -> dict[int, set[str]]:
     """passage id → codes the rule auto-coder gives it (passage units, run afresh)."""
-    from qualcode.autocode.rules import compile_rules
-    from qualcode.autocode.run import rules_document
-    from qualcode.text.segment import pack_tokens
-
     ruleset = compile_rules(codebook)
     out: dict[int, set[str]] = {}
     by_doc: dict[int, list[Passage]] = {}
@@ -752,7 +601,6 @@ def similar(project, passage: str, k: int = 10) -> SimilarResult:
     token and character n-gram vectors over every passage of the project (no model needed)."""
     from sklearn.preprocessing import normalize
 
-    from qualcode.store import queries
     if k < 1:
         raise QualcodeError(f"--k {k}: must be at least 1")
     pid = queries.resolve_passage(project.store, passage)

@@ -18,7 +18,7 @@ def codebook():
 @click.pass_context
 def codebook_validate(ctx, file):
     """Check FILE and list every problem at once (file:line: YAML path: problem)."""
-    from qualcode.codebook.model import load_codebook
+    from qualcode.codebook.load import load_codebook
 
     cb = load_codebook(Path(file))
     n_rules = sum(len(c.rules) for c in cb.codes)

@@ -1,7 +1,7 @@
 """REFI-QDA exchange: codebooks (.qdc) and whole projects (.qdpx) with NVivo, ATLAS.ti,
 MAXQDA, QualCoder and other qualcode projects.
 
-Public API (heavy modules load on first use):
+Public API:
 
 * ``export_qdc(project, path, codebook=None, validate=False) -> ExportReport``
 * ``export_qdpx(project, path, include_proposed=False, validate=False) -> ExportReport``
@@ -16,41 +16,8 @@ See docs/exchange.md for the mapping of qualcode's model onto REFI-QDA.
 """
 from __future__ import annotations
 
-from qualcode.errors import QualcodeError
-
-
-class ExchangeError(QualcodeError):
-    """A .qdc/.qdpx file that is broken, hostile or not REFI-QDA; the project is left untouched."""
-
-
-def export_qdc(project, path, codebook=None, validate: bool = False):
-    from qualcode.exchange.qdc import export_qdc as run
-
-    return run(project, path, codebook=codebook, validate=validate)
-
-
-def export_qdpx(project, path, include_proposed: bool = False, validate: bool = False):
-    from qualcode.exchange.qdpx import export_qdpx as run
-
-    return run(project, path, include_proposed=include_proposed, validate=validate)
-
-
-def import_qdc(project, path):
-    from qualcode.exchange.qdc import import_qdc as run
-
-    return run(project, path)
-
-
-def import_qdpx(project, path):
-    from qualcode.exchange.qdpx import import_qdpx as run
-
-    return run(project, path)
-
-
-def read_qdc(path):
-    from qualcode.exchange.qdc import read_qdc as run
-
-    return run(path)
-
+from qualcode.errors import ExchangeError
+from qualcode.exchange.qdc import export_qdc, import_qdc, read_qdc
+from qualcode.exchange.qdpx import export_qdpx, import_qdpx
 
 __all__ = ["ExchangeError", "export_qdc", "export_qdpx", "import_qdc", "import_qdpx", "read_qdc"]

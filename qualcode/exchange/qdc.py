@@ -19,9 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode import __version__
-from qualcode.codebook.model import COLOR_RE, ID_RE, Code, Codebook, CodebookError, dump, load_codebook
-from qualcode.exchange import ExchangeError
+from qualcode.codebook.dump import dump
+from qualcode.codebook.load import load_codebook
+from qualcode.codebook.model import COLOR_RE, ID_RE, Code, Codebook, CodebookError
+from qualcode.errors import ExchangeError
 from qualcode.exchange.guid import Guids, normalize_guid, project_namespace
+from qualcode.exchange.safety import parse_xml
+from qualcode.exchange.schemas import schema_problems
 
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
 NS_PROJECT = "urn:QDA-XML:project:1.0"
@@ -175,8 +179,6 @@ def new_root(tag: str, ns: str, **attrib):
 
 def check_schema(kind: str, xml: bytes) -> None:
     """Raise ExchangeError (nothing written) if ``xml`` does not conform to the REFI-QDA schema."""
-    from qualcode.exchange.schemas import schema_problems
-
     problems = schema_problems(kind, xml)
     if problems:
         raise ExchangeError(f"the export does not conform to the REFI-QDA {kind} schema; nothing written: "
@@ -314,8 +316,6 @@ def save_codebook(project, codebook: Codebook, stem: str) -> Path:
 
 def read_qdc(path) -> tuple[Codebook, list[str]]:
     """Parse a .qdc file into a qualcode Codebook (and warnings); nothing is written."""
-    from qualcode.exchange.safety import parse_xml
-
     path = Path(path)
     try:
         data = path.read_bytes()

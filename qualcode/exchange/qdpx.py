@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
 import json
 import re
 import zipfile
@@ -32,9 +33,11 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
+from qualcode.autocode.run import sync_codes
 from qualcode.codebook.model import Codebook
-from qualcode.exchange import ExchangeError
+from qualcode.errors import ExchangeError
 from qualcode.exchange.guid import Guids, normalize_guid, project_namespace
+from qualcode.exchange.offsets import CODE_POINTS, SourcePositions, nfc_edits, rebuild
 from qualcode.exchange.qdc import (
     NS_PROJECT,
     ORIGIN,
@@ -55,7 +58,14 @@ from qualcode.exchange.qdc import (
     xml_bytes,
     xml_text,
 )
+from qualcode.exchange.safety import MAX_MEMBER_BYTES, SafeArchive, check_entry_name, parse_xml
+from qualcode.ingest import writer
+from qualcode.ingest.model import IMPORTED, PreparedDocument, PreparedPassage
+from qualcode.ingest.normalize import suspect_mojibake
+from qualcode.ingest.writer import case_id
 from qualcode.store import schema as t, utcnow
+from qualcode.text.script import detect_script
+from qualcode.text.segment import pack_tokens, split_sentences
 from qualcode.vocabulary import SPEAKER_ROLES
 
 SPEAKERS_VARIABLE = "qualcode:speakers"
@@ -312,8 +322,6 @@ def _snippet(text: str, limit: int = 80) -> str:
 
 def _write_zip(path: Path, qde: bytes, files: dict[str, bytes]) -> None:
     """A byte-identical archive for identical content: fixed times, fixed order."""
-    import io
-
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in [("project.qde", qde)] + sorted(files.items()):
@@ -417,8 +425,6 @@ class _Reader:
         self.plan.warnings.append(message)
 
     def read_file(self, ref: str, what: str) -> bytes | None:
-        from qualcode.exchange.safety import check_entry_name
-
         scheme, rel = _source_ref(ref)
         name = None
         if scheme in ("", "internal", "relative"):
@@ -437,8 +443,6 @@ class _Reader:
                 base = self.path.resolve().parent
                 candidate = (base / rel).resolve()
                 if base in candidate.parents and candidate.is_file():
-                    from qualcode.exchange.safety import MAX_MEMBER_BYTES
-
                     if candidate.stat().st_size <= MAX_MEMBER_BYTES:
                         return candidate.read_bytes()
             except (ExchangeError, OSError):
@@ -550,8 +554,6 @@ class _Reader:
         return out
 
     def _source(self, src, source_case, case_values, used_names: set[str]) -> None:
-        from qualcode.exchange.offsets import CODE_POINTS, SourcePositions, nfc_edits, rebuild
-
         guid = normalize_guid(src.get("guid")) or f"source-{len(self.plan.docs)}"
         name = (src.get("name") or "").strip() or guid
         what = f"source {name}"
@@ -672,8 +674,6 @@ class _Reader:
 
 def read_qdpx(path) -> _Plan:
     """Everything to import from a .qdpx, read and checked; nothing is written."""
-    from qualcode.exchange.safety import SafeArchive, parse_xml
-
     path = Path(path)
     with SafeArchive(path) as zf:
         qdes = [n for n in zf.names() if n.lower().endswith(".qde")]
@@ -702,11 +702,6 @@ def _check_empty(project) -> None:
 
 
 def _prepared(doc: _ImportDoc, segmenter):
-    from qualcode.ingest.normalize import suspect_mojibake
-    from qualcode.ingest.pipeline import PreparedDocument, PreparedPassage
-    from qualcode.text.script import detect_script
-    from qualcode.text.segment import pack_tokens, split_sentences
-
     passages = []
     for seq, (start, end, speaker, line) in enumerate(doc.passages, start=1):
         body = doc.text[start:end]
@@ -733,9 +728,6 @@ def import_qdpx(project, path) -> ImportReport:
     Everything is read and checked before anything is written; if writing fails part-way,
     what was written is removed again, so a bad file leaves the project as it was.
     """
-    from qualcode.ingest import writer
-    from qualcode.ingest.pipeline import IMPORTED
-
     path = Path(path)
     _check_empty(project)
     plan = read_qdpx(path)
@@ -779,9 +771,6 @@ def _undo(project, doc_ids: list[int], old_cases: set[str]) -> None:
 
 
 def _write_rest(project, plan: _Plan, doc_ids: list[int], path: Path) -> dict[str, int]:
-    from qualcode.autocode.run import sync_codes
-    from qualcode.ingest.writer import case_id
-
     now = utcnow()
     version = plan.codebook.version if plan.codebook is not None else None
     has_decided = "decided_by" in t.codings.c

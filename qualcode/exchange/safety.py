@@ -16,7 +16,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from qualcode.exchange import ExchangeError
+from qualcode.errors import ExchangeError
 
 MAX_MEMBER_BYTES = 256 * 2**20  # one .qde or one text source
 MAX_XML_BYTES = 256 * 2**20

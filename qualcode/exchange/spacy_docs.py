@@ -25,8 +25,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from qualcode.errors import ConfigError
+from qualcode.errors import ConfigError, not_found
+from qualcode.exchange.qdc import write_atomic
 from qualcode.store import queries, schema as t
+from qualcode.text.segment import token_spans
 from qualcode.vocabulary import CODING_UNITS, ORIGINS, STATUSES
 
 SPANS_KEY = "qualcode"
@@ -81,7 +83,6 @@ def export_spacy(project, path, unit: str = "passage", *, docs: Iterable[str | i
     the file appears only when complete."""
     from spacy.tokens import DocBin
 
-    from qualcode.exchange.qdc import write_atomic
 
     path = Path(path)
     if path.suffix != ".spacy":
@@ -114,8 +115,6 @@ def _check(values: Iterable[str], allowed: tuple[str, ...], what: str) -> list[s
 def _build(project, unit, docs, code, coder, statuses, origins, vocab):
     """(generator of Docs, report with the selection's counts): the selection is read and
     checked at once so that bad input fails before any Doc is built."""
-    from qualcode.errors import not_found
-
     if unit not in UNITS:
         raise ConfigError(f"unknown unit {unit!r}", hint="use passage or sentence")
     statuses = _check(statuses, STATUSES, "status")
@@ -151,8 +150,6 @@ def _build(project, unit, docs, code, coder, statuses, origins, vocab):
 
 def _read(store, doc_ids, unit):
     """{name: (id, text, case)} and {document id: [_Unit]} in document order."""
-    from qualcode.text.segment import token_spans
-
     d, c, p, s = t.documents, t.cases, t.passages, t.speakers
     documents: dict[str, tuple[int, str, str]] = {}
     units: dict[int, list[_Unit]] = {}

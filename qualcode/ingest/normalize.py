@@ -1,10 +1,13 @@
 """Line-level cleaning shared by every reader, plus mojibake and date helpers."""
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from bisect import bisect_right
+from collections import Counter
 from functools import lru_cache
+from itertools import chain
 
 from qualcode.data import data_path
 from qualcode.text.script import fold
@@ -91,10 +94,6 @@ def derive_common_cjk_chars() -> frozenset[str]:
     carries a few high-frequency mojibake entries (鍦, 繖). Write the result to
     ``qualcode/data/common_cjk.txt`` with ``write_common_cjk_chars()``.
     """
-    import os
-    from collections import Counter
-    from itertools import chain
-
     import jieba
 
     path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")

@@ -7,102 +7,32 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualcode.errors import InputFileError, QualcodeError
-from qualcode.ingest.model import ParsedDocument
+from qualcode.ingest import writer
+from qualcode.ingest.model import (
+    FAILED,
+    SKIPPED,
+    UNCHANGED,
+    ImportOptions,
+    ImportReport,
+    ImportResult,
+    ParsedDocument,
+    PreparedDocument,
+    PreparedPassage,
+)
+from qualcode.ingest.normalize import suspect_mojibake_spans
+from qualcode.ingest.readers import read_source, skip_reason
+from qualcode.ingest.speakers import infer_roles
+from qualcode.ingest.styles import parse
 from qualcode.text.script import convert, detect_script, fold
 from qualcode.text.segment import Segmenter, split_sentences
 
 if TYPE_CHECKING:
-    from qualcode.ingest.manifest import Manifest
-
-IMPORTED, REPLACED, UNCHANGED, CHANGED, SKIPPED, FAILED = (
-    "imported", "replaced", "unchanged", "changed", "skipped", "failed",
-)
-
-
-@dataclass
-class ImportOptions:
-    case: str | None = None
-    attributes: dict[str, str] = field(default_factory=dict)
-    manifest: Manifest | None = None
-    encoding: str | None = None
-    style: str | None = None
-    script: str = "keep"
-    case_from_folder: bool = False
-    replace: bool = False
-
-
-@dataclass
-class PreparedPassage:
-    seq: int
-    speaker: str | None
-    timestamp: str | None
-    line: int | None
-    start: int
-    end: int
-    tokens: bytes
-    sentences: list[tuple[int, int]]
-    mojibake: str | None = None
-
-    def __reduce__(self):
-        # With --jobs, workers send every passage to the writer: positional arguments
-        # unpickle about twice as fast as the default state dict per object.
-        return (
-            PreparedPassage,
-            (self.seq, self.speaker, self.timestamp, self.line, self.start, self.end, self.tokens, self.sentences,
-             self.mojibake),
-        )
-
-
-@dataclass
-class PreparedDocument:
-    path: str
-    file_name: str
-    content_hash: str
-    text: str
-    encoding: str
-    style: str
-    script: str
-    case: str | None
-    attributes: dict[str, str]
-    speakers: dict[str, str | None]  # label -> role
-    passages: list[PreparedPassage]
-    warnings: list[str]
-    notes: list[str]
-    dict_version: str
-
-
-@dataclass
-class ImportResult:
-    path: str
-    status: str
-    message: str = ""
-    document: str | None = None
-
-
-@dataclass
-class ImportReport:
-    results: list[ImportResult] = field(default_factory=list)
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
-
-    @property
-    def ok(self) -> bool:
-        return self.count(FAILED) == 0
-
-    def summary(self) -> str:
-        parts = [f"{self.count(IMPORTED)} imported"]
-        for status in (REPLACED, CHANGED):
-            if self.count(status):
-                parts.append(f"{self.count(status)} {status}")
-        parts += [f"{self.count(s)} {s}" for s in (UNCHANGED, SKIPPED, FAILED)]
-        return ", ".join(parts)
-
+    pass
 
 # -- collecting files ----------------------------------------------------------------------
 def collect(paths: Iterable[Path], manifest=None, exclude: Path | None = None) -> Iterator[tuple[Path, str | None]]:
@@ -112,8 +42,6 @@ def collect(paths: Iterable[Path], manifest=None, exclude: Path | None = None) -
     manifest only the files it lists are taken (so a README beside the transcripts is not
     imported as an interview). Files named explicitly are always taken.
     """
-    from qualcode.ingest.readers import skip_reason
-
     for path in paths:
         path = Path(path)
         if not path.is_dir():
@@ -162,11 +90,6 @@ def prepare(path: Path, options: ImportOptions, segmenter: Segmenter, content_ha
 
     ``content_hash`` is the file's ``file_hash`` when the caller has computed it already.
     """
-    from qualcode.ingest.normalize import suspect_mojibake_spans
-    from qualcode.ingest.readers import read_source
-    from qualcode.ingest.speakers import infer_roles
-    from qualcode.ingest.styles import parse
-
     data_hash = content_hash or file_hash(path)
     source = read_source(path, encoding=options.encoding)
     parsed = parse(source, style=options.style)
@@ -253,8 +176,6 @@ def import_paths(
     on_total: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import files and folders into ``project``; one transaction per document."""
-    from qualcode.ingest import writer
-
     report = ImportReport()
     todo: list[Path] = []
     for path, reason in collect(paths, options.manifest, exclude=project.root):
@@ -308,7 +229,6 @@ def _prepared(files: list[tuple[Path, str]], options: ImportOptions, words: list
         for path, digest in files:
             yield _worker_prepare((path, options, digest))
         return
-    from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(words,)) as pool:
         yield from pool.map(_worker_prepare, [(p, options, d) for p, d in files], chunksize=8)

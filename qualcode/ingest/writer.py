@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import csv
 import json
+from bisect import bisect_right
 from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from qualcode.ingest import pipeline as p
+from qualcode.ingest import model as p
 from qualcode.store import driver_statement, schema as t, utcnow
 
 # The statements an import runs for every document, by name: (Core statement, its parameters
@@ -223,8 +224,6 @@ def write(project, prepared: p.PreparedDocument, replace: bool = False) -> p.Imp
 
 def _relocate_codings(conn, project, doc_id, name, old_text, prepared, passage_ids) -> str:
     """Move a replaced document's codings to where their text is now; save the rest to a CSV."""
-    from bisect import bisect_right
-
     new_text = prepared.text
     starts = [pp.start for pp in prepared.passages]
     rows = conn.execute(select(t.codings).where(t.codings.c.document_id == doc_id)).mappings().all()

@@ -4,6 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qualcode.reports.cases import case_matrix, stage_profile
+from qualcode.reports.codebook import codebook_table
+from qualcode.reports.cooccurrence import cooccurrence, cooccurrence_matrix
+from qualcode.reports.framework import framework_matrix
+from qualcode.reports.frequencies import frequencies, frequencies_by
+from qualcode.reports.quotes import quotes
+from qualcode.reports.render import write_all
+from qualcode.reports.saturation import saturation
 from qualcode.reports.selection import ReportData, Selection, load
 
 
@@ -50,14 +58,6 @@ class Bundle:
 
 def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bundle:
     """Every report table for ``data`` in a fixed order."""
-    from qualcode.reports.cases import case_matrix, stage_profile
-    from qualcode.reports.codebook import codebook_table
-    from qualcode.reports.cooccurrence import cooccurrence, cooccurrence_matrix
-    from qualcode.reports.framework import framework_matrix
-    from qualcode.reports.frequencies import frequencies, frequencies_by
-    from qualcode.reports.quotes import quotes
-    from qualcode.reports.saturation import saturation
-
     o = options or ReportOptions()
     by = o.by
     unit_note = f"unit: {o.unit}" + (f" (windows of {o.window + 1} passages)" if o.unit == "proximity" else "")
@@ -110,8 +110,6 @@ def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bund
 def report_all(project, output: Path, selection: Selection | None = None, options: ReportOptions | None = None,
                data: ReportData | None = None) -> dict:
     """Write every table and plot under ``output``; returns {kind: [paths]} and warnings."""
-    from qualcode.reports.render import write_all
-
     data = data or load(project, selection)
     bundle = build_tables(data, options)
     return write_all(bundle, Path(output))

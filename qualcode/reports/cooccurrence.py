@@ -5,6 +5,8 @@ the code) gives every pair count at once: C = XᵀX, n_a = C[a, a], n_ab = C[a, 
 """
 from __future__ import annotations
 
+import math
+
 from qualcode.reports.selection import ReportData
 from qualcode.vocabulary import COOCCURRENCE_UNITS
 
@@ -163,8 +165,6 @@ def hypergeom_upper_tail(k: int, total: int, successes: int, draws: int) -> floa
     the same values as scipy.stats.hypergeom.sf (checked in the tests) without importing
     scipy.stats, which alone takes most of a second.
     """
-    import math
-
     import numpy as np
 
     lo, hi = max(0, draws - (total - successes)), min(successes, draws)

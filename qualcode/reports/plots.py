@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qualcode.reports.cooccurrence import cooccurrence_matrix
+from qualcode.reports.fonts import cjk_family
+
 SVG_SALT = "qualcode"
 DPI = 150
 
 
 def _rc():
-    from qualcode.reports.fonts import cjk_family
-
     return {"font.family": [cjk_family(), "DejaVu Sans"], "axes.unicode_minus": False, "svg.hashsalt": SVG_SALT,
             "svg.fonttype": "path", "font.size": 9}
 
@@ -140,7 +141,6 @@ def write_plots(bundle, folder: Path) -> dict[str, list[Path]]:
     labels = dict(zip(bundle.data.codes["code"], bundle.data.codes["label"]))
     summary = t["saturation_summary"]
     overall = summary[summary["scope"] == "overall"].iloc[0] if len(summary) else None
-    from qualcode.reports.cooccurrence import cooccurrence_matrix
 
     o = bundle.options
     jac = cooccurrence_matrix(bundle.data, unit=o.unit, window=o.window, level=o.level, value="jaccard")

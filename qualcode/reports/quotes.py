@@ -4,7 +4,10 @@ from __future__ import annotations
 import json
 import re
 
+from sqlalchemy import select
+
 from qualcode.reports.selection import ROLE_KEY, ReportData
+from qualcode.store import schema as t
 
 QUOTE_COLUMNS = ["code", "label", "rank", "document", "case", "role", "passage", "quote", "context", "status",
                  "coder"]
@@ -94,9 +97,6 @@ def excerpt(text: str, start: int, end: int, anchor: int | None, max_chars: int,
 
 def _anchors(data: ReportData, ids) -> dict[int, int]:
     """First evidence term offset per coding id (one query, only for the ids asked for)."""
-    from sqlalchemy import select
-
-    from qualcode.store import schema as t
 
     ids = [int(i) for i in ids]
     out: dict[int, int] = {}

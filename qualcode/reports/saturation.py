@@ -7,11 +7,16 @@ still appear, not whether their meaning is understood. Rules: ``docs/reports.md`
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+
 from qualcode.errors import QualcodeError
+from qualcode.ingest.manifest import load_manifest
 from qualcode.reports.selection import ReportData
+from qualcode.store import schema as t
 
 ORDERS = ("date", "manifest", "name", "import")
 CURVE_COLUMNS = ["scope", "position", "document", "case", "date", "role", "codes", "new", "cumulative", "expected",
@@ -145,8 +150,6 @@ def chao2(incidence_counts, interviews: int, z: float = 1.96) -> Chao2:
 def expected_accumulation(incidence_counts, interviews: int) -> list[float]:
     """E[S(t)] = Σ_k [1 - C(T-Y_k, t)/C(T, t)], t = 1..T (Colwell, Mao & Chang 2004): the
     accumulation curve averaged over every interview order."""
-    import math
-
     import numpy as np
 
     y = np.asarray([c for c in incidence_counts if c > 0], dtype=np.int64)
@@ -190,12 +193,7 @@ def interview_order(data: ReportData, order: str = "date", date_key: str = "date
 
 def _manifest_positions(data: ReportData, docs, manifest: Path | None):
     """Row of each document in the manifest (matched on relative path, file name or stem)."""
-    import os
 
-    from sqlalchemy import select
-
-    from qualcode.ingest.manifest import load_manifest
-    from qualcode.store import schema as t
 
     if manifest is None:
         raise QualcodeError("ordering by manifest needs the manifest file", hint="pass --manifest FILE")

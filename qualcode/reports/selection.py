@@ -9,7 +9,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Integer, func, select
+
 from qualcode.errors import QualcodeError
+from qualcode.store import schema as t
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -132,9 +135,6 @@ class ReportData:
 
     def texts(self, doc_ids) -> dict[int, str]:
         """Document texts (fetched once, in one query, only for the documents asked for)."""
-        from sqlalchemy import select
-
-        from qualcode.store import schema as t
 
         missing = sorted({int(d) for d in doc_ids} - set(self._texts))
         if missing and self.store is not None:
@@ -146,9 +146,6 @@ class ReportData:
 
     def sentences(self) -> pd.DataFrame:
         """Sentences of the passages in scope: pid, start, end (one query)."""
-        from sqlalchemy import select
-
-        from qualcode.store import schema as t
 
         s = t.sentences
         assert self.store is not None, "report data without a store have no sentences"
@@ -190,7 +187,6 @@ class ReportData:
 def frame(conn, query, columns: list[str]):
     """A query's rows as a DataFrame, fast: SQLAlchemy Row objects are slow to hand to pandas."""
     import pandas as pd
-    from sqlalchemy import Integer
 
     result = conn.execute(query)
     # the DB-API cursor's plain tuples: no Row objects for hundreds of thousands of rows
@@ -218,9 +214,6 @@ def _column(rows: list[tuple], i: int, integer: bool):
 
 def read_passages(conn) -> pd.DataFrame:
     """Every passage: pid, doc_id, seq, start, end, speaker_role ("" without a role)."""
-    from sqlalchemy import select
-
-    from qualcode.store import schema as t
 
     p, s = t.passages, t.speakers
     passages = frame(conn, select(p.c.id, p.c.document_id, p.c.seq, p.c.start, p.c.end, s.c.role)
@@ -237,9 +230,6 @@ def _of_documents(df, doc_ids):
 
 def _passage_counts(conn, interviewee_only: bool) -> dict[int, int]:
     """doc_id → passages (interviewee turns only, if asked), counted in SQL."""
-    from sqlalchemy import func, select
-
-    from qualcode.store import schema as t
 
     p, s = t.passages, t.speakers
     query = select(p.c.document_id, func.count()).group_by(p.c.document_id)
@@ -251,9 +241,7 @@ def _passage_counts(conn, interviewee_only: bool) -> dict[int, int]:
 def _codes_frame(codebook, store, used: list[str]):
     """The code tree: codebook order first, then codes found only in the store or the codings."""
     import pandas as pd
-    from sqlalchemy import select
 
-    from qualcode.store import schema as t
 
     rows: list[dict] = []
     seen: set[str] = set()
@@ -285,9 +273,7 @@ def _codes_frame(codebook, store, used: list[str]):
 def load(project, selection: Selection | None = None, codebook=None) -> ReportData:
     """Load the selected codings and their context from ``project`` (a Project)."""
     import pandas as pd
-    from sqlalchemy import select
 
-    from qualcode.store import schema as t
 
     selection = selection or Selection()
     store = project.store

@@ -4,7 +4,13 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any
+
+from sqlalchemy import create_engine, event, func, insert, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.schema import CreateColumn
 
 from qualcode.errors import QualcodeError
 from qualcode.store import schema as t
@@ -24,9 +30,6 @@ def create_table_if_missing(conn, table) -> None:
 
 def add_column_if_missing(conn, table, column_name: str) -> None:
     """ALTER TABLE ADD COLUMN for a column declared in ``schema`` but absent from the database."""
-    from sqlalchemy import inspect, text
-    from sqlalchemy.schema import CreateColumn
-
     present = {c["name"] for c in inspect(conn).get_columns(table.name)}
     if column_name in present:
         return
@@ -67,8 +70,6 @@ def normalize_url(url: str) -> str:
 
 def display_url(url: str) -> str:
     """The URL with any password hidden, for messages."""
-    from sqlalchemy.engine import make_url
-
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not a URL at all: show it as given
@@ -92,8 +93,6 @@ def driver_statement(dialect, key, build, params: tuple[str, ...]):
     """
     cache_key = (dialect.name, key, params)
     if cache_key not in _DRIVER_STATEMENTS:
-        from operator import itemgetter
-
         # for_executemany: no implicit RETURNING of the primary key (PostgreSQL adds one).
         compiled = build().compile(dialect=dialect, column_keys=list(params), for_executemany=True)
         names = tuple(compiled.positiontup if compiled.positional else compiled.params)
@@ -117,7 +116,6 @@ def insert_rows(conn, table, columns: tuple[str, ...], rows: list[tuple]) -> Non
     autocode's writing time on 47 k proposals processing parameters)."""
     if not rows:
         return
-    from sqlalchemy import insert
 
     sql, convert = driver_statement(conn.dialect, ("insert", table.name), lambda: insert(table), columns)
     conn.exec_driver_sql(sql, rows if convert is None else list(map(convert, rows)))
@@ -139,8 +137,6 @@ class Store:
     """Owns the database connection. ``with store.transaction() as conn:`` is all-or-nothing."""
 
     def __init__(self, url: str):
-        from sqlalchemy import create_engine, event
-
         self.url = url = normalize_url(url)
         self.is_sqlite = url.startswith("sqlite")
         self.is_postgresql = url.startswith("postgresql")
@@ -189,14 +185,10 @@ class Store:
             yield conn
 
     def schema_version(self) -> int:
-        from sqlalchemy import func, inspect, select
-
         try:
             if not inspect(self.engine).has_table("schema_migrations"):
                 return 0
         except Exception as exc:
-            from sqlalchemy.exc import OperationalError
-
             if isinstance(exc, OperationalError):
                 raise StoreUnavailable(f"cannot open the database {display_url(self.url)}: {exc.orig}",
                                        hint="check the server, the database name and your role (docs/team.md)") from None
@@ -205,8 +197,6 @@ class Store:
             return conn.execute(select(func.max(t.schema_migrations.c.version))).scalar() or 0
 
     def _applied_versions(self, conn) -> set[int]:
-        from sqlalchemy import inspect, select
-
         if not inspect(conn).has_table("schema_migrations"):
             return set()
         return {v for (v,) in conn.execute(select(t.schema_migrations.c.version))}

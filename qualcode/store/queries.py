@@ -5,7 +5,7 @@ import json
 
 from sqlalchemy import func, select, update
 
-from qualcode.errors import NotFound
+from qualcode.errors import NotFound, not_found
 from qualcode.store import schema as t
 
 PASSAGE_COLUMNS = ["passage", "document", "case", "speaker", "role", "start", "end", "text"]
@@ -17,8 +17,6 @@ def passage_ref(doc_id: int, seq: int) -> str:
 
 def resolve_document(store, ref: str) -> int:
     """A document id from a numeric id or a name (exact, else a unique prefix)."""
-    from qualcode.errors import not_found
-
     with store.read() as conn:
         rows = conn.execute(select(t.documents.c.id, t.documents.c.name)).all()
     if ref.isdigit() and any(r.id == int(ref) for r in rows):
@@ -142,8 +140,6 @@ def passages(store, doc_ids: list[int] | None = None, with_sentences: bool = Fal
 
 def set_speaker_role(store, doc_id: int, speaker: str, role: str) -> int:
     """Set the role of one speaker label in a document; returns the number of passages affected."""
-    from qualcode.errors import not_found
-
     with store.transaction() as conn:
         labels = [label for (label,) in conn.execute(select(t.speakers.c.label).where(t.speakers.c.document_id == doc_id))]
         if speaker not in labels:

@@ -8,7 +8,9 @@ rebuild boundaries from it and never re-segment.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+import warnings
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
@@ -87,9 +89,6 @@ class Segmenter:
     @property
     def tokenizer(self):
         if self._tokenizer is None:
-            import logging
-            import warnings
-
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 import jieba

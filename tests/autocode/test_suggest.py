@@ -12,14 +12,15 @@ import random
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select, update
 
+from qualcode.autocode.estimator import PassageClassifier, _clause_text, _word_tokens
 from qualcode.autocode.suggest import (
     ModelMismatch,
-    PassageClassifier,
     apply,
     evaluate,
     group_folds,
@@ -34,8 +35,7 @@ from qualcode.cli import cli
 from qualcode.ingest.pipeline import ImportOptions, import_paths
 from qualcode.project import Project
 from qualcode.store import queries, schema as t, utcnow
-
-from .conftest import write_text
+from tests.conftest import write_text
 
 DELIB = "mobilization/deliberation"
 CRISIS = "context/crisis"
@@ -369,6 +369,47 @@ def test_apply_without_a_model(project, runner):
     result = invoke(runner, project, "suggest", "apply")
     assert result.exit_code == 1
     assert result.output == "Error: this project has no suggestion model\nHint: train one: qualcode suggest train\n"
+
+
+def _save_as_if_defined_in(monkeypatch, project, module_name: str, *objects) -> bytes:
+    """Rewrite the stored model so that its pickle names ``objects`` as members of ``module_name``
+    (as a model saved by an older qualcode does); returns the file's bytes."""
+    import joblib
+
+    path, _ = model_paths(project)
+    payload = joblib.load(path)
+    with monkeypatch.context() as m:
+        for obj in objects:
+            m.setattr(obj, "__module__", module_name)
+        joblib.dump(payload, path)
+    return path.read_bytes()
+
+
+def test_a_model_saved_before_the_estimator_moved_still_loads(study, monkeypatch):
+    train(study)
+    _, est = load_model(study)
+    X = [p.tokens for p in load_passages(study.store, UNCODED_DOCS)]
+    raw = _save_as_if_defined_in(monkeypatch, study, "qualcode.autocode.suggest", PassageClassifier,
+                                 _word_tokens, _clause_text)
+    assert b"qualcode.autocode.suggest" in raw and b"qualcode.autocode.estimator" not in raw
+    _, old = load_model(study)
+    assert type(old) is PassageClassifier
+    assert (old.predict_proba(X) == est.predict_proba(X)).all()
+    assert apply(study).added > 0
+
+
+def test_a_model_from_before_the_autocode_package_asks_for_retraining(study, runner, monkeypatch):
+    train(study)
+    with monkeypatch.context() as m:  # qualcode.suggest existed before qualcode.autocode
+        old = types.ModuleType("qualcode.suggest")
+        old.PassageClassifier = PassageClassifier
+        m.setitem(sys.modules, "qualcode.suggest", old)
+        _save_as_if_defined_in(monkeypatch, study, "qualcode.suggest", PassageClassifier)
+    result = invoke(runner, study, "suggest", "apply")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"Error: {model_paths(study)[0]}: cannot load the suggestion model (No module named 'qualcode.suggest')",
+        "Hint: retrain it: qualcode suggest train"]
 
 
 def test_train_and_apply_cli(study, runner):

@@ -4,7 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from qualcode.errors import QualcodeError
+from qualcode.exchange.tables import csv_text
+from qualcode.reports import plots as plotting
 from qualcode.reports.render.common import records
+from qualcode.reports.render.docx import write_docx
+from qualcode.reports.render.html import html_report
+from qualcode.reports.render.latex import latex_files
+from qualcode.reports.render.markdown import markdown_report
+from qualcode.reports.render.xlsx import write_xlsx
 
 LAYOUT = {
     "xlsx": "report.xlsx", "csv": "csv/", "markdown": "report.md", "latex": "latex/", "docx": "report.docx",
@@ -22,13 +29,6 @@ def _write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 def write_all(bundle, output: Path, plots: bool | None = None) -> dict:
     """Write ``bundle`` under ``output``; returns {kind: [paths], "warnings": [...]}."""
-    from qualcode.exchange.tables import csv_text
-    from qualcode.reports.render.docx import write_docx
-    from qualcode.reports.render.html import html_report
-    from qualcode.reports.render.latex import latex_files
-    from qualcode.reports.render.markdown import markdown_report
-    from qualcode.reports.render.xlsx import write_xlsx
-
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     written: dict[str, list[Path]] = {k: [] for k in LAYOUT}
@@ -50,8 +50,6 @@ def write_all(bundle, output: Path, plots: bool | None = None) -> dict:
 
     svgs: dict[str, str] = {}
     if bundle.options.plots if plots is None else plots:
-        from qualcode.reports import plots as plotting
-
         try:
             for name, paths in plotting.write_plots(bundle, output / "plots").items():
                 written["plots"].extend(paths)
