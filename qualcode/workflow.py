@@ -4,15 +4,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 from qualcode.autocode.run import autocode
 from qualcode.errors import ConfigError
 from qualcode.ingest.manifest import load_manifest
 from qualcode.ingest.pipeline import ImportOptions, import_paths
 from qualcode.reports.bundle import ReportOptions, report_all
 from qualcode.reports.selection import Selection, load
-from qualcode.store import schema as t
+from qualcode.store import queries
 
 
 def default_corpus(project) -> Path:
@@ -23,11 +21,6 @@ def default_corpus(project) -> Path:
     raise ConfigError("no corpus to import", hint="pass --corpus DIR (a folder of transcripts)")
 
 
-def _count(project, table, *where) -> int:
-    with project.store.read() as conn:
-        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
-
-
 def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = None, output: Path | None = None,
                  plots: bool = True, progress: Callable[[str], None] = lambda line: None) -> dict:
     """Import (only when the project has no documents yet), auto-code, report.
@@ -35,7 +28,7 @@ def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = No
     Reports count accepted and manual codings; while there are none (right after the first
     auto-coding) they count the proposals instead, and say so.
     """
-    n_docs = _count(project, t.documents)
+    n_docs = queries.count_documents(project.store)
     if n_docs == 0:
         corpus = Path(corpus) if corpus else default_corpus(project)
         manifest = Path(manifest) if manifest else (corpus / "manifest.csv")
@@ -50,8 +43,7 @@ def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = No
     coded = autocode(project, codebook)
     progress(f"Auto-coded {coded.units} passages in {coded.documents} documents with "
              f"{Path(coded.codebook).name}: {coded.summary()}")
-    k = t.codings
-    reviewed = _count(project, k, (k.c.status == "accepted") | ((k.c.origin == "manual") & (k.c.status != "rejected")))
+    reviewed = queries.count_counted_codings(project.store)
     selection = Selection(proposed=reviewed == 0)
     if reviewed == 0:
         progress("No accepted or manual codings yet: the reports count the unreviewed proposals")

@@ -15,8 +15,7 @@ import sys
 import click
 
 from qualcode import __version__
-from qualcode.cli import annotate, autocode, codebook, docs, export, ingest, project, reports
-from qualcode.cli.options import open_project, output_option, render  # noqa: F401  (used by agreement, suggest)
+from qualcode.cli import agreement, annotate, autocode, codebook, docs, export, ingest, project, reports, suggest
 from qualcode.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, QualcodeError
 
 
@@ -75,8 +74,6 @@ def main():
         sys.exit(EXIT_BROKEN_PIPE)
 
 
-for _module in (project, ingest, docs, codebook, autocode, annotate, reports, export):
+for _module in (project, ingest, docs, codebook, autocode, annotate, reports, export, agreement, suggest):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
-
-from qualcode.cli import agreement, suggest  # noqa: E402,F401  (register commands)

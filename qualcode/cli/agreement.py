@@ -1,11 +1,12 @@
-"""Inter-coder agreement and team database commands (issue 6)."""
+"""``qualcode agreement``, ``disagreements`` and ``assign``: inter-coder agreement and who codes what."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 
-from qualcode.cli import cli, open_project, output_option, render  # noqa: F401
+from qualcode.cli.options import open_project, output_option, render
+from qualcode.vocabulary import AGREEMENT_UNITS
 
 
 def _coders(value: str) -> list[str]:
@@ -33,7 +34,7 @@ def _project_codebook(project, path):
 
 _common = [
     click.option("--coders", required=True, help="Coders to compare, separated by commas (e.g. 王,李,张)."),
-    click.option("--unit", type=click.Choice(["passage", "sentence", "document", "char"]), default="passage",
+    click.option("--unit", type=click.Choice(AGREEMENT_UNITS), default="passage",
                  show_default=True, help="What is compared: passages, sentences, whole documents or characters."),
     click.option("--codes", "codes", multiple=True, metavar="PATH",
                  help="Only these codes (and their descendants); repeatable or comma-separated."),
@@ -48,7 +49,7 @@ def common_options(f):
     return f
 
 
-@cli.command()
+@click.command()
 @common_options
 @click.option("--none-as-value", is_flag=True, help="In exclusive groups, count 'none of the children' as a value.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx"]), default="table", show_default=True)
@@ -100,7 +101,7 @@ def agreement(ctx, coders, unit, codes, codebook_file, none_as_value, fmt, outpu
         click.echo(text, nl=False)
 
 
-@cli.command()
+@click.command()
 @common_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True,
               help="Review workbook to write (.xlsx; .csv writes CSV).")
@@ -122,7 +123,7 @@ def disagreements(ctx, coders, unit, codes, codebook_file, output):
     click.echo(f"Wrote {len(rows)} disagreements to {output}")
 
 
-@cli.command()
+@click.command()
 @click.argument("docs", nargs=-1)
 @click.option("--coder", help="Coder the documents are given to (default: --coder / QUALCODE_CODER / the project's).")
 @click.option("--remove", is_flag=True, help="Take the documents away from the coder instead.")
@@ -146,38 +147,4 @@ def assign(ctx, docs, coder, remove, list_, fmt):
                f"{'from' if remove else 'to'} {coder}")
 
 
-@cli.group()
-def db():
-    """The project's database: where it is, and moving it between SQLite and PostgreSQL."""
-
-
-@db.command("info")
-@click.pass_context
-def db_info(ctx):
-    """The database URL (password hidden), backend and schema version."""
-    from qualcode.store import display_url
-
-    store = open_project(ctx).store
-    click.echo(f"database: {display_url(store.url)}")
-    click.echo(f"backend: {store.engine.dialect.name}")
-    click.echo(f"schema version: {store.schema_version()}")
-
-
-@db.command("copy")
-@click.option("--to", "target", required=True, metavar="URL",
-              help="An empty database: postgresql://user@host/dbname, sqlite:///path, or a file path.")
-@click.option("--use", is_flag=True, help="Then make the copy the project's database (db = … in qualcode.toml).")
-@click.pass_context
-def db_copy(ctx, target, use):
-    """Copy every table (ids and schema version included) into another, empty database."""
-    from qualcode.store.copy import copy_database
-
-    project = open_project(ctx)
-    url = target if "://" in target else f"sqlite:///{Path(target).resolve()}"
-    report = copy_database(project.store, url)
-    click.echo(report.summary())
-    if use:
-        project.set_setting("db", target if "://" in target else str(Path(target).resolve()))
-        click.echo(f"The project now uses {report.target}")
-    else:
-        click.echo(f"To switch: set db = \"{target}\" in qualcode.toml (or QUALCODE_DB), or rerun with --use")
+COMMANDS = [agreement, disagreements, assign]

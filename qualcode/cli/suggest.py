@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from qualcode.cli import cli, open_project, output_option, render
+from qualcode.cli.options import open_project, output_option, render
 
 _codes_option = click.option(
     "--codes", multiple=True, metavar="PATH",
@@ -25,7 +25,7 @@ def _echo_skipped(skipped: list[dict], unlisted: int, err: bool = False) -> None
         click.echo(f"{unlisted} other codes have no coded passage yet", err=err)
 
 
-@cli.group()
+@click.group()
 def suggest():
     """Learn codes from your own codings, check how well, and suggest them as proposals."""
 
@@ -96,7 +96,7 @@ def suggest_apply(ctx, threshold, top):
     click.echo(report.summary())
 
 
-@cli.command()
+@click.command()
 @click.argument("passage")
 @click.option("--k", type=click.IntRange(1, None), default=10, show_default=True, help="How many passages.")
 @output_option
@@ -110,3 +110,6 @@ def similar(ctx, passage, k, fmt):
         q = result.query
         click.echo(f"{q['passage']}  {q['document']}  {q['speaker'] or '-'}: {q['text']}\n")
     render(result.rows, SIMILAR_COLUMNS, fmt)
+
+
+COMMANDS = [suggest, similar]

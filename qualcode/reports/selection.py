@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Integer, func, select
 
 from qualcode.errors import QualcodeError
-from qualcode.store import schema as t
+from qualcode.store import queries, schema as t
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -288,11 +288,9 @@ def load(project, selection: Selection | None = None, codebook=None) -> ReportDa
                      .order_by(d.c.id), ["doc_id", "document", "case"])
         attrs = frame(conn, select(a.c.document_id, a.c.key, a.c.value), ["doc_id", "key", "value"])
         passage_counts = _passage_counts(conn, selection.interviewee_only)
-        status_ok = ["accepted", "proposed"] if selection.proposed else ["accepted"]
         query = select(k.c.id, k.c.document_id, k.c.passage_id, k.c.start, k.c.end, k.c.code, k.c.coder,
                        k.c.origin, k.c.status, k.c.score, p.c.start, p.c.end).select_from(
-            k.outerjoin(p, k.c.passage_id == p.c.id)).where(
-            (k.c.status.in_(status_ok)) | ((k.c.origin == "manual") & (k.c.status != "rejected")))
+            k.outerjoin(p, k.c.passage_id == p.c.id)).where(queries.counted(selection.proposed))
         if selection.coders:
             query = query.where(k.c.coder.in_(list(selection.coders)))
         codings = frame(conn, query.order_by(k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.id),

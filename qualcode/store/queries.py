@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 
 from qualcode.errors import NotFound, not_found
 from qualcode.store import schema as t
+from qualcode.vocabulary import Origin, Status
 
 PASSAGE_COLUMNS = ["passage", "document", "case", "speaker", "role", "start", "end", "text"]
 
@@ -246,3 +247,25 @@ def passage_ref_of(conn, passage_id: int | None) -> str:
         return ""
     r = conn.execute(select(t.passages.c.document_id, t.passages.c.seq).where(t.passages.c.id == passage_id)).first()
     return f"{r.document_id}:{r.seq}" if r else ""
+
+
+# ---------------------------------------------------------------------------- which codings count
+
+
+def counted(proposed: bool = False):
+    """The rule every report and ``qualcode run`` use for which codings count: accepted
+    codings and manual ones that are not rejected, plus unreviewed proposals if ``proposed``."""
+    k = t.codings
+    # plain values: database drivers may adapt an Enum member by its name
+    statuses = [Status.ACCEPTED.value, Status.PROPOSED.value] if proposed else [Status.ACCEPTED.value]
+    return k.c.status.in_(statuses) | ((k.c.origin == Origin.MANUAL.value) & (k.c.status != Status.REJECTED.value))
+
+
+def count_documents(store) -> int:
+    with store.read() as conn:
+        return conn.execute(select(func.count()).select_from(t.documents)).scalar_one()
+
+
+def count_counted_codings(store, proposed: bool = False) -> int:
+    with store.read() as conn:
+        return conn.execute(select(func.count()).select_from(t.codings).where(counted(proposed))).scalar_one()
