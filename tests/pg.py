@@ -4,8 +4,6 @@
 (``scripts/pg-test-server start`` prints one). Without it, tests that need PostgreSQL are
 skipped with the reason, except in CI (``CI=true``), where they fail: CI must exercise both
 backends. Import the fixtures into a test module:
-
-    from tests.pg import backend, pg_url  # noqa: F401  (fixtures)
 """
 from __future__ import annotations
 

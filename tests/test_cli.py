@@ -1,8 +1,7 @@
 """Exact messages and exit codes a user sees for bad input."""
 from qualcode import __version__
 from qualcode.cli import cli
-
-from .conftest import write_text
+from tests.helpers import write_text
 
 
 def test_version(runner):

@@ -10,8 +10,7 @@ import pytest
 
 from qualcode.errors import EXIT_BROKEN_PIPE
 from qualcode.ingest.pipeline import ImportOptions, import_paths
-
-from .conftest import QA_TRANSCRIPT, write_text
+from tests.helpers import QA_TRANSCRIPT, write_text
 
 
 @pytest.fixture

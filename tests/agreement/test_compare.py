@@ -14,8 +14,7 @@ from qualcode.cli import cli
 from qualcode.project import Project
 from qualcode.store import schema as t, utcnow
 from tests.agreement.test_coefficients import R11_I, R11_J
-from tests.conftest import QA_TRANSCRIPT, write_text
-from tests.pg import pg_url  # noqa: F401  (fixture)
+from tests.helpers import QA_TRANSCRIPT, write_text
 
 # ------------------------------------------------------------------ a project coded by three coders
 

@@ -35,7 +35,7 @@ from qualcode.cli import cli
 from qualcode.ingest.pipeline import ImportOptions, import_paths
 from qualcode.project import Project
 from qualcode.store import queries, schema as t, utcnow
-from tests.conftest import write_text
+from tests.helpers import write_text
 
 DELIB = "mobilization/deliberation"
 CRISIS = "context/crisis"

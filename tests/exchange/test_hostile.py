@@ -8,8 +8,7 @@ import pytest
 
 from qualcode.cli import cli
 from qualcode.exchange import ExchangeError, import_qdc, import_qdpx, safety
-
-from .conftest import make_zip, snapshot
+from tests.exchange.helpers import make_zip, snapshot
 
 NS = 'xmlns="urn:QDA-XML:project:1.0"'
 MINIMAL = f"""<?xml version="1.0" encoding="utf-8"?>
@@ -122,8 +121,7 @@ def test_billion_laughs_and_xxe_in_a_codebook(project, tmp_path):
 
 def test_import_into_a_project_with_documents_is_refused(project, tmp_path):
     from qualcode.ingest.pipeline import ImportOptions, import_paths
-
-    from ..conftest import QA_TRANSCRIPT, write_text
+    from tests.helpers import QA_TRANSCRIPT, write_text
 
     import_paths(project, [write_text(tmp_path / "a.txt", QA_TRANSCRIPT)], ImportOptions())
     with pytest.raises(ExchangeError, match="new or empty project"):
@@ -145,8 +143,7 @@ def test_failure_while_writing_removes_what_was_written(project, tmp_path, monke
 
 def test_cli_export_import_and_one_line_errors(project, runner, tmp_path):
     from qualcode.ingest.pipeline import ImportOptions, import_paths
-
-    from ..conftest import QA_TRANSCRIPT, write_text
+    from tests.helpers import QA_TRANSCRIPT, write_text
 
     import_paths(project, [write_text(tmp_path / "访谈.txt", QA_TRANSCRIPT)], ImportOptions(case="N街道"))
     out = tmp_path / "p.qdpx"

@@ -11,9 +11,8 @@ from qualcode.exchange import export_qdc, export_qdpx, import_qdc, import_qdpx
 from qualcode.ingest.manifest import load_manifest
 from qualcode.ingest.pipeline import ImportOptions, import_paths
 from qualcode.project import Project
-
-from ..conftest import write_text
-from .conftest import add_coding, add_memo, doc_id, qde_of, snapshot
+from tests.exchange.helpers import add_coding, add_memo, doc_id, qde_of, snapshot
+from tests.helpers import write_text
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"

@@ -13,8 +13,7 @@ import sys
 import pytest
 
 from qualcode.cli import cli
-
-from ..conftest import write_text
+from tests.helpers import write_text
 
 TRANSCRIPT = (
     "问：请问您叫什么名字？\n"

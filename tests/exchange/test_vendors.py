@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from qualcode.exchange import import_qdpx
 from qualcode.store import queries
-
-from .conftest import make_zip, snapshot
+from tests.exchange.helpers import make_zip, snapshot
 
 NS = 'xmlns="urn:QDA-XML:project:1.0"'
 BOM = "\ufeff"

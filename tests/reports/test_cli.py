@@ -5,7 +5,7 @@ import csv
 import io
 
 from qualcode.cli import cli
-from tests.conftest import QA_TRANSCRIPT, write_text
+from tests.helpers import QA_TRANSCRIPT, write_text
 
 
 def invoke(runner, project, *args):

@@ -91,7 +91,7 @@ def test_html_is_self_contained_with_highlighted_spans(small_report):
 
 def test_same_project_gives_identical_bytes(small_report, tmp_path):
     from qualcode.reports import report_all
-    from tests.reports.conftest import build
+    from tests.reports.helpers import build
 
     first = small_report[0]
     project = build(tmp_path / "project")  # same name: the name is in the headers

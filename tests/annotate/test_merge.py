@@ -6,8 +6,7 @@ import json
 import pytest
 
 from qualcode import annotate
-
-from .annotate_helpers import coded_project, codings, db, run
+from tests.annotate.helpers import coded_project, codings, db, run
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ from sqlalchemy import insert, select
 
 from qualcode.project import Project
 from qualcode.store import schema as t, utcnow
-from tests.conftest import QA_TRANSCRIPT, write_text
-from tests.pg import backend, pg_url  # noqa: F401  (fixtures)
+from tests.helpers import QA_TRANSCRIPT, write_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 N = 60  # proposals; coder A takes 0..39, coder B 20..59: 20 overlap
 TIMEOUT = 60
 
@@ -36,7 +35,7 @@ def _project_with_proposals(tmp_path, db) -> tuple[Project, list[int]]:
 
 
 def _spawn(root: Path, go: Path, out: Path, mode: str, coder: str, status: str, ids: list[int]):
-    code = ("import sys; from tests.test_concurrency import worker; "
+    code = ("import sys; from tests.store.test_concurrency import worker; "
             f"worker({str(root)!r}, {str(go)!r}, {str(out)!r}, {mode!r}, {coder!r}, {status!r}, {ids!r})")
     return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 

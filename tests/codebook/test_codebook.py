@@ -10,7 +10,7 @@ from qualcode.autocode.rules import Unit, compile_rules
 from qualcode.codebook import Code, CodebookError, dump, dumps, load_codebook, parse_codebook
 from qualcode.errors import QualcodeError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "codebooks" / "party_building_governance.yaml"
 TEMPLATE = ROOT / "codebooks" / "template.yaml"
 

@@ -9,8 +9,7 @@ from sqlalchemy import func, insert, select
 from qualcode.cli import cli
 from qualcode.project import Project
 from qualcode.store import MIGRATIONS, SCHEMA_VERSION, Store, normalize_url, schema as t
-from tests.conftest import QA_TRANSCRIPT, write_text
-from tests.pg import backend, pg_url  # noqa: F401  (fixtures)
+from tests.helpers import QA_TRANSCRIPT, write_text
 
 
 def _run(runner, *args):

@@ -12,8 +12,7 @@ from qualcode.autocode.run import autocode
 from qualcode.cli import cli
 from qualcode.codebook.load import load_codebook
 from qualcode.store import schema as t
-
-from .conftest import write_text
+from tests.helpers import write_text
 
 CODEBOOK = """\
 format: 1
@@ -260,7 +259,7 @@ def test_whole_document_matching_equals_unit_by_unit_matching_on_the_bundled_cor
     from qualcode.ingest.pipeline import ImportOptions, import_paths
     from qualcode.text.segment import unpack_tokens
 
-    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    corpus = Path(__file__).resolve().parents[2] / "corpus"
     import_paths(project, [corpus], ImportOptions(manifest=load_manifest(corpus / "manifest.csv")))
     ruleset = compile_rules(project.codebook())
     con = sqlite3.connect(project.root / "qualcode.db")

@@ -10,8 +10,7 @@ from qualcode.cli import cli
 from qualcode.project import Project
 from qualcode.store import SCHEMA_VERSION, Store, schema as t, utcnow
 from qualcode.store.copy import CopyError, copy_database, dump
-from tests.conftest import QA_TRANSCRIPT, write_text
-from tests.pg import pg_url  # noqa: F401  (fixture)
+from tests.helpers import QA_TRANSCRIPT, write_text
 
 
 def _exports(runner, root, tmp_path, tag) -> dict:

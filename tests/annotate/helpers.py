@@ -7,8 +7,7 @@ from pathlib import Path
 
 from qualcode.cli import cli
 from qualcode.project import Project
-
-from .conftest import QA_TRANSCRIPT, write_text
+from tests.helpers import QA_TRANSCRIPT, write_text
 
 # A second interview: different content hash, so merge tests can tell documents apart.
 SECOND = (
@@ -18,7 +17,7 @@ SECOND = (
     "答：退休的老党员带头，有事找站长，站长是党员。\n"
 )
 _TEMPLATES: dict[str, Path] = {}
-CODEBOOK = Path(__file__).parent / "fixtures" / "annotate" / "codebook.yaml"
+CODEBOOK = Path(__file__).parents[1] / "fixtures" / "annotate" / "codebook.yaml"
 
 
 def _template(kind: str, base: Path) -> Path:

@@ -12,8 +12,7 @@ import time
 import pytest
 
 from qualcode.annotate.review import ReviewSession, probability
-
-from .annotate_helpers import coded_project, codings, run
+from tests.annotate.helpers import coded_project, codings, run
 
 # Proposals in the fixture project: id → (passage, code, score)
 #   1 1:2 embedding/leadership 2 · 2 1:2 embedding/retirees 1 · 3 1:2 governance/legitimacy 0.5

@@ -16,8 +16,7 @@ from qualcode.cli import cli
 from qualcode.ingest import pipeline
 from qualcode.project import Project
 from qualcode.store import schema as t
-
-from .conftest import QA_TRANSCRIPT, write_text
+from tests.helpers import QA_TRANSCRIPT, write_text
 
 
 def run(runner, project, *args):

@@ -6,8 +6,7 @@ from openpyxl import load_workbook
 
 from qualcode import annotate
 from qualcode.annotate.sheets import cell_state, export_sheet
-
-from .annotate_helpers import coded_project, codings, db, run
+from tests.annotate.helpers import coded_project, codings, db, run
 
 CODE_COLUMNS = ["construction", "construction/network", "embedding", "embedding/leadership", "embedding/retirees",
                 "mobilization", "mobilization/deliberation", "governance", "governance/legitimacy",

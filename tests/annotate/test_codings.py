@@ -9,8 +9,7 @@ from qualcode import annotate
 from qualcode.autocode.run import autocode
 from qualcode.codebook.load import load_codebook
 from qualcode.errors import NotFound
-
-from .annotate_helpers import coded_project, codings, db, run
+from tests.annotate.helpers import coded_project, codings, db, run
 
 DOC = "互助站访谈"
 P2 = "我们互助站是二〇一九年成立的。站长是退休的老党员，大家推选出来的。"  # passage 1:2, [20, 53)
