@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from qualcode.autocode.run import autocode
@@ -21,8 +22,17 @@ def default_corpus(project) -> Path:
     raise ConfigError("no corpus to import", hint="pass --corpus DIR (a folder of transcripts)")
 
 
+@dataclass
+class RunResult:
+    """What ``qualcode run`` produced: the report folder, the files by kind, the codings counted."""
+
+    output: Path
+    written: dict[str, list]  # kind (tables, latex, plots …) → paths, plus "warnings"
+    selection: Selection
+
+
 def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = None, output: Path | None = None,
-                 plots: bool = True, progress: Callable[[str], None] = lambda line: None) -> dict:
+                 plots: bool = True, progress: Callable[[str], None] = lambda line: None) -> RunResult:
     """Import (only when the project has no documents yet), auto-code, report.
 
     Reports count accepted and manual codings; while there are none (right after the first
@@ -52,4 +62,4 @@ def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = No
     output = Path(output) if output else project.root / "outputs"
     data = load(project, selection, codebook=codebook)
     written = report_all(project, output, options=ReportOptions(plots=plots), data=data)
-    return {"output": output, "written": written, "selection": selection}
+    return RunResult(output, written, selection)

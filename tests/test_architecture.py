@@ -160,6 +160,24 @@ def test_store_depends_only_on_errors_and_vocabulary():
     assert outside == set()
 
 
+# docs/DEVELOPING.md "Layers": a module imports only from rows below its own.
+LAYERS = [
+    ["errors", "vocabulary", "data"], ["store"], ["text"], ["ingest", "codebook"], ["project"], ["autocode"],
+    ["exchange"], ["annotate", "agreement", "reports"], ["workflow"], ["cli"],
+]
+
+
+def test_modules_import_only_from_lower_layers():
+    row = {part: i for i, parts in enumerate(LAYERS) for part in parts}
+
+    def part(module: str) -> str:
+        return module.split(".")[1] if "." in module else "qualcode"
+
+    upward = sorted({f"{m} -> {t}" for m, targets in graph().items() for t in targets
+                     if part(m) in row and part(t) in row and part(m) != part(t) and row[part(t)] >= row[part(m)]})
+    assert upward == []
+
+
 def test_the_command_line_writes_no_sql():
     for name, path in MODULES.items():
         if name.startswith("qualcode.cli"):

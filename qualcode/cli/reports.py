@@ -271,9 +271,9 @@ def run_cmd(ctx, corpus, manifest, output, no_plots):
                           manifest=Path(manifest) if manifest else None,
                           output=Path(output) if output else None, plots=not no_plots,
                           progress=lambda line: click.echo(line))
-    click.echo(f"Reports written to {result['output']}:")
-    _print_written(result["written"], Path(result["output"]))
-    click.echo(f"Open {Path(result['output']) / 'report.html'} in a browser, or report.xlsx / report.docx.")
+    click.echo(f"Reports written to {result.output}:")
+    _print_written(result.written, result.output)
+    click.echo(f"Open {result.output / 'report.html'} in a browser, or report.xlsx / report.docx.")
 
 
 COMMANDS = [report, run_cmd]
