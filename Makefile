@@ -22,9 +22,12 @@ demo: $(STAMP)
 	rm -rf $(DEMO)
 	$(BIN)/qualcode init $(DEMO)
 	$(BIN)/qualcode --project $(DEMO) run
+	$(BIN)/qualcode --project $(DEMO) report chain --proposed
 	$(BIN)/qualcode --project $(DEMO) docs list
 	$(BIN)/qualcode --project $(DEMO) codebook show
 	$(BIN)/qualcode --project $(DEMO) evaluate --gold corpus/gold/heldout.csv --status proposed
+	@echo "The browser workspace on the demo project (prints its URL with the access token):"
+	@echo "  $(BIN)/qualcode --project $(DEMO) serve --open"
 
 test: lint pytest check-wheel
 

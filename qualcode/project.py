@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from qualcode import files
 from qualcode.codebook.load import load_codebook
 from qualcode.data import data_path
 from qualcode.errors import ConfigError, ProjectNotFound, QualcodeError
@@ -55,6 +56,22 @@ def find_root(start: Path | None = None) -> Path:
     )
 
 
+# [project] settings and the type each must have (a project may add keys of its own)
+_SETTING_TYPES: dict[str, type] = {"name": str, "db": str, "codebook": str, "default_coder": str}
+
+
+def check_settings(settings: dict[str, Any], config: Path) -> None:
+    """ConfigError for a [project] value of the wrong type (``db = 42``, ``codebook = 7``)."""
+    project = settings.get("project", {})
+    if not isinstance(project, dict):
+        raise ConfigError(f"{config}: [project] must be a table of settings", hint="see docs/ for qualcode.toml")
+    for key, kind in _SETTING_TYPES.items():
+        value = project.get(key)
+        if value is not None and (not isinstance(value, kind) or not str(value).strip() or "\x00" in str(value)):
+            raise ConfigError(f"{config}: [project] {key} must be a non-empty text in quotes, not {value!r:.40}",
+                              hint=f'e.g. {key} = "..."')
+
+
 def _db_url(root: Path, db: str) -> str:
     if "://" in db:
         return db
@@ -71,13 +88,27 @@ class Project:
         self.root = Path(root).resolve()
         config = self.root / CONFIG_NAME
         try:
-            self.settings: dict[str, Any] = tomllib.loads(config.read_text(encoding="utf-8"))
+            # utf-8-sig: Notepad saves a BOM in front, which TOML does not allow
+            self.settings: dict[str, Any] = tomllib.loads(config.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise ProjectNotFound(f"{self.root} is not a qualcode project (no {CONFIG_NAME})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{config}: {exc}", hint="fix the TOML syntax") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{config}: not UTF-8 text", hint="save qualcode.toml as UTF-8 text") from None
+        except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
+            raise ConfigError(f"{config}: {' '.join(str(exc).split())[:200]}", hint="fix the TOML syntax") from None
+        except OSError as exc:
+            raise ConfigError(f"{config}: cannot read it ({exc.strerror})") from None
+        check_settings(self.settings, config)
         db = os.environ.get("QUALCODE_DB") or self.settings.get("project", {}).get("db", DB_NAME)
-        self.store = Store(_db_url(self.root, db))
+        url = _db_url(self.root, db)
+        protected = [(config, f"the project's settings ({CONFIG_NAME})"),
+                     (self.root / DICTIONARY_NAME, "the project's user dictionary")]
+        if url.startswith("sqlite:///"):
+            protected += files.database_files(Path(url[len("sqlite:///"):]))
+        if self.codebook_path is not None:
+            protected.append((self.codebook_path, "the project's codebook"))
+        files.protect(protected)
+        self.store = Store(url)
         self.store.migrate()
 
     # -- creation and lookup ------------------------------------------------------------
@@ -128,6 +159,22 @@ class Project:
         )
 
     @property
+    def consensus_coder(self) -> str:
+        """The coder name adjudication records the agreed codings under (``[team] consensus_coder``)."""
+        name = self.settings.get("team", {}).get("consensus_coder", DEFAULT_CONSENSUS)
+        return name.strip() if isinstance(name, str) and name.strip() else DEFAULT_CONSENSUS
+
+    @property
+    def adjudicators(self) -> tuple[str, ...]:
+        """Coders who may remove or recode other coders' manual codings (``[team] adjudicators``)."""
+        names = self.settings.get("team", {}).get("adjudicators", [])
+        if isinstance(names, str):
+            names = [n for n in names.split(",")]
+        if not isinstance(names, list):
+            return ()
+        return tuple(n.strip() for n in names if isinstance(n, str) and n.strip())
+
+    @property
     def dictionary_path(self) -> Path:
         return self.root / DICTIONARY_NAME
 
@@ -146,6 +193,8 @@ class Project:
         import tomli_w
 
         self.settings.setdefault("project", {})[key] = value
+        if key == "codebook" and self.codebook_path is not None:
+            files.protect([(self.codebook_path, "the project's codebook")])
         tmp = self.root / (CONFIG_NAME + ".part")
         tmp.write_text(tomli_w.dumps(self.settings), encoding="utf-8")
         tmp.replace(self.root / CONFIG_NAME)
@@ -185,6 +234,9 @@ class Project:
 
     def close(self) -> None:
         self.store.dispose()
+
+
+DEFAULT_CONSENSUS = "consensus"
 
 
 def _default_coder() -> str:

@@ -10,6 +10,7 @@ from qualcode.errors import ConfigError
 from qualcode.ingest.manifest import load_manifest
 from qualcode.ingest.pipeline import ImportOptions, import_paths
 from qualcode.reports.bundle import ReportOptions, report_all
+from qualcode.reports.chain import chain, chain_summary
 from qualcode.reports.selection import Selection, load
 from qualcode.store import queries
 
@@ -62,4 +63,6 @@ def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = No
     output = Path(output) if output else project.root / "outputs"
     data = load(project, selection, codebook=codebook)
     written = report_all(project, output, options=ReportOptions(plots=plots), data=data)
+    for line in chain_summary(chain(data)):  # the framework's chain: where each case breaks
+        progress(f"Chain: {line}")
     return RunResult(output, written, selection)

@@ -47,7 +47,7 @@ from qualcode.agreement.coefficients import (
     unitized_alpha,
 )
 from qualcode.errors import ConfigError, not_found
-from qualcode.store import schema as t
+from qualcode.store import queries, schema as t
 
 UNITS = ("passage", "sentence", "document", "char")
 NONE = "(none)"
@@ -97,6 +97,11 @@ class AgreementReport:
     n_boot: int = N_BOOT
     seed: int = SEED
     common_documents: int = 0  # documents every coder saw (the continuum at unit=char)
+    roles: list[str] | None = None  # speakers' roles whose turns were compared (None: every role)
+    headers: bool = False  # headers (passages without a speaker) compared too
+    units_used: list[str] = field(default_factory=list)  # the units compared (3:12, 3:12.2, 3; char: passages)
+    documents_used: list[str] = field(default_factory=list)  # names of the documents those units are in
+    unit_documents: list[str] = field(default_factory=list)  # the document of each unit in units_used
 
     def to_dict(self) -> dict:
         return {
@@ -108,13 +113,31 @@ class AgreementReport:
             "common_documents": self.common_documents,
             "none_as_value": self.none_as_value,
             "bootstrap": {"resamples": self.n_boot, "seed": self.seed, "level": CI_LEVEL},
+            "roles": self.roles,
+            "headers": self.headers,
+            "units_used": self.units_used,
+            "documents_used": self.documents_used,
         }
+
+    def scope(self) -> str:
+        """One line naming what was compared, for the table output."""
+        roles = "every speaker's" if self.roles is None else " and ".join(self.roles)
+        what = "whole documents" if self.unit == "document" else (
+            f"{roles} turns" + (", headers included" if self.headers else ", headers left out"))
+        return (f"Compared {len(self.units_used)} {self.unit if self.unit != 'char' else 'passage'} units "
+                f"({what}) in {len(self.documents_used)} documents: {', '.join(self.documents_used) or '-'}.")
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1, sort_keys=False)
 
     CODE_COLUMNS = ["code", "units", "percent", "kappa", "alpha", "alpha_ci"]
     GROUP_COLUMNS = ["group", "units", "alpha", "fleiss_kappa", "fleiss_units", "values"]
+
+    UNIT_COLUMNS = ["unit", "document"]
+
+    def unit_rows(self) -> list[dict]:
+        """The units compared, each with its document (the xlsx output's ``units`` sheet)."""
+        return [{"unit": u, "document": d} for u, d in zip(self.units_used, self.unit_documents)]
 
     def code_rows(self) -> list[dict]:
         return [{"code": k, **v.to_dict()} for k, v in self.codes.items()]
@@ -130,31 +153,18 @@ def _r(x: float | None, places: int = 4) -> float | None:
 
 def _coder_spans(store, coders: list[str]) -> dict[str, dict[int, list[tuple[int, int, str]]]]:
     """coder → document → [(start, end, code)] of the coder's accepted codings."""
-    k = t.codings
-    out: dict[str, dict[int, list]] = {c: {} for c in coders}
     with store.read() as conn:
-        for coder, doc, start, end, code in conn.execute(
-            select(k.c.coder, k.c.document_id, k.c.start, k.c.end, k.c.code)
-            .where(k.c.coder.in_(coders), k.c.status == "accepted").order_by(k.c.id)
-        ):
-            out[coder].setdefault(doc, []).append((start, end, code))
-    return out
+        spans = queries.coder_spans(conn, coders)
+    return {c: {doc: [(a, b, code) for a, b, code, _ in rows] for doc, rows in per.items()}
+            for c, per in spans.items()}
 
 
-def _units(store, unit: str, doc_ids: list[int]) -> list[tuple[int, str, int, int]]:
-    """(document id, label, start, end) of every unit of the given documents, in order."""
-    d, p, s = t.documents, t.passages, t.sentences
+def _units(store, unit: str, doc_ids: list[int], roles: tuple[str, ...] | None = queries.CODABLE_ROLES,
+           headers: bool = False) -> list[tuple[int, str, int, int]]:
+    """(document id, label, start, end) of the units compared in the given documents, in order:
+    passages and sentences spoken in ``roles`` (default: interviewees and unknown roles), no headers."""
     with store.read() as conn:
-        if unit == "document":
-            q = select(d.c.id, d.c.n_chars).where(d.c.id.in_(doc_ids)).order_by(d.c.id)
-            return [(i, str(i), 0, n) for i, n in conn.execute(q)]
-        if unit == "passage":
-            q = select(p.c.document_id, p.c.seq, p.c.start, p.c.end).where(p.c.document_id.in_(doc_ids)).order_by(p.c.document_id, p.c.seq)
-            return [(doc, f"{doc}:{seq}", a, b) for doc, seq, a, b in conn.execute(q)]
-        q = (select(p.c.document_id, p.c.seq, s.c.seq.label("sseq"), s.c.start, s.c.end)
-             .join(p, p.c.id == s.c.passage_id).where(p.c.document_id.in_(doc_ids))
-             .order_by(p.c.document_id, p.c.seq, s.c.seq))
-        return [(doc, f"{doc}:{pseq}.{sseq}", a, b) for doc, pseq, sseq, a, b in conn.execute(q)]
+        return [u[:4] for u in queries.coder_units(conn, unit, doc_ids, roles, headers)]
 
 
 def _under(code: str, path: str) -> bool:
@@ -241,8 +251,13 @@ def _fleiss_table(data, n_values: int):
 
 
 def compute(store, coders: list[str], unit: str = "passage", codes: list[str] | None = None, codebook=None,
-            none_as_value: bool = False, n_boot: int = N_BOOT, seed: int = SEED) -> AgreementReport:
-    """Agreement among ``coders`` per code and per exclusive group of ``codebook`` (module docstring)."""
+            none_as_value: bool = False, n_boot: int = N_BOOT, seed: int = SEED,
+            roles: tuple[str, ...] | None = queries.CODABLE_ROLES, headers: bool = False) -> AgreementReport:
+    """Agreement among ``coders`` per code and per exclusive group of ``codebook`` (module docstring).
+
+    ``roles``: the speakers' roles whose turns are units (default: interviewees and unknown
+    roles; None: every turn); headers count only with ``headers``. The report names the
+    units and documents it used."""
     import numpy as np
 
     coders = list(dict.fromkeys(coders))
@@ -262,11 +277,13 @@ def compute(store, coders: list[str], unit: str = "passage", codes: list[str] | 
     common = sorted(set.intersection(*seen.values()))
     report = AgreementReport(unit=unit, coders=coders, documents={c: len(seen[c]) for c in coders}, codes={},
                              groups={}, none_as_value=none_as_value, n_boot=n_boot, seed=seed,
-                             common_documents=len(common))
+                             common_documents=len(common), roles=list(roles) if roles is not None else None,
+                             headers=headers)
     if unit == "char":
-        _char_agreement(store, report, coders, common, spans, paths)
+        _char_agreement(store, report, coders, common, spans, paths, roles, headers)
     else:
-        units = _units(store, unit, all_docs)
+        units = _units(store, unit, all_docs, roles, headers)
+        _name_units(store, report, units)
         for path in paths:
             data = _matrix(coders, units, seen, spans, path)
             kappa = None
@@ -280,7 +297,7 @@ def compute(store, coders: list[str], unit: str = "passage", codes: list[str] | 
                 alpha_ci=binary_alpha_bootstrap(data, n_boot=n_boot, seed=seed),
                 coded={c: int(np.nansum(data[i])) for i, c in enumerate(coders)},
             )
-    units = _units(store, "passage" if unit == "char" else unit, all_docs)
+    units = _units(store, "passage" if unit == "char" else unit, all_docs, roles, headers)
     for group, kids in groups.items():
         data, multiple = _group_matrix(coders, units, seen, spans, kids, none_as_value)
         domain = [0.0] * none_as_value + [float(k) for k in range(1, len(kids) + 1)]
@@ -295,26 +312,43 @@ def compute(store, coders: list[str], unit: str = "passage", codes: list[str] | 
     return report
 
 
-def _char_agreement(store, report, coders, common, spans, paths) -> None:
+def _name_units(store, report, units) -> None:
+    with store.read() as conn:
+        names = dict(conn.execute(select(t.documents.c.id, t.documents.c.name)
+                                  .where(t.documents.c.id.in_({u[0] for u in units}))).all())
+    report.units_used = [u[1] for u in units]
+    report.unit_documents = [names[u[0]] for u in units]
+    report.documents_used = [names[d] for d in dict.fromkeys(u[0] for u in units)]
+
+
+def _char_agreement(store, report, coders, common, spans, paths, roles, headers) -> None:
+    """The continuum: the characters of the compared passages of the documents every coder
+    saw, one after another (a document without passages counts whole)."""
     import numpy as np
 
     with store.read() as conn:
         lengths = {i: n for i, n in conn.execute(
             select(t.documents.c.id, t.documents.c.n_chars).where(t.documents.c.id.in_(common)))}
-    offsets, pos = {}, 0
-    for doc in common:
-        offsets[doc] = pos
-        pos += lengths[doc]
+        with_passages = {i for (i,) in conn.execute(
+            select(t.passages.c.document_id).where(t.passages.c.document_id.in_(common)).distinct())}
+    units = _units(store, "passage", sorted(with_passages), roles, headers)
+    segments = [(u[0], u[2], u[3]) for u in units]  # (document, start, end) in continuum order
+    segments += [(doc, 0, lengths[doc]) for doc in common if doc not in with_passages]
+    segments.sort()
+    _name_units(store, report, units + [(doc, str(doc), 0, lengths[doc]) for doc in common if doc not in with_passages])
+    offsets, pos = [], 0
+    for _doc, a, b in segments:
+        offsets.append(pos)
+        pos += b - a
     total = pos
     for path in paths:
         per_coder = []
         for coder in coders:
-            units = []
-            for doc in common:
-                base = offsets[doc]
-                units += [(base + max(0, s), base + min(e, lengths[doc]))
-                          for s, e, code in spans[coder].get(doc, ()) if _under(code, path)]
-            per_coder.append(merge_spans(units))
+            units_ = []
+            for (doc, a, b), base in zip(segments, offsets):
+                units_ += [(base + max(s, a) - a, base + min(e, b) - a)
+                           for s, e, code in spans[coder].get(doc, ()) if _under(code, path) and s < b and e > a]
+            per_coder.append(merge_spans(units_))
         coded = {c: sum(e - s for s, e in u) for c, u in zip(coders, per_coder)}
         if total == 0:
             report.codes[path] = CodeAgreement(path, 0, None, None, None, None, coded)

@@ -23,11 +23,13 @@ from qualcode.annotate.codings import (
     remove_coding,
 )
 from qualcode.annotate.memos import MEMO_COLUMNS, MEMO_TARGETS, add_memo, list_memos, resolve_memo_target
+from qualcode.annotate.quotes import PIN_COLUMNS, pin_quote, pinned_quotes, unpin_quote
 from qualcode.annotate.resolve import resolve_code, resolve_coding
 
 __all__ = [
-    "LIST_COLUMNS", "LOG_COLUMNS", "MEMO_COLUMNS", "MEMO_TARGETS", "ORIGINS", "STATUSES", "UNDOABLE",
+    "LIST_COLUMNS", "LOG_COLUMNS", "MEMO_COLUMNS", "MEMO_TARGETS", "ORIGINS", "PIN_COLUMNS", "STATUSES", "UNDOABLE",
     "DecisionReport", "Event", "Span", "UndoError", "add_coding", "add_memo", "audit_log", "change_code",
     "coder_name", "coders", "decide", "find_span", "list_codings", "list_memos", "new_code", "record",
-    "remove_coding", "resolve_code", "resolve_coding", "resolve_memo_target", "undo",
+    "pin_quote", "pinned_quotes", "remove_coding", "resolve_code", "resolve_coding", "resolve_memo_target", "undo",
+    "unpin_quote",
 ]

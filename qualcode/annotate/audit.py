@@ -30,7 +30,7 @@ LOG_COLUMNS = ["id", "at", "coder", "action", "target", "summary", "undone"]
 # action → can undo revert it
 EVENTS: dict[str, bool] = {
     "code-add": True, "code-remove": True, "code-new": True, "accept": True, "reject": True, "recode": True,
-    "memo-add": True, "sheet-import": True, "merge": True, "undo": False,
+    "memo-add": True, "sheet-import": True, "merge": True, "adjudicate": True, "quote-pin": True, "quote-unpin": True, "undo": False,
 }
 UNDOABLE = tuple(action for action, undoable in EVENTS.items() if undoable)
 
@@ -64,14 +64,23 @@ class Event:
         return cls("code-remove", f"coding {coding['id']}", {"deleted": _rows([coding], memos), "summary": summary})
 
     @classmethod
-    def decision(cls, action: str, target: str, updates: list[dict], summary: str) -> Event:
-        """``accept`` or ``reject`` of one or more codings (``updates``: id, before, after)."""
-        return cls(action, target, {"updated": {"codings": updates}, "summary": summary})
+    def decision(cls, action: str, target: str, updates: list[dict], summary: str,
+                 inserted: list[dict] | None = None) -> Event:
+        """``accept`` or ``reject`` of one or more codings (``updates``: id, before, after;
+        ``inserted``: the coder's own copies of proposals another coder had decided)."""
+        detail: dict[str, Any] = {"updated": {"codings": updates}, "summary": summary}
+        if inserted:
+            detail["inserted"] = _rows(inserted)
+        return cls(action, target, detail)
 
     @classmethod
-    def recode(cls, coding: dict, updates: list[dict], new: dict, deleted: dict, summary: str) -> Event:
+    def recode(cls, coding: dict, updates: list[dict], new: dict | None, deleted: dict, summary: str,
+               copies: list[dict] | None = None) -> Event:
+        """``new``: the coding made instead, None when an open proposal was accepted (in ``updates``);
+        ``copies``: the coder's own rejection of a proposal another coder had decided."""
         return cls("recode", f"coding {coding['id']}", {
-            "updated": {"codings": updates}, "inserted": _rows([new]), "deleted": deleted, "summary": summary})
+            "updated": {"codings": updates}, "inserted": _rows(list(copies or []) + ([new] if new else [])),
+            "deleted": deleted, "summary": summary})
 
     @classmethod
     def memo_add(cls, target: str, memo: dict, summary: str) -> Event:
@@ -91,6 +100,18 @@ class Event:
                      summary: str) -> Event:
         return cls("sheet-import", sheet, {
             "inserted": _rows(inserted), "updated": {"codings": updated}, "deleted": deleted, "summary": summary})
+
+    @classmethod
+    def quote_pin(cls, action: str, coding: dict, update: dict, summary: str) -> Event:
+        """``quote-pin`` or ``quote-unpin`` of one coding (``update``: id, before, after)."""
+        return cls(action, f"coding {coding['id']}", {"updated": {"codings": [update]}, "summary": summary})
+
+    @classmethod
+    def adjudicate(cls, target: str, codings: list[dict], adjudications: list[dict], summary: str) -> Event:
+        """Consensus codings made and the adjudication rows recording why (``annotate.adjudicate``)."""
+        inserted = _rows(codings)
+        inserted["adjudications"] = list(adjudications)
+        return cls("adjudicate", target, {"inserted": inserted, "summary": summary})
 
     @classmethod
     def undo(cls, entry_id: int, summary: str) -> Event:
@@ -123,7 +144,8 @@ def audit_log(project, coder: str | None = None, limit: int | None = None) -> li
 
 
 def undo(project, n: int = 1, coder: str | None = None) -> list[dict]:
-    """Revert this coder's last ``n`` actions (newest first); returns the log rows undone."""
+    """Revert this coder's last ``n`` actions (newest first), counting another coder's removal
+    of one of this coder's codings as theirs to undo; returns the log rows undone."""
     coder = coder_name(project, coder)
     if n < 1:
         raise ConfigError("undo needs a positive number of actions")
@@ -132,6 +154,7 @@ def undo(project, n: int = 1, coder: str | None = None) -> list[dict]:
             select(t.audit_log).where(t.audit_log.c.coder == coder, t.audit_log.c.undone_at.is_(None),
                                       t.audit_log.c.action.in_(UNDOABLE))
             .order_by(t.audit_log.c.id.desc()).limit(n)).mappings()]
+        entries = sorted(entries + _removals_of(conn, coder, n), key=lambda e: -e["id"])[:n]
     if not entries:
         raise QualcodeError(f"nothing to undo for {coder}", hint="'qualcode log' shows the audit trail")
     done: list[dict] = []
@@ -151,6 +174,25 @@ def undo(project, n: int = 1, coder: str | None = None) -> list[dict]:
     return done
 
 
+# actions by which an adjudicator may take away another coder's coding
+REMOVALS = ("code-remove", "recode")
+
+
+def _removals_of(conn, coder: str, n: int) -> list[dict]:
+    """The newest ``n`` removals (or recodes) of ``coder``'s codings by someone else, not undone:
+    every removal is undoable by the coding's owner."""
+    out = []
+    for r in conn.execute(select(t.audit_log).where(
+            t.audit_log.c.coder != coder, t.audit_log.c.undone_at.is_(None), t.audit_log.c.action.in_(REMOVALS))
+            .order_by(t.audit_log.c.id.desc())).mappings():
+        gone = (json.loads(r["detail"] or "{}").get("deleted") or {}).get("codings", [])
+        if any(c.get("coder") == coder for c in gone):
+            out.append(dict(r))
+            if len(out) >= n:
+                break
+    return out
+
+
 _KEY_FIELDS = ("document_id", "start", "end", "code", "coder", "status", "created_at")
 
 
@@ -158,6 +200,8 @@ def _invert(project, conn, detail: dict) -> None:
     label = detail.get("summary", "")
     # 1. inserted rows go (only if they are still exactly what was inserted)
     ins = detail.get("inserted") or {}
+    for a in ins.get("adjudications", []):  # the record of a settlement goes with its codings
+        conn.execute(delete(t.adjudications).where(t.adjudications.c.id == a["id"]))
     for m in ins.get("memos", []):
         cur = conn.execute(select(t.memos).where(t.memos.c.id == m["id"])).mappings().first()
         if cur is None or cur["text"] != m["text"]:
@@ -182,7 +226,8 @@ def _invert(project, conn, detail: dict) -> None:
     for c in dele.get("codings", []):
         if conn.execute(select(t.codings.c.id).where(t.codings.c.id == c["id"])).first() is not None:
             raise UndoError(f"cannot restore coding {c['id']} ({label}): its id is in use again")
-        conn.execute(insert(t.codings).values(**{k: c.get(k) for k in t.CODING_FIELDS}))
+        # rows logged before a column existed leave it to its default (e.g. absent = 0)
+        conn.execute(insert(t.codings).values(**{k: c[k] for k in t.CODING_FIELDS if k in c}))
     for m in dele.get("memos", []):
         conn.execute(insert(t.memos).values(**{k: m.get(k) for k in t.MEMO_FIELDS}))
     # 4. the codebook file

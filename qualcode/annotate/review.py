@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from qualcode import annotate
+from qualcode.annotate.decisions import PROPOSAL_ORIGINS, open_proposals
 from qualcode.errors import ConfigError, QualcodeError
 from qualcode.store import queries, schema as t, utcnow
 
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 
 ORDERS = ("document", "confidence", "uncertainty")
 KEYS = {
-    "a": "accept", "r": "reject", "c": "change code", "n": "add another code", "m": "memo",
+    "a": "accept", "r": "reject", "b": "mark absent (the passage says it is missing)", "c": "change code",
+    "n": "add another code", "m": "memo",
     "s": "skip", "u": "undo", "q": "quit", "?": "help",
 }
 
@@ -113,18 +115,17 @@ class ReviewSession:
     def proposals(self) -> list[dict]:
         """Undecided proposals in review order, skipped ones included."""
         k = t.codings
-        q = select(k).where(k.c.status == "proposed")
+        q = select(k).where(k.c.origin.in_(PROPOSAL_ORIGINS))
         if self.code_path:
             q = q.where((k.c.code == self.code_path) | k.c.code.startswith(self.code_path + "/"))
         if self.doc_id:
             q = q.where(k.c.document_id == self.doc_id)
         with self.project.store.read() as conn:
             rows = [dict(r) for r in conn.execute(q).mappings()]
-            # a proposal this coder already decided in another copy (brought in by merge) is done
-            decided = {(r.document_id, r.start, r.end, r.code, r.unit) for r in conn.execute(
-                select(k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.unit)
-                .where(k.c.coder == self.coder, k.c.status != "proposed", k.c.origin.in_(("rule", "model"))))}
-        rows = [r for r in rows if (r["document_id"], r["start"], r["end"], r["code"], r["unit"]) not in decided]
+        # decisions are per coder: a proposal is open until this coder decided it (another
+        # coder's decision, or this coder's in a merged copy, changes nothing for them); one
+        # that others decided is shown as the open proposal it is for this coder
+        rows = open_proposals(rows, self.coder or "")
         for r in rows:
             r["_p"] = probability(r["origin"], r["score"])
         place = lambda r: (r["document_id"], r["start"], r["end"], r["code"], r["id"])  # noqa: E731
@@ -204,8 +205,12 @@ class ReviewSession:
         item = self._require()
         cid = item.coding["id"]
         nxt = self._next(cid)
-        annotate.decide(self.project, decision, [cid], coder=self.coder)
+        report = annotate.decide(self.project, decision, [cid], coder=self.coder, open_only=True)
         self.state["current"] = nxt
+        if report.conflicts:  # decided meanwhile in another session of this coder: that decision stands
+            self.save()
+            c = report.conflicts[0]
+            return f"already {c['status']} by {c['coder']} at {c['at']} (another session); kept"
         self._record(cid)
         self.save()
         return f"{decision} {item.coding['code']} on {item.passage['passage']}"
@@ -220,6 +225,21 @@ class ReviewSession:
         self._record(cid)
         self.save()
         return f"rejected {item.coding['code']}; coded {path} instead (coding {new['id']})"
+
+    def mark_absent(self) -> str:
+        """The passage says the proposal's mechanism is missing or only on paper: an absence
+        proposal is accepted as it is; a presence proposal is rejected and its span coded
+        absent with the same code (one undoable action)."""
+        item = self._require()
+        c = item.coding
+        if c["absent"]:
+            return self._decide("accepted")
+        nxt = self._next(c["id"])
+        _, new = annotate.change_code(self.project, c["id"], c["code"], coder=self.coder, absent=True)
+        self.state["current"] = nxt
+        self._record(c["id"])
+        self.save()
+        return f"coded {c['code']} as absent on {item.passage['passage']} (coding {new['id']})"
 
     def add_code(self, other: str) -> str:
         item = self._require()

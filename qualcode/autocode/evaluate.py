@@ -72,7 +72,8 @@ def load_gold(store, path: Path) -> tuple[set[tuple[int, str]], set[int]]:
 
 def predicted_pairs(store, doc_ids: set[int], origins: tuple[str, ...], statuses: tuple[str, ...]) -> set[tuple[int, str]]:
     k = t.codings
-    query = select(k.c.passage_id, k.c.code).where(k.c.document_id.in_(sorted(doc_ids)), k.c.passage_id.is_not(None))
+    query = select(k.c.passage_id, k.c.code).where(k.c.document_id.in_(sorted(doc_ids)), k.c.passage_id.is_not(None),
+                                                    k.c.absent == 0)  # negative evidence does not predict the code
     if origins:
         query = query.where(k.c.origin.in_(origins))
     if statuses:

@@ -30,7 +30,8 @@ from typing import Literal
 import numpy as np
 
 from qualcode.codebook.graph import dependency_order
-from qualcode.codebook.model import Codebook, Term
+from qualcode.codebook.model import Codebook, CodebookError, Term
+from qualcode.codebook.patterns import PatternError, compile_pattern
 from qualcode.text.script import fold
 
 ROLE_UNKNOWN = "unknown"
@@ -128,6 +129,7 @@ class Hit:
     score: float
     evidence: list[tuple[str, int, int]]  # (term or pattern as written, start, end)
     rules: tuple[str, ...] = ()  # every rule that fired
+    absent: bool = False  # from ``absent: true`` rules: negative evidence for the code
 
 
 class _Neg:
@@ -181,6 +183,8 @@ class RuleSet:
         codes = codebook.codes
         code_index = {c.path: i for i, c in enumerate(codes)}
         self._code_paths = [c.path for c in codes]
+        # ``absent: true`` rules fire for code index + n (negative evidence for the code)
+        self._n_codes = n_codes = len(codes)
         subtree = {
             c.path: frozenset(j for j, d in enumerate(codes) if d.path == c.path or d.path.startswith(c.path + "/"))
             for c in codes
@@ -218,7 +222,7 @@ class RuleSet:
                 cr = _Rule()
                 cr.position = position[code.rule_id(rule)]
                 cr.index = r = len(self._rules)
-                cr.code_index = code_index[code.path]
+                cr.code_index = code_index[code.path] + (n_codes if rule.absent else 0)
                 cr.rule_id = code.rule_id(rule)
                 cr.needs_any = bool(rule.any or rule.regex)
                 cr.n_all = len(rule.all)
@@ -243,7 +247,7 @@ class RuleSet:
                 cr.unless = tuple(subtree[p] for p in rule.unless_codes)
                 cr.regex = []
                 for pat in rule.regex:
-                    compiled = re.compile(fold(pat))
+                    compiled = _compiled_rule_pattern(fold(pat), code.path)
                     cr.regex.append((pat, compiled))
                     runs = _regex_factors(fold(pat))
                     if runs is None:
@@ -254,7 +258,7 @@ class RuleSet:
                             rx_factors.setdefault(f, []).append((r, len(pattern_rule), k))
                     pattern_rule.append(r)
                     pattern_runs.append(len(runs))
-                    if compiled.groups or pat.lstrip().startswith("(?") and not pat.lstrip().startswith("(?:"):
+                    if re.compile(fold(pat)).groups or pat.lstrip().startswith("(?") and not pat.lstrip().startswith("(?:"):
                         rx_all_combinable = False  # groups/flags do not survive concatenation
                     else:
                         rx_parts.append(f"(?:{fold(pat)})")
@@ -290,9 +294,9 @@ class RuleSet:
         self._rx_prefilter = None
         self._rx_always = bool(self._rx_rules) and not rx_all_combinable
         if rx_parts:
-            try:
-                self._rx_prefilter = re.compile("|".join(rx_parts))
-            except re.error:
+            try:  # linear time like the patterns themselves (see codebook.patterns)
+                self._rx_prefilter = compile_pattern("|".join(rx_parts))
+            except PatternError:
                 self._rx_always = True
         self._attr_names = tuple(sorted(attr_names))
         self._scoped = any(cr.unit is not None or cr.roles is not None or cr.attrs for cr in self._rules)
@@ -302,6 +306,7 @@ class RuleSet:
             (i, frozenset(j for j, d in enumerate(codes) if d.parent == c.path))
             for i, c in enumerate(codes) if c.exclusive
         ]
+        self._subtree = [subtree[c.path] for c in codes]
         self._terms = codebook.terms()
 
     # -- tokens (fallback when the caller has none)
@@ -568,14 +573,19 @@ class RuleSet:
                 fired_codes.add(cr.code_index)
         if not fired:
             return []
+        n = self._n_codes
+        for ci in [c for c in fired if c >= n]:
+            # negative evidence wins in its unit: no presence proposal for the code or a sub-code
+            for sub in self._subtree[ci - n]:
+                fired.pop(sub, None)
         if self._exclusive:
             self._apply_exclusive(fired)
         hits = []
         for ci in sorted(fired):
             parts = sorted(fired[ci])
             evidence = sorted({ev for *_, evs in parts for ev in evs}, key=_BY_POSITION)
-            hits.append(Hit(self._code_paths[ci], parts[0][1], sum(p[2] for p in parts), evidence,
-                            tuple(p[1] for p in parts)))
+            hits.append(Hit(self._code_paths[ci % n], parts[0][1], sum(p[2] for p in parts), evidence,
+                            tuple(p[1] for p in parts), absent=ci >= n))
         return hits
 
     def _evaluate(self, cr: _Rule, occurrences: list[tuple], text: _Text | _SpanText, fired_codes: set[int]):
@@ -910,3 +920,12 @@ def _tokenizer(terms: tuple[str, ...]):
             _TOKENIZERS.clear()
         _TOKENIZERS[terms] = tk
     return tk
+
+
+def _compiled_rule_pattern(pattern: str, code: str):
+    """A rule's pattern in the linear-time engine; a codebook validated by an older qualcode
+    (cached) may hold one it cannot run: say which code, as ``codebook validate`` would."""
+    try:
+        return compile_pattern(pattern)
+    except PatternError as exc:
+        raise CodebookError("the codebook", [f"code {code}: regular expression {pattern!r}: {exc}"]) from None

@@ -136,13 +136,13 @@ def _autocode_documents(conn, doc_ids: list[int], ruleset, segmenter, version, u
                             "terms": [[term, start + s, start + e] for term, s, e in hit.evidence]}
                 found[(start, end, hit.code)] = dict(
                     document_id=doc.id, passage_id=pid, start=start, end=end, code=hit.code, rule=hit.rule,
-                    evidence=_to_json(evidence), score=f"{hit.score:g}",
+                    evidence=_to_json(evidence), score=f"{hit.score:g}", absent=int(hit.absent),
                 )
         report.documents += 1
 
     codes = {c.path for c in ruleset.codebook.codes}
     sync_proposals(conn, wanted, origin="rule", unit=unit, coder=AUTOCODER, codes=codes,
-                   version=version, report=report, dry_run=dry_run)
+                   version=version, report=report, dry_run=dry_run, compare=("rule", "evidence", "score", "absent"))
 
 
 def rules_document(text: str, passage_rows, sentence_rows: dict, unit: str, attrs: dict, roles: dict):

@@ -121,7 +121,8 @@ def _codings_by_passage(conn, by_doc, statuses: tuple[str, ...], coder: str | No
                         doc_ids: Iterable[int] | None = None) -> dict[int, set[str]]:
     """passage id → codes of the codings with these statuses that cover (part of) it."""
     k = t.codings
-    q = select(k.c.document_id, k.c.passage_id, k.c.start, k.c.end, k.c.code).where(k.c.status.in_(statuses))
+    q = select(k.c.document_id, k.c.passage_id, k.c.start, k.c.end, k.c.code).where(
+        k.c.status.in_(statuses), k.c.absent == 0)  # a coding marked absent is no example of its code
     if coder:
         q = q.where(k.c.coder == coder)
     if doc_ids is not None:

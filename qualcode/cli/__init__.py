@@ -15,8 +15,8 @@ import sys
 import click
 
 from qualcode import __version__
-from qualcode.cli import agreement, annotate, autocode, codebook, docs, export, ingest, project, reports, suggest
-from qualcode.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, QualcodeError
+from qualcode.cli import agreement, annotate, autocode, codebook, docs, export, ingest, project, reports, serve, suggest
+from qualcode.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, NotFound, QualcodeError
 
 
 class QualcodeGroup(click.Group):
@@ -43,9 +43,46 @@ class QualcodeGroup(click.Group):
         except Exception as exc:  # a bug: say so in one line; the traceback on request
             if os.environ.get("QUALCODE_DEBUG"):
                 raise
-            click.echo(f"Error: internal error ({type(exc).__name__}: {exc})", err=True)
+            known = _known_failure(exc)
+            if known is not None:  # a full disk, a read-only or damaged database: not a bug
+                click.echo(f"Error: {known.message}", err=True)
+                if known.hint:
+                    click.echo(f"Hint: {known.hint}", err=True)
+                ctx.exit(known.exit_code)
+            # the type and where, never the exception's text: it may quote interview text
+            click.echo(f"Error: internal error ({type(exc).__name__} at {_where(exc)})", err=True)
             click.echo("Hint: re-run with QUALCODE_DEBUG=1 to see the traceback, and report it", err=True)
             ctx.exit(EXIT_INTERNAL)
+
+
+def _known_failure(exc: Exception) -> QualcodeError | None:
+    """A QualcodeError for failures of the machine rather than of qualcode: an OSError (no
+    space, read-only, permission) or a database error (damaged, full, read-only, locked)."""
+    from qualcode.files import os_error
+    from qualcode.store.failures import explain
+
+    if isinstance(exc, MemoryError):
+        return QualcodeError("out of memory", hint="close other programs, or work on fewer or smaller files at once")
+    if isinstance(exc, RecursionError):
+        return QualcodeError("the input is nested too deeply to read", hint="check the file for runaway nesting")
+    if isinstance(exc, OverflowError) or (isinstance(exc, ValueError) and "integer string conversion" in str(exc)):
+        return NotFound("a number given is too large to be an id (ids are below 2^63)",
+                        hint="list the ids with 'qualcode docs list' or 'qualcode code list'")
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return os_error(exc, exc.filename if isinstance(exc.filename, str) else "a file")
+    return explain(exc)
+
+
+def _where(exc: BaseException) -> str:
+    """module:line of the innermost qualcode frame of the traceback."""
+    import traceback
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename).startswith(package)]
+    if not frames:
+        return "?"
+    frame = frames[-1]
+    return f"{os.path.relpath(frame.filename, package)}:{frame.lineno}"
 
 
 @click.group(cls=QualcodeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,7 +100,16 @@ def _stdout_to_devnull() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+def _quiet_unraisable(unraisable) -> None:
+    """A file object closed late (e.g. openpyxl's zip after a full disk) fails again while it
+    is collected; the failure has been reported in one line already, so no traceback."""
+    if isinstance(unraisable.exc_value, OSError):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def main():
+    sys.unraisablehook = _quiet_unraisable
     try:
         try:
             cli(prog_name="qualcode")
@@ -74,6 +120,6 @@ def main():
         sys.exit(EXIT_BROKEN_PIPE)
 
 
-for _module in (project, ingest, docs, codebook, autocode, annotate, reports, export, agreement, suggest):
+for _module in (project, ingest, docs, codebook, autocode, annotate, reports, export, agreement, suggest, serve):
     for _command in _module.COMMANDS:
         cli.add_command(_command)

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from qualcode.cli.options import open_project, output_option, render
-from qualcode.vocabulary import AGREEMENT_UNITS
+from qualcode.vocabulary import AGREEMENT_UNITS, SCOPE_ROLES
 
 
 def _coders(value: str) -> list[str]:
@@ -14,6 +14,17 @@ def _coders(value: str) -> list[str]:
     if len(coders) < 2:
         raise click.BadParameter("give at least two coders, separated by commas (e.g. 王,李)", param_hint="--coders")
     return coders
+
+
+def _roles(value: str) -> tuple[str, ...] | None:
+    """--roles: comma-separated speakers' roles, or 'all' (every turn)."""
+    roles = tuple(dict.fromkeys(r.strip() for r in value.split(",") if r.strip()))
+    if roles == ("all",):
+        return None
+    bad = [r for r in roles if r not in SCOPE_ROLES]
+    if bad or not roles:
+        raise click.BadParameter(f"use 'all' or roles among {', '.join(SCOPE_ROLES)}", param_hint="--roles")
+    return roles
 
 
 def _codes(values: tuple[str, ...]) -> list[str] | None:
@@ -40,6 +51,10 @@ _common = [
                  help="Only these codes (and their descendants); repeatable or comma-separated."),
     click.option("--codebook", "codebook_file", type=click.Path(exists=True, dir_okay=False),
                  help="Codebook for exclusive groups (default: the project's)."),
+    click.option("--roles", "roles", default="interviewee,unknown", show_default=True,
+                 help="Whose turns are units: speakers' roles, comma-separated "
+                      f"({', '.join(SCOPE_ROLES)}), or 'all'. Headers are left out unless --headers."),
+    click.option("--headers", is_flag=True, help="Also compare headers (lines without a speaker before the dialogue)."),
 ]
 
 
@@ -58,8 +73,9 @@ def common_options(f):
               help="Bootstrap resamples for alpha's 95% interval.")
 @click.option("--seed", type=int, default=None, help="Bootstrap seed (default: fixed, so reruns match).")
 @click.pass_context
-def agreement(ctx, coders, unit, codes, codebook_file, none_as_value, fmt, output, n_boot, seed):
+def agreement(ctx, coders, unit, codes, codebook_file, roles, headers, none_as_value, fmt, output, n_boot, seed):
     """Inter-coder agreement per code and per exclusive group (percent, kappa, alpha)."""
+    from qualcode import files
     from qualcode.agreement.coefficients import SEED
     from qualcode.agreement.compare import compute
     from qualcode.exchange.tables import write_workbook
@@ -69,24 +85,26 @@ def agreement(ctx, coders, unit, codes, codebook_file, none_as_value, fmt, outpu
     project = open_project(ctx)
     report = compute(project.store, _coders(coders), unit=unit, codes=_codes(codes),
                      codebook=_project_codebook(project, codebook_file), none_as_value=none_as_value,
-                     n_boot=n_boot, seed=SEED if seed is None else seed)
+                     n_boot=n_boot, seed=SEED if seed is None else seed, roles=_roles(roles), headers=headers)
     if fmt == "json":
         text = report.to_json() + "\n"
         if output:
-            Path(output).write_text(text, encoding="utf-8")
+            files.write_text(Path(output), text)
             click.echo(f"Wrote agreement for {len(report.codes)} codes to {output}", err=True)
         else:
             click.echo(text, nl=False)
         return
     if fmt == "xlsx":
         write_workbook(Path(output), [("codes", report.code_rows(), report.CODE_COLUMNS),
-                                         ("groups", report.group_rows(), report.GROUP_COLUMNS)])
+                                         ("groups", report.group_rows(), report.GROUP_COLUMNS),
+                                         ("units", report.unit_rows(), report.UNIT_COLUMNS)])
         click.echo(f"Wrote agreement for {len(report.codes)} codes and {len(report.groups)} groups to {output}")
         return
     seen = ", ".join(f"{c} {n}" for c, n in report.documents.items())
     lines = [f"Agreement of {', '.join(report.coders)} by {unit}; documents seen: {seen} "
              f"({report.common_documents} by all). 'units' = units with at least two coders' values"
-             + (" (characters of the documents all coders saw)" if unit == "char" else "") + "."]
+             + (" (characters of the compared passages of the documents all coders saw)" if unit == "char" else "")
+             + ".", report.scope()]
     from qualcode.exchange.tables import text_table
 
     lines.append(text_table(report.code_rows(), report.CODE_COLUMNS) if report.codes else "No codings by these coders.")
@@ -95,7 +113,7 @@ def agreement(ctx, coders, unit, codes, codebook_file, none_as_value, fmt, outpu
                   text_table(report.group_rows(), report.GROUP_COLUMNS)]
     text = "\n".join(lines) + "\n"
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        files.write_text(Path(output), text)
         click.echo(f"Wrote agreement to {output}")
     else:
         click.echo(text, nl=False)
@@ -103,48 +121,62 @@ def agreement(ctx, coders, unit, codes, codebook_file, none_as_value, fmt, outpu
 
 @click.command()
 @common_options
+@click.option("--doc", "docs_", multiple=True, help="Only this document (id or name); repeatable.")
+@click.option("--consensus", help="Consensus coder the filled-in sheet settles into (default: the project's).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True,
-              help="Review workbook to write (.xlsx; .csv writes CSV).")
+              help="Review workbook to write (.xlsx, to fill in and import with 'qualcode sheet import'; .csv to read).")
 @click.pass_context
-def disagreements(ctx, coders, unit, codes, codebook_file, output):
-    """Units where the coders disagree on a code, as a sheet for the reconciliation meeting."""
-    from qualcode.agreement.compare import disagreements as find_disagreements
-    from qualcode.exchange.tables import write_rows, write_workbook
+def disagreements(ctx, coders, unit, codes, codebook_file, roles, headers, docs_, consensus, output):
+    """Units where the coders disagree on a code, as a sheet for the reconciliation meeting:
+    fill in 'decision' (1 coded, 0 not, or a coder's name) and 'note' (the reason), then
+    'qualcode sheet import' settles them into the consensus."""
+    from qualcode.annotate.adjudicate import AdjudicationSession, export_disagreements
 
     if unit == "char":
         raise click.BadParameter("use passage, sentence or document", param_hint="--unit")
+    if codebook_file or headers:
+        raise click.UsageError("disagreements use the project's codebook and leave headers out")
     project = open_project(ctx)
-    rows, columns = find_disagreements(project.store, _coders(coders), unit=unit, codes=_codes(codes),
-                                       codebook=_project_codebook(project, codebook_file))
-    if output.lower().endswith(".csv"):
-        write_rows(rows, columns, "csv", Path(output))
-    else:
-        write_workbook(Path(output), [("disagreements", rows, columns)])
-    click.echo(f"Wrote {len(rows)} disagreements to {output}")
+    session = AdjudicationSession(project, _coders(coders), docs=list(docs_) or None, unit=unit, codes=_codes(codes),
+                                  consensus=consensus, roles=_roles(roles))
+    n = export_disagreements(session, Path(output))
+    click.echo(f"Wrote {n} disagreements to {output}")
 
 
 @click.command()
 @click.argument("docs", nargs=-1)
 @click.option("--coder", help="Coder the documents are given to (default: --coder / QUALCODE_CODER / the project's).")
 @click.option("--remove", is_flag=True, help="Take the documents away from the coder instead.")
+@click.option("--blind", is_flag=True,
+              help="Independent coding: until the assignment is closed the coder sees neither the other "
+                   "coders' decisions nor their manual codings on these documents.")
+@click.option("--close", "close_", is_flag=True,
+              help="Close the coder's assignments (these documents, or all): their independent coding is done.")
+@click.option("--reopen", is_flag=True, help="Open closed assignments again.")
 @click.option("--list", "list_", is_flag=True, help="List the assignments.")
 @output_option
 @click.pass_context
-def assign(ctx, docs, coder, remove, list_, fmt):
+def assign(ctx, docs, coder, remove, blind, close_, reopen, list_, fmt):
     """Assign documents (ids or names) to a coder: their uncoded units count as 'not coded' in agreement."""
-    from qualcode.agreement.assignments import assign as assign_documents, assignments
+    from qualcode.agreement.assignments import assign as assign_documents, assignments, close_assignments
 
     project = open_project(ctx)
     if list_:
-        render(assignments(project.store), ["document", "name", "coder", "assigned_at"], fmt)
+        render(assignments(project.store), ["document", "name", "coder", "blind", "assigned_at", "closed_at"], fmt)
+        return
+    if sum(map(bool, (remove, blind, close_ or reopen))) > 1 or (close_ and reopen):
+        raise click.UsageError("give one of --remove, --blind, --close, --reopen")
+    coder = coder or project.default_coder
+    ids = [project.document_id(d) for d in docs]
+    if close_ or reopen:
+        n = close_assignments(project.store, coder, ids or None, reopen=reopen)
+        click.echo(f"{'Reopened' if reopen else 'Closed'} {n} assignment{'s' if n != 1 else ''} of {coder}")
         return
     if not docs:
         raise click.UsageError("name the documents to assign (or use --list)")
-    coder = coder or project.default_coder
-    ids = [project.document_id(d) for d in docs]
-    n = assign_documents(project.store, ids, coder, remove=remove)
+    n = assign_documents(project.store, ids, coder, remove=remove, blind=blind)
     click.echo(f"{'Removed' if remove else 'Assigned'} {n} document{'s' if n != 1 else ''} "
-               f"{'from' if remove else 'to'} {coder}")
+               f"{'from' if remove else 'to'} {coder}" + (" (blind)" if blind else ""))
 
 
 COMMANDS = [agreement, disagreements, assign]

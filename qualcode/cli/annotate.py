@@ -34,9 +34,11 @@ def code():
 @click.option("--start", type=int, help="Span start (character offset in the document).")
 @click.option("--end", type=int, help="Span end (exclusive).")
 @click.option("--memo", help="Attach a memo to the new coding.")
+@click.option("--absent", is_flag=True,
+              help="Negative evidence: the text says the mechanism is missing or only on paper (挂个牌子).")
 @coder_option
 @click.pass_context
-def code_add(ctx, args, doc, quote, start, end, memo, coder):
+def code_add(ctx, args, doc, quote, start, end, memo, absent, coder):
     """Code a passage (3:12), a quote (--doc D --quote 原文) or a span (--doc D --start S --end E)."""
     from qualcode.annotate.codings import add_coding
 
@@ -46,8 +48,9 @@ def code_add(ctx, args, doc, quote, start, end, memo, coder):
     if passage is None and doc is None:
         raise click.UsageError("give a passage id (3:12), or --doc with --quote or --start/--end")
     row = add_coding(open_project(ctx), code_ref, passage=passage, doc=doc, quote=quote, start=start, end=end,
-                     coder=coder, memo=memo)
-    click.echo(f"coding {row['id']}: {row['code']} [{row['start']}, {row['end']}) by {row['coder']}")
+                     coder=coder, memo=memo, absent=absent)
+    mark = " (absent)" if row["absent"] else ""
+    click.echo(f"coding {row['id']}: {row['code']}{mark} [{row['start']}, {row['end']}) by {row['coder']}")
 
 
 @code.command("remove")
@@ -76,12 +79,15 @@ def code_list(ctx, doc, passage, code_, coder, status, origin, fmt):
     from qualcode.annotate.codings import LIST_COLUMNS, list_codings
     from qualcode.store.queries import CODING_COLUMNS
 
-    rows = list_codings(open_project(ctx), doc=doc, passage=passage, code=code_, coder=coder,
-                        status=list(status), origin=list(origin))
+    project = open_project(ctx)
+    # blind coding: the person listing (QUALCODE_CODER) sees no other coder's work on their open blind assignments
+    rows = list_codings(project, doc=doc, passage=passage, code=code_, coder=coder,
+                        status=list(status), origin=list(origin), viewer=project.default_coder)
     if fmt == "table":  # the essentials, text shortened; csv/json carry every column
-        render([dict(r, text=_short(r["text"])) for r in rows], LIST_COLUMNS, fmt)
+        render([dict(r, text=_short(r["text"]), code=r["code"] + (" (absent)" if r["absent"] else ""))
+                for r in rows], LIST_COLUMNS, fmt)
     else:
-        render(rows, ["id"] + [c for c in CODING_COLUMNS if c != "id"], fmt)
+        render(rows, ["id"] + [c for c in CODING_COLUMNS if c != "id"] + ["absent", "pin_note"], fmt)
 
 
 @code.command("new")
@@ -282,4 +288,88 @@ def merge(ctx, other, coder, fmt):
         ctx.exit(EXIT_PARTIAL)
 
 
-COMMANDS = [code, accept, reject, memo, log_, undo, review, sheet, merge]
+@click.group()
+def quote():
+    """Exemplar quotes chosen by hand: pinned codings are quoted first in the reports."""
+
+
+@quote.command("pin")
+@click.argument("coding")
+@click.option("--note", help="Why this quote (kept with the pin, shown in 'quote list').")
+@coder_option
+@click.pass_context
+def quote_pin(ctx, coding, note, coder):
+    """Pin CODING (an id from 'code list') as the exemplar quote of its code."""
+    from qualcode.annotate.quotes import pin_quote
+
+    row = pin_quote(open_project(ctx), coding, note=note, coder=coder)
+    click.echo(f"pinned coding {row['id']}: {row['code']} [{row['start']}, {row['end']})"
+               + (f" — {row['pin_note']}" if row["pin_note"] else ""))
+
+
+@quote.command("unpin")
+@click.argument("coding")
+@coder_option
+@click.pass_context
+def quote_unpin(ctx, coding, coder):
+    """Take the pin off CODING."""
+    from qualcode.annotate.quotes import unpin_quote
+
+    row = unpin_quote(open_project(ctx), coding, coder=coder)
+    click.echo(f"unpinned coding {row['id']}: {row['code']} [{row['start']}, {row['end']})")
+
+
+@quote.command("list")
+@click.option("--code", "code_", help="Only this code and its descendants.")
+@output_option
+@click.pass_context
+def quote_list(ctx, code_, fmt):
+    """The pinned quotes with their note, who pinned them and the quoted text."""
+    from qualcode.annotate.quotes import PIN_COLUMNS, pinned_quotes
+    from qualcode.annotate.resolve import resolve_code
+
+    project = open_project(ctx)
+    path = resolve_code(project.codebook(), code_) if code_ else None
+    rows = pinned_quotes(project, path)
+    if fmt == "table":
+        rows = [dict(r, text=_short(r["text"])) for r in rows]
+    render(rows, PIN_COLUMNS, fmt)
+
+
+@click.command()
+@click.option("--coders", required=True, help="The coders whose disagreements are settled, comma-separated (e.g. 王,李).")
+@click.option("--doc", "docs_", multiple=True, help="Only this document (id or name); repeatable.")
+@click.option("--unit", type=click.Choice(["passage", "sentence", "document"]), default="passage", show_default=True,
+              help="The units compared (as in 'qualcode agreement').")
+@click.option("--codes", "codes", multiple=True, metavar="PATH", help="Only these codes; repeatable or comma-separated.")
+@click.option("--roles", default="interviewee,unknown", show_default=True,
+              help="Whose turns are units: speakers' roles, comma-separated, or 'all'.")
+@click.option("--consensus", help="Coder name of the agreed codings (default: [team] consensus_coder, 'consensus').")
+@click.option("--list", "list_", is_flag=True, help="List what was settled (with the reasons) instead of walking.")
+@click.option("--status", "status_", is_flag=True, help="Say where the adjudication stands, carrying agreements in.")
+@coder_option
+@output_option
+@click.pass_context
+def adjudicate(ctx, coders, docs_, unit, codes, roles, consensus, list_, status_, coder, fmt):
+    """Settle the coders' disagreements one at a time into the consensus coder, with a reason each;
+    their agreements are carried into the consensus automatically."""
+    from qualcode.annotate.adjudicate import ADJUDICATION_COLUMNS, AdjudicationSession
+    from qualcode.cli.agreement import _coders, _codes, _roles
+
+    session = AdjudicationSession(open_project(ctx), _coders(coders), docs=list(docs_) or None, unit=unit,
+                                  codes=_codes(codes), consensus=consensus, adjudicator=coder, roles=_roles(roles))
+    if list_:
+        render(session.settled(), ADJUDICATION_COLUMNS, fmt)
+        return
+    carried = session.carry_agreements()
+    if carried:
+        click.echo(f"Carried {carried} agreements of {', '.join(session.coders)} into {session.consensus}")
+    if status_:
+        click.echo(session.summary().line())
+        return
+    from qualcode.cli.adjudication import run_adjudication
+
+    click.echo(run_adjudication(session))
+
+
+COMMANDS = [code, accept, reject, memo, log_, undo, review, sheet, merge, quote, adjudicate]

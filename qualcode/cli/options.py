@@ -97,13 +97,16 @@ def packed_options(name: str, options: list[Callable], build: Callable[..., Any]
 def _selection(proposed, coders, cases, roles, docs_, interviewee_only):
     from qualcode.reports.selection import Selection
 
+    coders = [c.strip() for value in coders for c in value.split(",") if c.strip()]
     return Selection(proposed=proposed, coders=tuple(coders), cases=tuple(cases), roles=tuple(roles),
                      documents=tuple(docs_), interviewee_only=interviewee_only)
 
 
 selection_options = packed_options("selection", [
     click.option("--proposed", is_flag=True, help="Also count unreviewed proposals (default: accepted and manual only)."),
-    click.option("--coder", "coders", multiple=True, help="Only this coder's codings; repeatable."),
+    click.option("--coder", "--coders", "coders", multiple=True,
+                 help="Whose codings: a coder (repeatable or comma-separated), or 'all' to pool every coder's "
+                      "(default: the consensus, else the default coder, else the only coder)."),
     click.option("--case", "cases", multiple=True, help="Only documents of this case; repeatable."),
     click.option("--role", "roles", multiple=True,
                  help="Only interviewees with this role code (社区党组织书记A) or role type (社区党组织书记); repeatable."),

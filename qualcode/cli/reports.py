@@ -25,6 +25,12 @@ def _load(ctx, selection):
     return project, load(project, selection)
 
 
+def _footer(line: str, fmt: str, output) -> None:
+    """A note under the table: on standard output under an aligned table, on standard error
+    when standard output carries CSV/JSON or the table went to a file."""
+    click.echo(("\n" if fmt == "table" and not output else "") + line, err=bool(output) or fmt != "table")
+
+
 def _emit(df, fmt, output, name):
     from qualcode.exchange.tables import write_rows
     from qualcode.reports.render.common import display_rows, records
@@ -100,22 +106,27 @@ def report_framework(ctx, selection, by, fmt, output):
 @click.option("--window", type=click.IntRange(1), default=1, show_default=True,
               help="With --unit proximity: codes within this many passages of each other co-occur.")
 @click.option("--level", type=click.IntRange(0), help="Roll codes up to this depth first (0 = top-level stages).")
-@click.option("--min-count", type=click.IntRange(0), default=1, show_default=True, help="Only pairs co-occurring this often.")
+@click.option("--min-count", type=click.IntRange(0), default=1, show_default=True,
+              help="Only show pairs co-occurring this often (the BH family stays every pair).")
+@click.option("--all-units", is_flag=True,
+              help="N = every passage, interviewer turns and headers included (default: codable passages).")
 @click.option("--matrix", is_flag=True, help="Print the code × code count matrix instead of the pair table.")
 @output_option
 @file_option
 @click.pass_context
-def report_cooccurrence(ctx, selection, unit, window, level, min_count,
+def report_cooccurrence(ctx, selection, unit, window, level, min_count, all_units,
                         matrix, fmt, output):
     """Code pairs: counts, Jaccard (= ATLAS.ti c-coefficient), lift, PMI, Fisher exact p, BH q."""
     from qualcode.reports.cooccurrence import cooccurrence, cooccurrence_matrix
 
     _, data = _load(ctx, selection)
     if matrix:
-        df = cooccurrence_matrix(data, unit=unit, window=window, level=level)
-    else:
-        df = cooccurrence(data, unit=unit, window=window, level=level, min_count=min_count)
+        df = cooccurrence_matrix(data, unit=unit, window=window, level=level, all_units=all_units)
+        _emit(df, fmt, output, "cooccurrence")
+        return
+    df = cooccurrence(data, unit=unit, window=window, level=level, min_count=min_count, all_units=all_units)
     _emit(df, fmt, output, "cooccurrence")
+    _footer(df.attrs["note"], fmt, output)
 
 
 _SATURATION = [
@@ -131,6 +142,8 @@ _SATURATION = [
                      help="Francis et al. initial analysis sample."),
         click.option("--stop", type=click.IntRange(1), default=3, show_default=True,
                      help="Francis et al. stopping criterion (interviews without new codes)."),
+        click.option("--leaf-only", is_flag=True,
+                     help="A parent code is not a code of its own when one of its sub-codes occurs."),
 ]
 
 
@@ -149,21 +162,27 @@ def saturation_options(f):
 @file_option
 @click.pass_context
 def report_saturation(ctx, selection, order, manifest, base, run_length,
-                      threshold, initial, stop, level, curve, fmt, output):
-    """Code saturation overall and per case: base+run, 10+3, Chao2 with its interval."""
+                      threshold, initial, stop, leaf_only, level, curve, fmt, output):
+    """Code saturation overall and per case: base+run, its order band, 10+3, Chao2 with its interval."""
     from qualcode.reports.saturation import saturation
 
     _, data = _load(ctx, selection)
     curve_df, summary = saturation(data, order=order, base=base, run=run_length, threshold=threshold,
                                    initial=initial, stop=stop, level=level,
-                                   manifest=Path(manifest) if manifest else None)
+                                   manifest=Path(manifest) if manifest else None, leaf_only=leaf_only)
+    warning = summary["warning"].iloc[0] if len(summary) else ""
     if curve or output or fmt != "table":
         _emit(curve_df if curve else summary, fmt, output, "saturation")
+        if warning:
+            click.echo(f"Warning: {warning}", err=True)
         return
-    _emit(summary[["scope", "interviews", "codes_observed", "guest", "francis", "chao2_bc", "chao2_lower",
-                   "chao2_upper", "coverage"]], fmt, None, "saturation")
-    for scope, sentence, estimate in zip(summary["scope"], summary["sentence"], summary["estimate"]):
-        click.echo(f"\n{scope}: {sentence}\n  {estimate}")
+    _emit(summary[["scope", "interviews", "codes_observed", "guest", "band_median", "band_p05", "band_p95",
+                   "francis", "chao2_bc", "chao2_lower", "chao2_upper", "coverage"]], fmt, None, "saturation")
+    for scope, sentence, band, estimate in zip(summary["scope"], summary["sentence"], summary["band"],
+                                               summary["estimate"]):
+        click.echo(f"\n{scope}: {sentence}" + (f"\n  Order sensitivity: {band}." if band else "") + f"\n  {estimate}")
+    if warning:
+        click.echo(f"\nWarning: {warning}")
 
 
 @report.command("quotes")
@@ -186,6 +205,35 @@ def report_quotes(ctx, selection, k, codes, rollup, max_chars, context,
     _emit(df, fmt, output, "quotes")
 
 
+@report.command("chain")
+@selection_options
+@click.option("--by", default="case", show_default=True,
+              help="case, or a document attribute (community, estate, period …).")
+@click.option("--max-chars", type=click.IntRange(10), default=80, show_default=True, help="Trim quotes to this length.")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False),
+              help="Also draw one chain figure per case (PNG + SVG) into this directory.")
+@output_option
+@file_option
+@click.pass_context
+def report_chain(ctx, selection, by, max_chars, plot_dir, fmt, output):
+    """The framework's chain per case: each link present, absent or not discussed, and where it breaks."""
+    from qualcode.reports.chain import chain, chain_summary
+
+    _, data = _load(ctx, selection)
+    df = chain(data, by=by, max_chars=max_chars)
+    if fmt == "table" and not output:
+        shown = df[["case", "link", "label", "status", "interviews", "roles", "quote", "quote_by"]]
+        _emit(shown.assign(quote=shown["quote"].str.slice(0, 40)), fmt, None, "chain")
+    else:
+        _emit(df, fmt, output, "chain")
+    _footer("\n".join(chain_summary(df)), fmt, output)
+    if plot_dir:
+        from qualcode.reports.plots import write_chain_plots
+
+        paths = write_chain_plots(df, Path(plot_dir))
+        click.echo(f"Wrote {len(paths) // 2} chain figures (PNG + SVG) to {plot_dir}", err=fmt != "table")
+
+
 @report.command("codebook")
 @selection_options
 @output_option
@@ -199,13 +247,14 @@ def report_codebook(ctx, selection, fmt, output):
     _emit(codebook_table(data), fmt, output, "codebook")
 
 
-def _report_options(by, unit, window, level, order, manifest, base, run_length, threshold, initial, stop, k,
-                    no_plots):
+def _report_options(by, unit, window, level, all_units, order, manifest, base, run_length, threshold, initial, stop,
+                    leaf_only, k, no_plots):
     from qualcode.reports.bundle import ReportOptions
 
     return ReportOptions(by=by, unit=unit, window=window, level=level, order=order,
                          manifest=Path(manifest) if manifest else None, base=base, run=run_length,
-                         threshold=threshold, initial=initial, stop=stop, k=k, plots=not no_plots)
+                         threshold=threshold, initial=initial, stop=stop, k=k, plots=not no_plots,
+                         all_units=all_units, leaf_only=leaf_only)
 
 
 report_options = packed_options("options", [
@@ -214,6 +263,7 @@ report_options = packed_options("options", [
                  help="Co-occurrence unit."),
     click.option("--window", type=click.IntRange(1), default=1, show_default=True, help="Co-occurrence proximity window."),
     click.option("--level", type=click.IntRange(0), help="Roll codes up to this depth for co-occurrence and saturation."),
+    click.option("--all-units", is_flag=True, help="Co-occurrence N = every passage (default: codable passages)."),
     *_SATURATION,
     click.option("-k", "k", type=click.IntRange(1), default=3, show_default=True, help="Quotes per code."),
     click.option("--no-plots", is_flag=True, help="Skip the PNG/SVG plots (faster)."),

@@ -114,7 +114,8 @@ def render_item(console, item: Item, session: ReviewSession) -> None:
         console.print(Text(f"  {turn['passage']} {turn['speaker'] or '-'}: {turn['text']}", style="dim"))
     console.print()
     score = f"score {c['score']} (p≈{item.probability:.2f})" if c["score"] not in (None, "") else "no score"
-    console.print(Text(f"proposal {c['id']}: {c['code']}  {item.code_label}", style="bold"))
+    absent = "  — ABSENT (negative evidence) 缺失" if c.get("absent") else ""
+    console.print(Text(f"proposal {c['id']}: {c['code']}  {item.code_label}{absent}", style="bold"))
     console.print(Text(f"  {c['origin']}{' ' + c['rule'] if c['rule'] else ''} · {score}"))
     if item.evidence:
         shown = []
@@ -125,7 +126,7 @@ def render_item(console, item: Item, session: ReviewSession) -> None:
     if item.definition:
         for line in item.definition.splitlines()[:4]:
             console.print(Text(f"  {line}", style="italic"))
-    console.print(Text("[a]ccept [r]eject [c]hange code [n] add code [m]emo [s]kip [u]ndo [q]uit [?]", style="cyan"))
+    console.print(Text("[a]ccept [r]eject a[b]sent [c]hange code [n] add code [m]emo [s]kip [u]ndo [q]uit [?]", style="cyan"))
 
 
 def run_review(session: ReviewSession, console=None, reader: KeyReader | None = None) -> str:
@@ -166,6 +167,8 @@ def _loop(session: ReviewSession, console, reader: KeyReader) -> str:
                 message = session.accept()
             elif key == "r":
                 message = session.reject()
+            elif key == "b":
+                message = session.mark_absent()
             elif key in ("c", "n"):
                 what = "code instead" if key == "c" else "another code"
                 ref = reader.line(f"{what} (path, id or label; empty cancels): ")

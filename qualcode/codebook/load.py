@@ -42,10 +42,14 @@ def parse_codebook(text: str, source: str = "<codebook>", name: str | None = Non
     """Validate YAML ``text`` into a Codebook; ``source`` names it in problem messages;
     ``cache_dir`` as for :func:`load_codebook`."""
     checks = _LibyamlChecks(Path(cache_dir), text, _LIBYAML) if cache_dir is not None and _LIBYAML else None
-    root, loader, problem = _parse(text, source, checks)
-    if problem is not None:
-        raise CodebookError(source, [problem])
-    return validate_tree(root, loader, source, name or Path(source).stem or "codebook")
+    try:
+        root, loader, problem = _parse(text, source, checks)
+        if problem is not None:
+            raise CodebookError(source, [problem])
+        return validate_tree(root, loader, source, name or Path(source).stem or "codebook")
+    except RecursionError:  # thousands of nested brackets, or an alias that contains itself
+        raise CodebookError(source, [f"{source}:1: (yaml): nested too deeply, or an alias (*name) that refers to "
+                                     "itself; a codebook is a tree a few levels deep"]) from None
 
 
 _LIBYAML = getattr(yaml, "CSafeLoader", None)  # None: PyYAML was built without libyaml

@@ -169,6 +169,7 @@ class Rule:
     requires_codes: tuple[str, ...] = ()
     unless_codes: tuple[str, ...] = ()
     note: str | None = None
+    absent: bool = False  # negative evidence: what this rule finds says the code's mechanism is missing
     explicit_id: bool = field(default=True, compare=False)
 
     def to_yaml(self) -> dict[str, Any]:
@@ -177,6 +178,8 @@ class Rule:
             d["id"] = self.id
         if self.note is not None:
             d["note"] = self.note
+        if self.absent:
+            d["absent"] = True
         for key in ("any", "all", "none"):
             terms = getattr(self, key)
             if terms:

@@ -29,8 +29,10 @@ from qualcode.codebook.model import (
     Scope,
     Term,
 )
+from qualcode.codebook.patterns import PatternError, backtracking_risk, compile_pattern
 from qualcode.text.script import fold
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TOP_KEYS = ("format", "name", "title", "description", "defaults", "codes")
 _DEFAULT_KEYS = ("negation", "scope")
 _CODE_KEYS = (
@@ -39,7 +41,7 @@ _CODE_KEYS = (
 )
 _RULE_KEYS = (
     "id", "note", "any", "all", "none", "regex", "near", "min_hits", "min_terms", "threshold",
-    "negation", "scope", "requires_codes", "unless_codes",
+    "negation", "scope", "requires_codes", "unless_codes", "absent",
 )
 _TERM_KEYS = ("term", "substring", "weight", "negation")
 _NEAR_KEYS = ("terms", "with", "within_chars", "within_tokens", "ordered")
@@ -82,7 +84,15 @@ class Validator:
     # -- generic node helpers
 
     def scalar(self, node: yaml.Node) -> Any:
-        return self.loader.construct_object(node, deep=True)
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except ValueError as e:  # an integer of thousands of digits (Python refuses to convert it)
+            self.err(node, "(value)", f"cannot read this value ({' '.join(str(e).split())[:80]})")
+            return None
+        if isinstance(value, str) and _SURROGATE.search(value):
+            self.err(node, "(value)", "contains an invalid character (an unpaired UTF-16 surrogate such as \\ud800)")
+            return None
+        return value
 
     def mapping(self, node: yaml.Node, ypath: str, allowed: tuple[str, ...]) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
         """Key -> (key node, value node); reports non-mappings, unknown and repeated keys."""
@@ -119,6 +129,8 @@ class Validator:
     def text(self, node: yaml.Node, ypath: str, *, nonempty: bool = True) -> str | None:
         if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":str"):
             value = self.scalar(node)
+            if value is None:  # reported by scalar()
+                return None
             if nonempty and not value.strip():
                 self.err(node, ypath, "must not be empty")
                 return None
@@ -136,6 +148,8 @@ class Validator:
     def integer(self, node: yaml.Node, ypath: str, minimum: int) -> int | None:
         if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":int"):
             value = self.scalar(node)
+            if value is None:  # reported by scalar()
+                return None
             if value < minimum:
                 self.err(node, ypath, f"must be at least {minimum}, got {value}")
                 return None
@@ -145,7 +159,10 @@ class Validator:
 
     def number(self, node: yaml.Node, ypath: str) -> float | None:
         if isinstance(node, yaml.ScalarNode) and (node.tag.endswith(":int") or node.tag.endswith(":float")):
-            value = float(self.scalar(node))
+            raw = self.scalar(node)
+            if raw is None:  # reported by scalar()
+                return None
+            value = float(raw)
             if value != value or value in (float("inf"), float("-inf")):
                 self.err(node, ypath, "must be a finite number")
                 return None
@@ -394,9 +411,15 @@ class Validator:
                 if pat is None:
                     continue
                 try:
-                    compiled = re.compile(fold(pat))
-                except re.error as e:
+                    compiled = compile_pattern(fold(pat))
+                except PatternError as e:
                     self.err(pnode, f"{ypath}.regex[{i}]", f"invalid regular expression {pat!r}: {e}")
+                    ok = False
+                    continue
+                risk = backtracking_risk(fold(pat))
+                if risk is not None:
+                    self.err(pnode, f"{ypath}.regex[{i}]",
+                             f"regular expression {pat!r} can backtrack catastrophically: {risk}")
                     ok = False
                     continue
                 if compiled.match("") is not None:
@@ -423,6 +446,9 @@ class Validator:
             ok = ok and kw["scope"] is not None
         if "note" in m:
             kw["note"] = self.text(m["note"][1], f"{ypath}.note")
+        if "absent" in m:
+            kw["absent"] = self.boolean(m["absent"][1], f"{ypath}.absent")
+            ok = ok and kw["absent"] is not None
         for key in ("requires_codes", "unless_codes"):
             if key in m:
                 refs = []

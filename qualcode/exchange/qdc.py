@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qualcode import __version__
+from qualcode import __version__, files
 from qualcode.codebook.dump import dump
 from qualcode.codebook.load import load_codebook
 from qualcode.codebook.model import COLOR_RE, ID_RE, Code, Codebook, CodebookError
@@ -93,11 +92,9 @@ def kid_text(el, name: str) -> str | None:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    """Write an export through ``qualcode.files``: never over a project file or a device; the
+    old file stays until the new one is complete."""
+    files.write_bytes(Path(path), data)
 
 
 def has_cjk(text: str) -> bool:
@@ -215,8 +212,14 @@ class RefiCode:
     children: list[RefiCode] = field(default_factory=list)
 
 
-def read_code_elements(parent) -> list[RefiCode]:
+MAX_CODE_DEPTH = 32  # codebooks in the wild go 4-6 levels deep; qualcode paths stay readable
+
+
+def read_code_elements(parent, depth: int = 1) -> list[RefiCode]:
     """<Code> children of ``parent`` (a <Codes> or <Code>), any namespace, missing bits tolerated."""
+    if depth > MAX_CODE_DEPTH:
+        raise ExchangeError(f"the codes are nested more than {MAX_CODE_DEPTH} levels deep; refusing to read them",
+                            hint="flatten the code tree in the QDA program and export again")
     out = []
     for i, el in enumerate(kids(parent, "Code")):
         guid = normalize_guid(el.get("guid")) or f"code-{id(el)}-{i}"
@@ -224,7 +227,7 @@ def read_code_elements(parent) -> list[RefiCode]:
         out.append(RefiCode(
             guid=guid, name=name, description=kid_text(el, "Description"), color=(el.get("color") or "").strip() or None,
             codable=(el.get("isCodable") or "true").strip().lower() not in ("false", "0"),
-            children=read_code_elements(el),
+            children=read_code_elements(el, depth + 1),
         ))
     return out
 

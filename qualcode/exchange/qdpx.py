@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 
 from qualcode.autocode.run import sync_codes
 from qualcode.codebook.model import Codebook
@@ -62,6 +62,7 @@ from qualcode.exchange.safety import MAX_MEMBER_BYTES, SafeArchive, check_entry_
 from qualcode.ingest import writer
 from qualcode.ingest.model import IMPORTED, PreparedDocument, PreparedPassage
 from qualcode.ingest.normalize import suspect_mojibake
+from qualcode.ingest.readers import MAX_DOCUMENT_CHARS
 from qualcode.ingest.writer import case_id
 from qualcode.store import schema as t, utcnow
 from qualcode.text.script import detect_script
@@ -400,6 +401,14 @@ def _decode(data: bytes, what: str, warnings: list[str]) -> str:
         return data.decode("utf-8", errors="replace")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    """Names, values and memo texts without control characters (tabs and line breaks stay)."""
+    return _CONTROL.sub("", text)
+
+
 def _source_ref(ref: str) -> tuple[str, str]:
     """(scheme, path) of internal://X, relative:///X, absolute:///X, file:///X or a bare path."""
     m = re.match(r"^([A-Za-z]+)://(.*)$", ref.strip())
@@ -456,7 +465,7 @@ class _Reader:
         for u in kids(users_el, "User") if users_el is not None else []:
             g = normalize_guid(u.get("guid"))
             if g:
-                self.users[g] = (u.get("name") or u.get("id") or g).strip() or g
+                self.users[g] = _clean(u.get("name") or u.get("id") or g).strip() or g
         self._codebook()
         variables: dict[str, str] = {}
         vars_el = kid(root, "Variables")
@@ -503,7 +512,7 @@ class _Reader:
         for kind, target, g in self.note_targets:
             if g in notes:
                 coder, created, text = notes[g]
-                self.plan.memos.append(_Memo(kind, target, coder, created, text))
+                self.plan.memos.append(_Memo(kind, target, coder, created, _clean(text)))
         return self.plan
 
     def _user(self, guid: str | None, fallback: str = IMPORTED_CODER) -> str:
@@ -550,12 +559,12 @@ class _Reader:
                 continue
             for child in vv:
                 if local(child).endswith("Value") and child.text is not None:
-                    out[name] = child.text.strip()
+                    out[_clean(name)] = _clean(child.text).strip()
         return out
 
     def _source(self, src, source_case, case_values, used_names: set[str]) -> None:
         guid = normalize_guid(src.get("guid")) or f"source-{len(self.plan.docs)}"
-        name = (src.get("name") or "").strip() or guid
+        name = _clean(src.get("name") or "").strip() or guid
         what = f"source {name}"
         raw = kid_text(src, "PlainTextContent")
         if raw is None:
@@ -568,6 +577,9 @@ class _Reader:
                 return
             raw = _decode(data, what, self.plan.warnings)
         raw = raw.lstrip("\ufeff")
+        if len(raw) > MAX_DOCUMENT_CHARS:
+            raise ExchangeError(f"{self.path}: {what} has {len(raw):,} characters (limit {MAX_DOCUMENT_CHARS:,} "
+                                "for one document); nothing was imported", hint="split the source in its QDA program")
         if not raw.strip():
             self.warn(f"{what}: the text is empty; skipped")
             return
@@ -579,7 +591,11 @@ class _Reader:
             except (TypeError, ValueError):
                 self.warn(f"{what}: selection {sel.get('guid')} has no valid positions; skipped")
                 continue
-            selections.append((min(start, end), max(start, end), sel))
+            if start >= end:  # reversed or empty: no text to code, and no guessing what was meant
+                self.warn(f"{what}: selection {sel.get('guid')} has start {start} "
+                          f"{'after' if start > end else 'equal to'} its end {end}; skipped")
+                continue
+            selections.append((start, end, sel))
         unit = positions.choose([(s, e, sel.get("name")) for s, e, sel in selections], self.origin)
         values = dict(case_values.get(guid, {}))
         values.update(self._values(src))
@@ -603,6 +619,9 @@ class _Reader:
             line_start += len(line) + 1
         text2, map2 = rebuild(text1, edits)
         text3, map3 = rebuild(text2, nfc_edits(text2))
+        # control characters (NUL …) go, as in text imports: no xlsx, sheet or PostgreSQL copy
+        # could hold them
+        text3, map_c = rebuild(text3, [(m.start(), m.end(), "") for m in _CONTROL.finditer(text3)])
         passages = []
         pos = 0
         for i, line in enumerate(text3.split("\n")):
@@ -614,7 +633,7 @@ class _Reader:
 
         def final(offset: int) -> int | None:
             p = positions.convert(unit, offset)
-            return None if p is None else map3[map2[p]]
+            return None if p is None else map_c[map3[map2[p]]]
 
         doc_index = len(self.plan.docs)
         if unit.kind != CODE_POINTS or (not unit.crlf_as_two and positions.has_cr):
@@ -635,6 +654,7 @@ class _Reader:
                 self.note_targets.append(("selection", (doc_index, s, e, sel_codings), normalize_guid(ref.get("targetGUID"))))
             desc = (kid_text(sel, "Description") or "").strip()
             if desc:  # ATLAS.ti keeps quotation comments here
+                desc = _clean(desc)
                 self.plan.memos.append(_Memo("selection", (doc_index, s, e, sel_codings), self._user(sel_user),
                                              sel.get("creationDateTime") or "", desc))
         if bad:
@@ -645,6 +665,7 @@ class _Reader:
             self.note_targets.append(("doc", doc_index, normalize_guid(ref.get("targetGUID"))))
         desc = (kid_text(src, "Description") or "").strip()
         if desc:
+            desc = _clean(desc)
             self.plan.memos.append(_Memo("doc", doc_index, self._user(src.get("creatingUser")),
                                          src.get("creationDateTime") or "", desc))
         doc_name = name.replace("/", "_").replace("\\", "_")
@@ -693,7 +714,11 @@ def read_qdpx(path) -> _Plan:
 
 def _check_empty(project) -> None:
     with project.store.read() as conn:
-        n = conn.execute(select(func.count()).select_from(t.documents)).scalar_one()
+        _check_empty_in(conn)
+
+
+def _check_empty_in(conn) -> None:
+    n = conn.execute(select(func.count()).select_from(t.documents)).scalar_one()
     if n:
         raise ExchangeError(
             f"the project already has {n} documents; a .qdpx is imported into a new or empty project",
@@ -733,21 +758,23 @@ def import_qdpx(project, path) -> ImportReport:
     plan = read_qdpx(path)
     if not plan.docs and plan.codebook is None:
         raise ExchangeError(f"{path}: nothing to import (no text sources and no codes)")
-    codebook_path = save_codebook(project, plan.codebook, path.stem) if plan.codebook is not None else None
     segmenter = project.segmenter(plan.codebook)
-    with project.store.read() as conn:
-        old_cases = {n for (n,) in conn.execute(select(t.cases.c.name))}
-    doc_ids: list[int] = []
+    prepared = [_prepared(doc, segmenter) for doc in plan.docs]  # the slow part, before any write
+    codebook_path = save_codebook(project, plan.codebook, path.stem) if plan.codebook is not None else None
     try:
-        for doc in plan.docs:
-            result = writer.write(project, _prepared(doc, segmenter))
-            if result.status != IMPORTED:
-                raise ExchangeError(f"{path}: source {doc.name}: {result.message}")
-            with project.store.read() as conn:
-                doc_ids.append(conn.execute(select(t.documents.c.id).where(t.documents.c.name == result.document)).scalar_one())
-        counts = _write_rest(project, plan, doc_ids, path)
+        # One transaction for the whole project: a failure or a killed process (kill -9,
+        # power cut) leaves the project as it was, and the import can simply be run again.
+        with project.store.transaction() as conn:
+            _check_empty_in(conn)
+            doc_ids: list[int] = []
+            for doc, ready in zip(plan.docs, prepared):
+                result = writer.write_in(conn, project, ready)
+                if result.status != IMPORTED:
+                    raise ExchangeError(f"{path}: source {doc.name}: {result.message}")
+                doc_ids.append(conn.execute(
+                    select(t.documents.c.id).where(t.documents.c.name == result.document)).scalar_one())
+            counts = _write_rest(conn, project, plan, doc_ids, path)
     except BaseException:
-        _undo(project, doc_ids, old_cases)
         if codebook_path is not None:
             codebook_path.unlink(missing_ok=True)
         raise
@@ -757,62 +784,48 @@ def import_qdpx(project, path) -> ImportReport:
     return ImportReport(path, codebook_path, counts, plan.warnings, plan.units)
 
 
-def _undo(project, doc_ids: list[int], old_cases: set[str]) -> None:
-    """Remove the documents (and the cases and log entries their import made) again."""
-    if not doc_ids:
-        return
-    with project.store.transaction() as conn:
-        names = [n for (n,) in conn.execute(select(t.documents.c.name).where(t.documents.c.id.in_(doc_ids)))]
-        conn.execute(delete(t.codings).where(t.codings.c.document_id.in_(doc_ids)))
-        conn.execute(delete(t.documents).where(t.documents.c.id.in_(doc_ids)))
-        conn.execute(delete(t.audit_log).where(t.audit_log.c.action == "import", t.audit_log.c.target.in_(names)))
-        used = select(t.documents.c.case_id).where(t.documents.c.case_id.is_not(None))
-        conn.execute(delete(t.cases).where(t.cases.c.id.not_in(used), t.cases.c.name.not_in(old_cases)))
-
-
-def _write_rest(project, plan: _Plan, doc_ids: list[int], path: Path) -> dict[str, int]:
+def _write_rest(conn, project, plan: _Plan, doc_ids: list[int], path: Path) -> dict[str, int]:
     now = utcnow()
     version = plan.codebook.version if plan.codebook is not None else None
     has_decided = "decided_by" in t.codings.c
-    with project.store.transaction() as conn:
-        for name in plan.cases:
-            case_id(conn, name)
-        passages: dict[int, list[tuple[int, int, int, int]]] = {}
-        for i, doc_id in enumerate(doc_ids):
-            p = t.passages
-            passages[i] = [tuple(r) for r in conn.execute(
-                select(p.c.start, p.c.end, p.c.id, p.c.seq).where(p.c.document_id == doc_id).order_by(p.c.seq))]
-        coding_ids: dict[int, int] = {}
-        for c in plan.codings:
-            pid, unit = None, "span"
-            for start, end, passage_id, _seq in passages[c.doc]:
-                if start <= c.start and c.end <= end and c.start < end:
-                    pid = passage_id
-                    unit = "passage" if (start, end) == (c.start, c.end) else "span"
-                    break
-            when = _when(c.created, now)
-            row = dict(document_id=doc_ids[c.doc], passage_id=pid, start=c.start, end=c.end, code=c.code,
-                       coder=c.coder, origin="import", status="accepted", unit=unit, codebook_version=version,
-                       created_at=when, updated_at=when)
-            if has_decided:
-                row.update(decided_by=c.coder, decided_at=when)
-            coding_ids[id(c)] = conn.execute(insert(t.codings).values(**row).returning(t.codings.c.id)).scalar_one()
-        n_memos = 0
-        for m in plan.memos:
-            target = _memo_target(m, doc_ids, passages, coding_ids)
-            if target is None:
-                continue
-            conn.execute(insert(t.memos).values(target_type=target[0], target=target[1], coder=m.coder,
-                                                text=m.text, created_at=_when(m.created, now)))
-            n_memos += 1
-        if plan.codebook is not None:
-            sync_codes(conn, plan.codebook, plan.codebook.version)
-        n_attrs = sum(len(d.attributes) for d in plan.docs)
-        conn.execute(insert(t.audit_log).values(
-            at=now, coder=project.default_coder, action="import-qdpx", target=str(path),
-            detail=json.dumps({"documents": len(doc_ids), "codings": len(plan.codings), "memos": n_memos},
-                              ensure_ascii=False),
-        ))
+    for name in plan.cases:
+        case_id(conn, name)
+    passages: dict[int, list[tuple[int, int, int, int]]] = {}
+    for i, doc_id in enumerate(doc_ids):
+        p = t.passages
+        passages[i] = [tuple(r) for r in conn.execute(
+            select(p.c.start, p.c.end, p.c.id, p.c.seq).where(p.c.document_id == doc_id).order_by(p.c.seq))]
+    coding_ids: dict[int, int] = {}
+    for c in plan.codings:
+        pid, unit = None, "span"
+        for start, end, passage_id, _seq in passages[c.doc]:
+            if start <= c.start and c.end <= end and c.start < end:
+                pid = passage_id
+                unit = "passage" if (start, end) == (c.start, c.end) else "span"
+                break
+        when = _when(c.created, now)
+        row = dict(document_id=doc_ids[c.doc], passage_id=pid, start=c.start, end=c.end, code=c.code,
+                   coder=c.coder, origin="import", status="accepted", unit=unit, codebook_version=version,
+                   created_at=when, updated_at=when)
+        if has_decided:
+            row.update(decided_by=c.coder, decided_at=when)
+        coding_ids[id(c)] = conn.execute(insert(t.codings).values(**row).returning(t.codings.c.id)).scalar_one()
+    n_memos = 0
+    for m in plan.memos:
+        target = _memo_target(m, doc_ids, passages, coding_ids)
+        if target is None:
+            continue
+        conn.execute(insert(t.memos).values(target_type=target[0], target=target[1], coder=m.coder,
+                                            text=m.text, created_at=_when(m.created, now)))
+        n_memos += 1
+    if plan.codebook is not None:
+        sync_codes(conn, plan.codebook, plan.codebook.version)
+    n_attrs = sum(len(d.attributes) for d in plan.docs)
+    conn.execute(insert(t.audit_log).values(
+        at=now, coder=project.default_coder, action="import-qdpx", target=str(path),
+        detail=json.dumps({"documents": len(doc_ids), "codings": len(plan.codings), "memos": n_memos},
+                          ensure_ascii=False),
+    ))
     return {"codings": len(plan.codings), "cases": len(plan.cases) or len({d.case for d in plan.docs if d.case}),
             "attributes": n_attrs, "memos": n_memos}
 

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from qualcode.errors import ExchangeError
 
 MAX_MEMBER_BYTES = 256 * 2**20  # one .qde or one text source
+MAX_TOTAL_BYTES = 512 * 2**20  # everything read from one archive (20 sources of 200 MiB are refused)
 MAX_XML_BYTES = 256 * 2**20
 MAX_ENTRIES = 50_000
 _CHUNK = 1 << 20
@@ -94,6 +95,7 @@ class SafeArchive:
             self.close()
             raise ExchangeError(f"{self.source}: the archive has {len(infos)} entries (limit {MAX_ENTRIES}); refusing to read it")
         self.entries: dict[str, zipfile.ZipInfo] = {}
+        self.total_read = 0
         try:
             for info in infos:
                 name = check_entry_name(info.filename, self.source)
@@ -138,6 +140,9 @@ class SafeArchive:
         if info.file_size > limit:
             raise ExchangeError(f"{self.source}: {name} is {info.file_size} bytes uncompressed "
                                 f"(limit {limit}); refusing to read it")
+        if self.total_read + info.file_size > MAX_TOTAL_BYTES:
+            raise ExchangeError(f"{self.source}: its parts expand past {MAX_TOTAL_BYTES // 2**20} MiB in total; "
+                                "refusing to read it (possible zip bomb)")
         out = bytearray()
         try:
             with self._zip.open(info) as fh:
@@ -154,4 +159,5 @@ class SafeArchive:
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
             raise ExchangeError(f"{self.source}: cannot read {name} from the archive ({_one_line(exc)})",
                                 hint="the file may be truncated or damaged; export it again") from None
+        self.total_read += max(len(out), info.file_size)  # what it declares counts: it may hold that much
         return bytes(out)

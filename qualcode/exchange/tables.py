@@ -1,16 +1,29 @@
 """Writing rows (lists of dicts) as CSV, JSON, XLSX or an aligned text table.
 
 CSV is UTF-8 with a BOM so that Excel and WPS open Chinese correctly.
+
+Spreadsheet safety: text never becomes a formula. In .xlsx every text cell is stored as text
+(``text_cells``), so ``=_=`` stays the emoticon it is; in CSV, a text cell that starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, as the
+OWASP "CSV injection" page recommends, so Excel and WPS show it instead of evaluating it.
+Files are written through :mod:`qualcode.files` (never over the project's own files; the old
+file stays until the new one is complete).
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 import unicodedata
 from pathlib import Path
 
+from qualcode import files
+
 FORMATS = ("csv", "json", "xlsx")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters an .xlsx cannot hold (XML 1.0 forbids them); openpyxl raises on them.
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def display_width(text: str) -> int:
@@ -37,13 +50,44 @@ def text_table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
+def neutralise(text: str) -> str:
+    """A CSV cell that a spreadsheet would take for a formula, made inert (OWASP: prefix ')."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _csv_cell(value) -> str:
+    # numbers stay numbers (-0.5 is not a formula); text and JSON never start a formula
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return neutralise(_cell(value))
+
+
 def csv_text(rows: list[dict], columns: list[str]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([neutralise(str(c)) for c in columns])
     for r in rows:
-        writer.writerow([_cell(r.get(c)) for c in columns])
+        writer.writerow([_csv_cell(r.get(c)) for c in columns])
     return buf.getvalue()
+
+
+def xlsx_value(value):
+    """A value for an .xlsx cell: numbers as numbers, everything else as text that the file
+    can hold (control characters an .xlsx cannot store are dropped)."""
+    if isinstance(value, (int, float)):
+        return value
+    text = _cell(value)
+    return _XLSX_ILLEGAL.sub("", text) if _XLSX_ILLEGAL.search(text) else text
+
+
+def text_cells(workbook) -> None:
+    """Store every text cell of ``workbook`` as text: openpyxl makes any string starting with
+    ``=`` a formula, which would run in Excel (or be refused as invalid, like ``=_=``)."""
+    for ws in workbook.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
 
 
 def json_text(rows: list[dict], columns: list[str]) -> str:
@@ -55,16 +99,12 @@ def write_rows(rows: list[dict], columns: list[str], fmt: str, path: Path, sheet
     if fmt == "xlsx":
         write_workbook(path, [(sheet, rows, columns)])
         return
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
     if fmt == "csv":
-        tmp.write_text(csv_text(rows, columns), encoding="utf-8-sig")
+        files.write_text(Path(path), csv_text(rows, columns), encoding="utf-8-sig")
     elif fmt == "json":
-        tmp.write_text(json_text(rows, columns), encoding="utf-8")
+        files.write_text(Path(path), json_text(rows, columns), encoding="utf-8")
     else:
         raise ValueError(f"unknown format {fmt!r}")
-    tmp.replace(path)
 
 
 def write_workbook(path: Path, sheets: list[tuple[str, list[dict], list[str]]]) -> None:
@@ -74,17 +114,16 @@ def write_workbook(path: Path, sheets: list[tuple[str, list[dict], list[str]]]) 
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = files.check_output(Path(path))  # refuse before the work, not after it
     wb = Workbook()
     wb.remove(wb.worksheets[0])  # the default sheet
     for name, rows, columns in sheets:
         ws = wb.create_sheet(name[:31])
-        ws.append(columns)
+        ws.append([xlsx_value(c) for c in columns])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for r in rows:
-            ws.append([r.get(c) if isinstance(r.get(c), (int, float)) else _cell(r.get(c)) for c in columns])
+            ws.append([xlsx_value(r.get(c)) for c in columns])
         ws.freeze_panes = "A2"
         for i, c in enumerate(columns, start=1):
             width = max([display_width(str(c))] + [display_width(_cell(r.get(c))) for r in rows[:500]])
@@ -93,6 +132,5 @@ def write_workbook(path: Path, sheets: list[tuple[str, list[dict], list[str]]]) 
             letter = get_column_letter(columns.index("text") + 1)
             for cell in ws[letter][1:]:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-    tmp = path.with_name(path.name + ".part")
-    wb.save(tmp)
-    tmp.replace(path)
+    text_cells(wb)
+    files.write_with(path, wb.save, suffix=".xlsx")

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qualcode import files
 from qualcode.errors import ConfigError, InputFileError
 from qualcode.ingest.encoding import decode
 from qualcode.ingest.normalize import iso_date
@@ -95,28 +96,56 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
+MAX_MANIFEST_BYTES = 32 * 2**20
+MAX_CELL_CHARS = 100_000
+
+
 def _read_csv(path: Path) -> list[list[str]]:
+    problem = files.input_problem(path)
+    if problem is not None and path.exists():
+        raise ConfigError(f"{path}: {problem} (manifest)", hint="give a .csv or .xlsx file")
     try:
-        data = path.read_bytes()
+        data = files.read_capped(path, MAX_MANIFEST_BYTES, "the manifest")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read manifest ({exc.strerror})", hint="check the path") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}", hint="a manifest lists files, one row each") from None
     if not data.strip():
         raise ConfigError(f"{path}: manifest is empty", hint=_HINT)
     try:
         text, _ = decode(data, str(path))
     except InputFileError as exc:
         raise ConfigError(f"{exc.message} (manifest)", hint="save it from Excel as CSV UTF-8 or as .xlsx") from None
-    text = text.lstrip("\ufeff")
+    # bare CR (old Mac Excel) and CRLF line ends both become LF, which the csv module reads
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+        sniffed = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+        dialect: type[csv.Dialect] = type("Sniffed", (csv.excel,), {"delimiter": sniffed.delimiter, "strict": True})
     except csv.Error:
-        dialect = csv.excel
-    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
+        dialect = type("Strict", (csv.excel,), {"strict": True})
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows = []
+    limit = csv.field_size_limit()
+    try:
+        csv.field_size_limit(MAX_CELL_CHARS + 1)
+        for row in reader:
+            rows.append([cell.strip() for cell in row])
+    except csv.Error as exc:
+        what = ("a cell is longer than " + f"{MAX_CELL_CHARS:,} characters" if "field larger" in str(exc)
+                else f"it is not valid CSV ({exc})")
+        raise ConfigError(f"{path}: line {reader.line_num}: {what}",
+                          hint="check the quotes: a cell that starts with \" must end with \"") from None
+    finally:
+        csv.field_size_limit(limit)
+    return rows
 
 
 def _read_xlsx(path: Path) -> list[list[str]]:
     import openpyxl
 
+    problem = files.archive_problem(path)
+    if problem is not None:
+        raise ConfigError(f"{path}: refusing to open this workbook: {problem}", hint="save the manifest again as .xlsx")
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception:  # openpyxl raises zip, XML and key errors for broken files
@@ -172,6 +201,9 @@ def load_manifest(path: Path) -> Manifest:
         if not any(cells):
             continue
         cells = cells + [""] * (len(header) - len(cells))
+        if "\n" in cells[file_col]:
+            raise ConfigError(f"{path}: row {number}: the file name runs over several lines",
+                              hint="a quote \" opened in this row is not closed; close it or remove it")
         file = _key(cells[file_col])
         if not file:
             raise ConfigError(f"{path}: row {number} has no file name", hint="fill in the file column or delete the row")

@@ -105,6 +105,9 @@ class PreparedDocument:
     warnings: list[str]
     notes: list[str]
     dict_version: str
+    # the document's identity on re-import: the path relative to the imported folder (the
+    # file name for a file named on its own); None for documents from a .qdpx
+    rel_path: str | None = None
 
 
 @dataclass

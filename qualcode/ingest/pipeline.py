@@ -5,12 +5,16 @@ with ``jobs > 1``; the parent process is the single writer.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qualcode import files
 from qualcode.errors import InputFileError, QualcodeError
 from qualcode.ingest import writer
 from qualcode.ingest.model import (
@@ -35,34 +39,82 @@ if TYPE_CHECKING:
     pass
 
 # -- collecting files ----------------------------------------------------------------------
-def collect(paths: Iterable[Path], manifest=None, exclude: Path | None = None) -> Iterator[tuple[Path, str | None]]:
-    """Files to import, each with a skip reason or None. Directories are walked recursively.
+# A reason that starts with this is a failure (the user must act), not a skipped file.
+FAILED_PREFIX = "cannot read"
+
+
+def collect(paths: Iterable[Path], manifest=None,
+            exclude: Path | None = None) -> Iterator[tuple[Path, str | None, str]]:
+    """Files to import, each with a skip reason or None and its relative path (below the
+    folder it was found in, or its name when named on its own: the document's identity).
+    Directories are walked recursively.
 
     Inside a walked directory, the project itself (``exclude``) is left out, and with a
     manifest only the files it lists are taken (so a README beside the transcripts is not
-    imported as an interview). Files named explicitly are always taken.
+    imported as an interview). Files named explicitly are always taken. Only regular files
+    are read: a FIFO, a device, a socket or a dangling link is reported with its reason, and so
+    is a folder that cannot be read (its reason starts with ``FAILED_PREFIX``); the walk goes on.
     """
     for path in paths:
         path = Path(path)
         if not path.is_dir():
-            yield path, (skip_reason(path) if path.is_file() else None)
+            problem = files.input_problem(path)
+            if problem == "no such file or directory":
+                yield path, None, path.name  # reported as failed by the caller
+            else:
+                yield path, problem or skip_reason(path), path.name
             continue
-        for child in sorted(p for p in path.rglob("*") if p.is_file()):
-            if any(part.startswith(".") for part in child.relative_to(path).parts[:-1]):
-                continue  # inside a hidden folder (.git ...)
-            if exclude is not None and exclude in child.resolve().parents:
+        for child, problem in _walk(path):
+            if exclude is not None and exclude in Path(os.path.abspath(child)).parents:
+                continue  # the project's own files (a link out of it is still followed)
+            rel = child.relative_to(path).as_posix()
+            if problem is not None:
+                yield child, problem, rel
                 continue
             if manifest is not None and child.resolve() == Path(manifest.path).resolve():
                 continue
             reason = skip_reason(child)
             if reason is None and manifest is not None and manifest.lookup(child) is None:
                 reason = f"not listed in the manifest {manifest.path}; add a row or import the file by name"
-            yield child, reason
+            yield child, reason, rel
+
+
+def _walk(top: Path) -> Iterator[tuple[Path, str | None]]:
+    """Every entry below ``top`` that is not a folder, in sorted order, with the reason it cannot
+    be read (None for a regular file); hidden folders are left out, links to folders are not
+    followed, and a folder that cannot be listed is reported instead of silently left out."""
+    try:
+        entries = sorted(os.scandir(top), key=lambda e: e.name)
+    except OSError as exc:
+        yield top, f"{FAILED_PREFIX} this folder ({exc.strerror}); its files were not imported"
+        return
+    for entry in entries:
+        child = Path(entry.path)
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if not entry.name.startswith("."):  # a hidden folder (.git ...)
+                yield from _walk(child)
+            continue
+        if entry.is_symlink() and child.is_dir():
+            yield child, "a link to a folder, not followed; import that folder by name"
+            continue
+        yield child, files.input_problem(child)
 
 
 # -- the pure part ---------------------------------------------------------------------------
 def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """SHA-256 of a regular file's bytes, read in chunks (never a FIFO or a device)."""
+    digest = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def metadata_for(path: Path, parsed: ParsedDocument, options: ImportOptions) -> tuple[str | None, dict[str, str]]:
@@ -85,10 +137,12 @@ def metadata_for(path: Path, parsed: ParsedDocument, options: ImportOptions) -> 
     return case, attrs
 
 
-def prepare(path: Path, options: ImportOptions, segmenter: Segmenter, content_hash: str | None = None) -> PreparedDocument:
+def prepare(path: Path, options: ImportOptions, segmenter: Segmenter, content_hash: str | None = None,
+            rel_path: str | None = None) -> PreparedDocument:
     """Read, parse and segment one file. Raises InputFileError for files that are not transcripts.
 
-    ``content_hash`` is the file's ``file_hash`` when the caller has computed it already.
+    ``content_hash`` is the file's ``file_hash`` when the caller has computed it already;
+    ``rel_path`` its path below the imported folder (default: its name), its identity.
     """
     data_hash = content_hash or file_hash(path)
     source = read_source(path, encoding=options.encoding)
@@ -131,8 +185,8 @@ def prepare(path: Path, options: ImportOptions, segmenter: Segmenter, content_ha
             )
         )
     return PreparedDocument(
-        path=str(path),
-        file_name=path.name,
+        path=files.shown_name(path),  # a file name that is not UTF-8 is stored escaped (\\xNN)
+        file_name=files.shown_name(path.name),
         content_hash=data_hash,
         text=text,
         encoding=source.encoding,
@@ -145,6 +199,7 @@ def prepare(path: Path, options: ImportOptions, segmenter: Segmenter, content_ha
         warnings=warnings,
         notes=notes,
         dict_version=segmenter.version,
+        rel_path=files.shown_name(rel_path or path.name),
     )
 
 
@@ -158,9 +213,9 @@ def _worker_init(words: list[str]) -> None:
 
 
 def _worker_prepare(args):
-    path, options, digest = args
+    path, options, digest, rel = args
     try:
-        return path, prepare(path, options, _WORKER_SEGMENTER, digest), None
+        return path, prepare(path, options, _WORKER_SEGMENTER, digest, rel), None
     except QualcodeError as exc:
         return path, None, exc
     except Exception as exc:  # a bug must not stop the folder: report it as failed
@@ -178,13 +233,17 @@ def import_paths(
     """Import files and folders into ``project``; one transaction per document."""
     report = ImportReport()
     todo: list[Path] = []
-    for path, reason in collect(paths, options.manifest, exclude=project.root):
-        if not path.exists():
-            _record(report, progress, ImportResult(str(path), FAILED, f"{path}: no such file or directory"))
+    rel_paths: dict[Path, str] = {}
+    for path, reason, rel in collect(paths, options.manifest, exclude=project.root):
+        shown = files.shown_name(path)
+        if reason is None and not path.exists():
+            _record(report, progress, ImportResult(shown, FAILED, f"{shown}: no such file or directory"))
         elif reason:
-            _record(report, progress, ImportResult(str(path), SKIPPED, f"{path}: {reason}"))
+            status = FAILED if reason.startswith(FAILED_PREFIX) else SKIPPED
+            _record(report, progress, ImportResult(shown, status, f"{shown}: {reason}"))
         else:
             todo.append(path)
+            rel_paths[path] = rel
     if on_total:
         on_total(len(todo))
     if not todo:
@@ -193,45 +252,48 @@ def import_paths(
     words = project.user_words()
     known = writer.known_hashes(project.store)
     # Identical bytes already in the project: no need to parse or segment them again.
-    fresh: list[tuple[Path, str]] = []
+    fresh: list[tuple[Path, str, str]] = []
     for path in todo:
         try:
             digest = file_hash(path)
         except OSError as exc:
-            _record(report, progress, ImportResult(str(path), FAILED, f"{path}: cannot read ({exc.strerror})"))
+            shown = files.shown_name(path)
+            _record(report, progress, ImportResult(shown, FAILED, f"{shown}: cannot read ({exc.strerror})"))
             continue
         if digest in known:
-            _record(report, progress, ImportResult(str(path), UNCHANGED, f"already imported as {known[digest]}", known[digest]))
+            _record(report, progress, ImportResult(files.shown_name(path), UNCHANGED, f"already imported as {known[digest]}",
+                                                   known[digest]))
         else:
-            fresh.append((path, digest))
+            fresh.append((path, digest, rel_paths[path]))
 
     for path, prepared, error in _prepared(fresh, options, words, jobs):
+        shown = files.shown_name(path)
         if error is not None:
             if isinstance(error, InputFileError):
-                result = ImportResult(str(path), SKIPPED, error.message)
+                result = ImportResult(shown, SKIPPED, files.shown_name(error.message))
             elif isinstance(error, QualcodeError):
-                result = ImportResult(str(path), FAILED, error.message)
+                result = ImportResult(shown, FAILED, files.shown_name(error.message))
             else:
-                result = ImportResult(str(path), FAILED, f"{path}: internal error while reading ({type(error).__name__}: {error})")
+                result = ImportResult(shown, FAILED, f"{shown}: internal error while reading ({type(error).__name__})")
         else:
             try:
                 result = writer.write(project, prepared, replace=options.replace)
             except QualcodeError as exc:
-                result = ImportResult(str(path), FAILED, exc.message)
+                result = ImportResult(shown, FAILED, files.shown_name(exc.message))
         _record(report, progress, result)
     return report
 
 
-def _prepared(files: list[tuple[Path, str]], options: ImportOptions, words: list[str], jobs: int):
-    """(path, PreparedDocument or None, error) for each (path, content hash), in order."""
-    if jobs <= 1 or len(files) < 2:
+def _prepared(todo: list[tuple[Path, str, str]], options: ImportOptions, words: list[str], jobs: int):
+    """(path, PreparedDocument or None, error) for each (path, content hash, relative path), in order."""
+    if jobs <= 1 or len(todo) < 2:
         _worker_init(words)
-        for path, digest in files:
-            yield _worker_prepare((path, options, digest))
+        for path, digest, rel in todo:
+            yield _worker_prepare((path, options, digest, rel))
         return
 
     with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(words,)) as pool:
-        yield from pool.map(_worker_prepare, [(p, options, d) for p, d in files], chunksize=8)
+        yield from pool.map(_worker_prepare, [(p, options, d, r) for p, d, r in todo], chunksize=8)
 
 
 def _record(report: ImportReport, progress, result: ImportResult) -> None:

@@ -5,12 +5,20 @@ import io
 import zipfile
 from pathlib import Path
 
+from qualcode import files
 from qualcode.errors import InputFileError
 from qualcode.ingest.encoding import decode
 from qualcode.ingest.model import RawSource
 from qualcode.ingest.normalize import clean_line
 
 SUPPORTED = (".txt", ".md", ".docx", ".srt", ".vtt")
+
+# Bounds on one transcript, so that a huge or hostile file is refused with a message instead
+# of exhausting memory (a two-hour interview is about 30,000 characters).
+MAX_FILE_BYTES = 256 * 2**20  # the file on disk (a .docx may carry pictures)
+MAX_DOCUMENT_CHARS = 5_000_000  # the text of one document
+MAX_LINE_CHARS = 100_000  # one line or paragraph (one passage)
+_TOO_BIG_HINT = "split the transcript into smaller files (one interview per file, one turn per line)"
 
 _UNSUPPORTED = {
     ".pdf": "PDF is not supported; export it to .docx or .txt",
@@ -234,6 +242,10 @@ def _read_docx(data: bytes, path: str) -> list[str]:
             "an old .doc renamed to .docx" if data.startswith(b"\xd0\xcf\x11\xe0") else "not a zip archive"
         )
         raise InputFileError(f"{path}: not a valid .docx ({what})", hint="open it in Word/WPS and save it as .docx")
+    problem = files.archive_problem(io.BytesIO(data))
+    if problem is not None:
+        raise InputFileError(f"{path}: refusing to open this .docx: {problem}",
+                             hint="open it in Word/WPS and save it again, or split it")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if "word/document.xml" not in set(zf.namelist()):
@@ -261,16 +273,21 @@ def read_source(path: Path, encoding: str | None = None) -> RawSource:
     undecodable files and broken .docx.
     """
     path = Path(path)
-    shown = str(path)
+    shown = files.shown_name(path)
     if _is_lock_file(path.name):
         raise InputFileError(f"{shown}: Word/WPS lock file, not a document", hint=_LOCK_HINT)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise InputFileError(f"{shown}: {skip_reason(path)}", hint="convert it or leave it out")
+    problem = files.input_problem(path)
+    if problem is not None and path.exists():  # a FIFO, a device; a missing file is reported below
+        raise InputFileError(f"{shown}: {problem}", hint="import regular files only")
     try:
-        data = path.read_bytes()
+        data = files.read_capped(path, MAX_FILE_BYTES)
     except OSError as exc:
         raise InputFileError(f"{shown}: cannot read file ({exc.strerror})", hint="check the path and permissions") from None
+    except ValueError:
+        raise InputFileError(f"{shown}: the file is larger than {MAX_FILE_BYTES // 2**20} MiB", hint=_TOO_BIG_HINT) from None
     if not data:
         raise InputFileError(f"{shown}: empty file (0 bytes)", hint="re-export the transcript or remove the file")
 
@@ -279,7 +296,23 @@ def read_source(path: Path, encoding: str | None = None) -> RawSource:
         lines = _read_docx(data, shown)
         detected = "docx"
     else:
+        if len(data) > 4 * MAX_DOCUMENT_CHARS:  # no encoding takes more than 4 bytes a character
+            raise InputFileError(f"{shown}: more than {MAX_DOCUMENT_CHARS:,} characters of text", hint=_TOO_BIG_HINT)
         text, detected = decode(data, shown, encoding)
         lines = _split_lines(text)
+    check_size(lines, shown)
     # mis-decoded text is flagged per passage by the import pipeline, with the passage ids
     return RawSource(path=shown, kind=suffix[1:], lines=lines, encoding=detected, warnings=warnings)
+
+
+def check_size(lines: list[str], shown: str) -> None:
+    """InputFileError if the text is longer than ``MAX_DOCUMENT_CHARS`` or a line longer than
+    ``MAX_LINE_CHARS`` (a passage that long would make segmentation and every report slow)."""
+    total = 0
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise InputFileError(f"{shown}: line {number} has {len(line):,} characters (limit {MAX_LINE_CHARS:,})",
+                                 hint=_TOO_BIG_HINT)
+        total += len(line) + 1
+    if total > MAX_DOCUMENT_CHARS:
+        raise InputFileError(f"{shown}: {total:,} characters of text (limit {MAX_DOCUMENT_CHARS:,})", hint=_TOO_BIG_HINT)

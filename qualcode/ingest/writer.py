@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from bisect import bisect_right
 from contextlib import closing
 from pathlib import Path
@@ -16,21 +17,23 @@ from qualcode.store import driver_statement, schema as t, utcnow
 # in the order callers pass values). See ``_Statements``.
 _DOCUMENT_COLUMNS = (
     "name", "file_name", "source_path", "content_hash", "text", "n_chars", "encoding", "style", "script",
-    "case_id", "dict_version", "warnings", "notes", "imported_at",
+    "case_id", "dict_version", "warnings", "notes", "imported_at", "rel_path",
 )
 _STATEMENTS = {
     "case": (lambda: select(t.cases.c.id).where(t.cases.c.name == bindparam("name")), ("name",)),
     "new_case": (lambda: insert(t.cases).returning(t.cases.c.id), ("name",)),
     "same_document": (
-        lambda: select(t.documents.c.id, t.documents.c.name).where(
+        lambda: select(t.documents.c.id, t.documents.c.name, t.documents.c.rel_path, t.documents.c.source_path,
+                       t.documents.c.content_hash).where(
             t.documents.c.file_name == bindparam("file_name"), t.documents.c.case_id == bindparam("case_id")
-        ),
+        ).order_by(t.documents.c.id),
         ("file_name", "case_id"),
     ),
     "same_document_without_case": (
-        lambda: select(t.documents.c.id, t.documents.c.name).where(
+        lambda: select(t.documents.c.id, t.documents.c.name, t.documents.c.rel_path, t.documents.c.source_path,
+                       t.documents.c.content_hash).where(
             t.documents.c.file_name == bindparam("file_name"), t.documents.c.case_id.is_(None)
-        ),
+        ).order_by(t.documents.c.id),
         ("file_name",),
     ),
     "document_named": (lambda: select(t.documents.c.id).where(t.documents.c.name == bindparam("name")), ("name",)),
@@ -105,11 +108,28 @@ def _case_id(db: _Statements, name: str | None) -> int | None:
     return found[0] if found is not None else db.run("new_case", name).fetchone()[0]
 
 
-def _same_document(db: _Statements, prepared: p.PreparedDocument, cid: int | None) -> tuple[int, str] | None:
-    """(id, name) of an earlier import of the same interview: same file name in the same case."""
+def _same_document(db: _Statements, prepared: p.PreparedDocument, cid: int | None) -> tuple[int, str, str] | None:
+    """(id, name, content hash) of an earlier import of the same interview: the same relative path in the
+    same case (H街道/访谈记录.txt and N街道/访谈记录.txt are two documents). A document imported
+    before relative paths were kept (rel_path NULL) is the same when its source path ends
+    with this relative path."""
     if cid is None:
-        return db.run("same_document_without_case", prepared.file_name).fetchone()
-    return db.run("same_document", prepared.file_name, cid).fetchone()
+        rows = db.run("same_document_without_case", prepared.file_name).fetchall()
+    else:
+        rows = db.run("same_document", prepared.file_name, cid).fetchall()
+    if prepared.rel_path is None:
+        return (rows[0][0], rows[0][1], rows[0][4]) if rows else None
+    here = os.path.normpath(prepared.path)
+    for doc_id, name, rel_path, source_path, digest in rows:
+        # the same relative path, or the very same file named another way (by itself, in its folder)
+        if rel_path == prepared.rel_path or os.path.normpath(source_path or "") == here:
+            return doc_id, name, digest
+    suffix = prepared.rel_path.replace("\\", "/")
+    for doc_id, name, rel_path, source_path, digest in rows:
+        source = (source_path or "").replace("\\", "/")
+        if rel_path is None and (source == suffix or source.endswith("/" + suffix)):
+            return doc_id, name, digest
+    return None
 
 
 def _unique_name(db: _Statements, prepared: p.PreparedDocument) -> str:
@@ -131,10 +151,20 @@ def _unique_name(db: _Statements, prepared: p.PreparedDocument) -> str:
 
 
 def write(project, prepared: p.PreparedDocument, replace: bool = False) -> p.ImportResult:
-    store = project.store
-    with store.transaction() as conn, closing(_Statements(conn)) as db:
+    """Write one document in its own transaction."""
+    with project.store.transaction() as conn:
+        return write_in(conn, project, prepared, replace)
+
+
+def write_in(conn, project, prepared: p.PreparedDocument, replace: bool = False) -> p.ImportResult:
+    """Write one document within the caller's transaction ``conn`` (``import qdpx`` writes a
+    whole project in one, so that a killed import leaves nothing behind)."""
+    with closing(_Statements(conn)) as db:
         cid = _case_id(db, prepared.case)
         existing = _same_document(db, prepared, cid)
+        if existing is not None and existing[2] == prepared.content_hash:
+            # imported meanwhile by another process (two imports of one folder at once)
+            return p.ImportResult(prepared.path, p.UNCHANGED, f"already imported as {existing[1]}", existing[1])
         if existing is not None and not replace:
             return p.ImportResult(
                 prepared.path,
@@ -161,6 +191,7 @@ def write(project, prepared: p.PreparedDocument, replace: bool = False) -> p.Imp
             warnings=json.dumps(prepared.warnings, ensure_ascii=False),
             notes=json.dumps(prepared.notes, ensure_ascii=False),
             imported_at=now,
+            rel_path=prepared.rel_path,
         )
         if existing is None:
             name = _unique_name(db, prepared)
@@ -168,7 +199,7 @@ def write(project, prepared: p.PreparedDocument, replace: bool = False) -> p.Imp
             doc_id = db.run("new_document", *(row[c] for c in _DOCUMENT_COLUMNS)).fetchone()[0]
             old_text = None
         else:
-            doc_id, name = existing
+            doc_id, name, _ = existing
             old_text = conn.execute(select(t.documents.c.text).where(t.documents.c.id == doc_id)).scalar_one()
             conn.execute(update(t.documents).where(t.documents.c.id == doc_id).values(**row))
             conn.execute(update(t.codings).where(t.codings.c.document_id == doc_id).values(passage_id=None))

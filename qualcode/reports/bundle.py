@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.reports.cases import case_matrix, stage_profile
+from qualcode.reports.chain import chain, chain_summary
 from qualcode.reports.codebook import codebook_table
 from qualcode.reports.cooccurrence import cooccurrence, cooccurrence_matrix
 from qualcode.reports.framework import framework_matrix
@@ -32,6 +33,8 @@ class ReportOptions:
     stop: int = 3
     k: int = 3
     plots: bool = True
+    all_units: bool = False  # co-occurrence N over every passage (interviewer turns and headers too)
+    leaf_only: bool = False  # saturation: a parent with a sub-code seen is not a code of its own
     paper_pairs: int = 30  # co-occurrence pairs in the docx/LaTeX tables (most frequent first)
 
 
@@ -63,9 +66,12 @@ def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bund
     unit_note = f"unit: {o.unit}" + (f" (windows of {o.window + 1} passages)" if o.unit == "proximity" else "")
     freq = frequencies(data)
     cb = codebook_table(data)
-    pairs = cooccurrence(data, unit=o.unit, window=o.window, level=o.level)
+    pairs = cooccurrence(data, unit=o.unit, window=o.window, level=o.level, all_units=o.all_units)
     curve, summary = saturation(data, order=o.order, base=o.base, run=o.run, threshold=o.threshold,
-                                initial=o.initial, stop=o.stop, level=o.level, manifest=o.manifest)
+                                initial=o.initial, stop=o.stop, level=o.level, manifest=o.manifest,
+                                leaf_only=o.leaf_only)
+    links = chain(data, by=by)
+    stage_rows = links[links["kind"] == "stage"]
     quote_table = quotes(data, k=o.k)
     cases_count = case_matrix(data, by=by, value="codings")
     framework = framework_matrix(data, by=by)
@@ -88,14 +94,23 @@ def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bund
               framework, "n = passages coded with the stage or any of its sub-codes.", paper=framework),
         Table("stage_profile", f"Stage profile per {by} (share of passages)", "各案例的阶段分布（段落占比）",
               stage_profile(data, by=by)),
+        Table("chain", f"The chain per {by}: present, absent or not discussed, and where it breaks",
+              "组织链条：各案例各环节的有无与断裂点", links,
+              "Per interview, more codings of presence than of absence support a link, at least as many "
+              "absences deny it; a link is present when more interviews support it than deny it, absent when "
+              "at least as many deny it, and a stage is absent when one of its sub-codes is. "
+              + " ".join(chain_summary(links)),
+              paper=stage_rows[["case", "label", "status", "interviews", "roles", "quote", "quote_by"]]),
         Table("cooccurrence", "Code co-occurrence", "编码共现", pairs,
               f"{unit_note}; counts are units containing both codes; jaccard = ATLAS.ti c-coefficient; "
-              "p_fisher = one-sided Fisher exact test; q_bh = Benjamini–Hochberg.",
+              "p_fisher = one-sided Fisher exact test; " + pairs.attrs["note"],
               paper=top_pairs[["label_a", "label_b", "n_a", "n_b", "n_ab", "jaccard", "lift", "p_fisher"]]),
         Table("cooccurrence_matrix", "Co-occurrence counts (diagonal: units with the code)", "编码共现矩阵",
-              cooccurrence_matrix(data, unit=o.unit, window=o.window, level=o.level), unit_note),
+              cooccurrence_matrix(data, unit=o.unit, window=o.window, level=o.level, all_units=o.all_units),
+              unit_note),
         Table("saturation", "Saturation: new and cumulative codes per interview", "编码饱和：逐次访谈的新增与累计编码",
-              curve, f"Order: {o.order}; expected = mean accumulation over all interview orders."),
+              curve, f"Order: {o.order}; expected = mean accumulation over all interview orders"
+              + ("; parents of codes seen are not codes of their own (leaf only)." if o.leaf_only else ".")),
         Table("saturation_summary", "Saturation summary", "编码饱和判定", summary,
               "Code saturation only (Hennink et al. 2017).",
               paper=summary[["scope", "interviews", "codes_observed", "guest", "francis", "chao2_bc", "chao2_lower",
@@ -103,7 +118,9 @@ def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bund
         Table("quotes", "Exemplar quotes", "典型引语", quote_table,
               paper=quote_table[["label", "rank", "quote", "role", "case"]]),
     ]
-    sentences = [s for s in summary["sentence"].head(1)] + [s for s in summary["estimate"].head(1)]
+    sentences = [s for s in summary["sentence"].head(1)] + [s for s in summary["band"].head(1) if s]
+    sentences += [s for s in summary["estimate"].head(1)] + [s for s in summary["warning"].head(1) if s]
+    sentences += chain_summary(links)
     return Bundle(data, o, tables, sentences)
 
 

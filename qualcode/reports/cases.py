@@ -1,6 +1,7 @@
 """``report cases``: code × case matrices, and the stage profile of each case."""
 from __future__ import annotations
 
+from qualcode.reports.placement import placed
 from qualcode.reports.selection import ReportData
 
 VALUES = ("codings", "passages", "share", "presence")
@@ -23,7 +24,7 @@ def case_matrix(data: ReportData, by: str = "case", value: str = "codings", roll
     if value == "codings":
         table = k.groupby(["code", "group"])["id"].nunique()
     else:
-        k = k[k["pid"] >= 0]
+        k = placed(data, k)
         table = k.groupby(["code", "group"])["pid"].nunique()
     table = table.unstack("group", fill_value=0).reindex(columns=names, fill_value=0)
     out = data.codes[["code", "label"]].merge(table, left_on="code", right_index=True, how="left")
@@ -56,8 +57,8 @@ def stage_profile(data: ReportData, by: str = "case"):
 
     groups = data.groups(by)
     names = sorted(groups.unique().tolist())
-    k = data.expanded(level=0)
-    k = k[k["pid"] >= 0].assign(group=k["doc_id"].map(groups))
+    k = placed(data, data.expanded(level=0))
+    k = k.assign(group=k["doc_id"].map(groups))
     counts = k.groupby(["group", "code"])["pid"].nunique().unstack("code", fill_value=0)
     sizes = data.passages_per(groups)
     rows = []

@@ -7,45 +7,27 @@ from __future__ import annotations
 
 import math
 
+from qualcode.errors import QualcodeError
+from qualcode.reports.placement import codable_passages, inside_own_passages, overlap_pairs, passage_rows, ranges
 from qualcode.reports.selection import ReportData
 from qualcode.vocabulary import COOCCURRENCE_UNITS
 
 UNITS = COOCCURRENCE_UNITS
 PAIR_COLUMNS = ["code_a", "label_a", "code_b", "label_b", "n_a", "n_b", "n_ab", "units", "jaccard", "lift", "pmi",
                 "p_fisher", "q_bh"]
-_STRIDE = 1 << 32  # document id × stride + offset: one sorted axis over all documents
 _PAIRS = 1 << 22  # code pairs counted at once in pair_counts (bounds its memory)
 
 
-def overlap_pairs(k_doc, k_start, k_end, i_doc, i_start, i_end):
-    """(coding index, interval index) for every coding that overlaps an interval.
-
-    Intervals must be sorted by (document, start) and not overlap each other. Vectorised
-    with two searchsorted calls; a zero-length coding counts as one character.
-    """
-    import numpy as np
-
-    k_doc, k_start, k_end = (np.asarray(a, dtype=np.int64) for a in (k_doc, k_start, k_end))
-    g_start = np.asarray(i_doc, dtype=np.int64) * _STRIDE + np.asarray(i_start, dtype=np.int64)
-    g_end = np.asarray(i_doc, dtype=np.int64) * _STRIDE + np.asarray(i_end, dtype=np.int64)
-    ks = k_doc * _STRIDE + k_start
-    ke = k_doc * _STRIDE + np.maximum(k_end, k_start + 1)
-    lo = np.searchsorted(g_end, ks, side="right")
-    hi = np.searchsorted(g_start, ke, side="left")
-    n = np.maximum(hi - lo, 0)
-    return np.repeat(np.arange(len(ks)), n), _ranges(lo, n)
-
-
-def _ranges(starts, lengths):
-    """The ranges starts[i] .. starts[i] + lengths[i] - 1, concatenated (vectorised)."""
-    import numpy as np
-
-    return np.repeat(starts, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
-
-
-def incidence(data: ReportData, unit: str = "passage", window: int = 1, level: int | None = None):
+def incidence(data: ReportData, unit: str = "passage", window: int = 1, level: int | None = None,
+              all_units: bool = False):
     """The unit × code incidence matrix X as (rows, cols) of its ones (repeats allowed), the
-    list of code paths (the columns) and the number of units."""
+    list of code paths (the columns) and the number of units N.
+
+    Units are the codable passages (``placement.codable_passages``), their sentences, or
+    windows over them; ``all_units`` counts every passage (interviewer turns and headers
+    too). At ``sentence`` level only codings made below passage level count (a coding of a
+    whole passage says nothing about which of its sentences carries the code); a selection
+    with none is an error."""
     import numpy as np
 
     if unit not in UNITS:
@@ -58,26 +40,28 @@ def incidence(data: ReportData, unit: str = "passage", window: int = 1, level: i
         docs = data.documents["doc_id"].to_numpy()
         row_of = {d: i for i, d in enumerate(docs)}
         return k["doc_id"].map(row_of).to_numpy(dtype=np.int64), cols, codes, len(docs)
-    if unit == "passage" and _inside_own_passages(k):
+    if unit == "passage" and all_units and _inside_own_passages(k):
         # then each coding overlaps its own passage and no other (passages do not overlap):
         # the passage ids are the units, and the passages need not be read
         return k["pid"].to_numpy(dtype=np.int64), cols, codes, int(data.passage_counts.sum())
-    passages = data.passages.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
+    units = data.passages if all_units else codable_passages(data)
+    passages = units.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
     if unit == "sentence":
+        fine = (k["unit"] != "passage").to_numpy()
+        if len(k) and not fine.any():
+            raise QualcodeError("every selected coding was made on a whole passage; at sentence level they "
+                                "would be copied into every sentence of their passage",
+                                hint="use --unit passage, or code below passage level (sentence scope, spans)")
+        k, cols = k[fine], cols[fine]
         sents = data.sentences().merge(passages[["pid", "doc_id"]], on="pid")
         sents = sents.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
         ri, rows = overlap_pairs(k["doc_id"], k["start"], k["end"], sents["doc_id"], sents["start"], sents["end"])
         return rows, cols[ri], codes, len(sents)
-    ri, rows = overlap_pairs(k["doc_id"], k["start"], k["end"], passages["doc_id"], passages["start"],
-                             passages["end"])
-    # a coding in no passage's text (e.g. on a speaker label) still belongs to its passage
-    covered = np.zeros(len(k), dtype=bool)
-    covered[ri] = True
+    ri, pids = passage_rows(data, k)
     row_of_pid = {p: i for i, p in enumerate(passages["pid"])}
-    fallback = k["pid"].map(row_of_pid).to_numpy(dtype=float)
-    extra = np.flatnonzero(~covered & ~np.isnan(fallback))
-    rows = np.concatenate([rows, fallback[extra].astype(np.int64)])
-    cols = np.concatenate([cols[ri], cols[extra]])
+    mapped = np.array([row_of_pid.get(int(p), -1) for p in pids], dtype=np.int64)
+    inside = mapped >= 0
+    rows, cols = mapped[inside], cols[ri[inside]]
     if unit == "proximity":
         windows, members, n_windows = _windows(passages, window)
         # window w contains code c when one of its passages does
@@ -89,13 +73,8 @@ def incidence(data: ReportData, unit: str = "passage", window: int = 1, level: i
     return rows, cols, codes, len(passages)
 
 
-def _inside_own_passages(k) -> bool:
-    """Whether every coding lies inside the passage it was made in (as overlap_pairs counts a
-    zero-length coding: one character)."""
-    import numpy as np
-
-    end = np.maximum(k["end"], k["start"] + 1)
-    return bool(((k["pid"] >= 0) & (k["passage_start"] <= k["start"]) & (end <= k["passage_end"])).all())
+_inside_own_passages = inside_own_passages
+_ranges = ranges
 
 
 def _windows(passages, window: int):
@@ -200,48 +179,61 @@ def bh(p):
 
 
 def cooccurrence(data: ReportData, unit: str = "passage", window: int = 1, level: int | None = None,
-                 min_count: int = 1):
+                 min_count: int = 1, all_units: bool = False):
     """Code pairs (a before b in codebook order) with n_ab ≥ ``min_count`` among codes that occur.
 
     ``unit``: passage | sentence | document | proximity (windows of ``window``+1
-    consecutive passages). ``level``: roll codes up to that depth first (0 = the stages).
-    Counts are units containing both codes (set semantics); ``jaccard`` equals ATLAS.ti's
-    c-coefficient on those counts.
+    consecutive codable passages). ``level``: roll codes up to that depth first (0 = the
+    stages). Counts are units containing both codes (set semantics); ``jaccard`` equals
+    ATLAS.ti's c-coefficient on those counts. N = codable units unless ``all_units``.
+
+    The Benjamini–Hochberg family is every pair of codes that occur in the selection,
+    whatever ``min_count`` leaves out of the table: ``df.attrs`` holds ``family`` (its
+    size), ``units`` (N), ``unit`` and ``note`` (the line printed under the table).
     """
     import numpy as np
     import pandas as pd
 
-    rows, cols, codes, n_units = incidence(data, unit, window, level)
+    rows, cols, codes, n_units = incidence(data, unit, window, level, all_units=all_units)
     C = pair_counts(rows, cols, len(codes))
     n = np.diag(C)
     present = np.flatnonzero(n > 0)
     ia, ib = np.triu_indices(len(present), k=1)
     a, b = present[ia], present[ib]
     n_ab = C[a, b]
-    keep = n_ab >= min_count
-    a, b, n_ab = a[keep], b[keep], n_ab[keep]
     jac, lift, pmi, p = pair_statistics(n[a], n[b], n_ab, n_units)
+    q = bh(p)  # over the whole family, before min_count hides any pair
+    family = len(p)
+    keep = n_ab >= min_count
+    a, b, n_ab, jac, lift, pmi, p, q = (x[keep] for x in (a, b, n_ab, jac, lift, pmi, p, q))
     labels = data.codes["label"].to_numpy()
     codes_arr = np.asarray(codes, dtype=object)
     out = pd.DataFrame({
         "code_a": codes_arr[a], "label_a": labels[a], "code_b": codes_arr[b], "label_b": labels[b],
         "n_a": n[a].astype(int), "n_b": n[b].astype(int), "n_ab": n_ab.astype(int), "units": int(n_units),
         "jaccard": np.round(jac, 4), "lift": np.round(lift, 4), "pmi": np.round(pmi, 4),
-        "p_fisher": p, "q_bh": bh(p),
+        "p_fisher": p, "q_bh": q,
     }, columns=PAIR_COLUMNS)
     out["p_fisher"] = out["p_fisher"].map(lambda v: float(f"{v:.4g}"))
     out["q_bh"] = out["q_bh"].map(lambda v: float(f"{v:.4g}"))
+    what = "units" if unit != "proximity" else "windows"
+    scope = "every passage" if all_units else "codable passages (no interviewer turns or headers)"
+    base = {"passage": scope, "sentence": f"sentences of {scope}", "document": "interviews",
+            "proximity": f"windows of {window + 1} {scope}"}[unit]
+    out.attrs.update(family=family, units=int(n_units), unit=unit, note=(
+        f"N = {n_units} {what} ({base}); q_bh: Benjamini–Hochberg over all {family} pairs of codes that occur"
+        + (f", of which {len(out)} with n_ab ≥ {min_count} are shown" if min_count > 1 else "") + "."))
     return out
 
 
 def cooccurrence_matrix(data: ReportData, unit: str = "passage", window: int = 1, level: int | None = None,
-                        value: str = "count"):
+                        value: str = "count", all_units: bool = False):
     """Square code × code table (codes that occur): ``count`` (diagonal = units with the
     code) or ``jaccard`` (diagonal 1)."""
     import numpy as np
     import pandas as pd
 
-    rows, cols, codes, n_units = incidence(data, unit, window, level)
+    rows, cols, codes, n_units = incidence(data, unit, window, level, all_units=all_units)
     C = pair_counts(rows, cols, len(codes)).astype(float)
     n = np.diag(C)
     present = np.flatnonzero(n > 0)

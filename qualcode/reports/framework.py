@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from qualcode.reports.cases import stages
+from qualcode.reports.placement import placed
 from qualcode.reports.quotes import describe_rows, rank_candidates, top_per
 from qualcode.reports.selection import ReportData
 
@@ -16,7 +17,7 @@ def framework_matrix(data: ReportData, by: str = "case", max_chars: int = 60):
     names = sorted(groups.unique().tolist())
     k = data.expanded(level=0)
     k = k.assign(group=k["doc_id"].map(groups))
-    counts = k[k["pid"] >= 0].groupby(["group", "code"])["pid"].nunique()
+    counts = placed(data, k).groupby(["group", "code"])["pid"].nunique()
     best = top_per(rank_candidates(data, k), ["group", "code"], 1)
     described = describe_rows(data, best, max_chars=max_chars, context=0) if len(best) else []
     cell_quote = {(g, c): d for g, c, d in zip(best["group"], best["code"], described)}
@@ -31,7 +32,7 @@ def framework_matrix(data: ReportData, by: str = "case", max_chars: int = 60):
             if d is None:
                 row[labels[s]] = "—"
             else:
-                who = d["role"] or d["document"]
-                row[labels[s]] = f"n={n_p}｜「{d['quote']}」（{who}）"
+                who = f"（{d['role']}）" if d["role"] else ""  # the interviewee code, never a file name
+                row[labels[s]] = f"n={n_p}｜「{d['quote']}」{who}"
         rows.append(row)
     return pd.DataFrame(rows, columns=[by, *[labels[s] for s in stage_codes]])

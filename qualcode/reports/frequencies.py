@@ -1,10 +1,11 @@
 """Code frequencies: codings, passages, documents and cases per code, rolled up to parents."""
 from __future__ import annotations
 
+from qualcode.reports.placement import expand, placed
 from qualcode.reports.selection import ReportData
 
 FREQUENCY_COLUMNS = ["code", "label", "label_en", "depth", "codings", "passages", "documents", "cases",
-                     "passage_share"]
+                     "passage_share", "absent", "absent_documents"]
 
 
 def frequencies(data: ReportData, rollup: bool = True):
@@ -13,7 +14,9 @@ def frequencies(data: ReportData, rollup: bool = True):
     A coding counts for its code and (``rollup``) every ancestor; ``passages``,
     ``documents`` and ``cases`` count distinct units, so a passage coded with two
     sub-codes counts once for the parent. ``passage_share`` = passages / passages in scope.
-    Codes that never occur get zeros.
+    A coding counts in every passage its span overlaps (``reports.placement``). Codings
+    marked absent (negative evidence) are not counted as occurrences: ``absent`` and
+    ``absent_documents`` count them apart. Codes that never occur get zeros.
     """
     import pandas as pd
 
@@ -23,13 +26,16 @@ def frequencies(data: ReportData, rollup: bool = True):
     g = k.groupby("code")
     counts = pd.DataFrame({
         "codings": g["id"].nunique(),
-        "passages": k[k["pid"] >= 0].groupby("code")["pid"].nunique(),
+        "passages": placed(data, k).groupby("code")["pid"].nunique(),
         "documents": g["doc_id"].nunique(),
         "cases": k[k["case"] != ""].groupby("code")["case"].nunique(),
     })
     out = data.codes[["code", "label", "label_en", "depth"]].merge(counts, left_on="code", right_index=True, how="left")
     for col in ("codings", "passages", "documents", "cases"):
         out[col] = out[col].fillna(0).astype(int)
+    negative = expand(data, data.absences if data.absences is not None else k.iloc[:0], rollup=rollup)
+    out["absent"] = out["code"].map(negative.groupby("code")["id"].nunique()).fillna(0).astype(int)
+    out["absent_documents"] = out["code"].map(negative.groupby("code")["doc_id"].nunique()).fillna(0).astype(int)
     total = data.n_passages
     out["passage_share"] = (out["passages"] / total).round(4) if total else 0.0
     return out[FREQUENCY_COLUMNS].reset_index(drop=True)
@@ -45,8 +51,8 @@ def frequencies_by(data: ReportData, by: str = "role", rollup: bool = True):
     import pandas as pd
 
     groups = data.groups(by)
-    k = data.expanded(rollup=rollup)
-    k = k[k["pid"] >= 0].assign(group=k["doc_id"].map(groups))
+    k = placed(data, data.expanded(rollup=rollup))
+    k = k.assign(group=k["doc_id"].map(groups))
     table = k.groupby(["code", "group"])["pid"].nunique().unstack("group", fill_value=0)
     names = sorted(groups.unique().tolist())
     table = table.reindex(columns=names, fill_value=0)

@@ -6,11 +6,13 @@ import re
 
 from sqlalchemy import select
 
+from qualcode.errors import not_found
 from qualcode.reports.selection import ROLE_KEY, ReportData
 from qualcode.store import schema as t
 
 QUOTE_COLUMNS = ["code", "label", "rank", "document", "case", "role", "passage", "quote", "context", "status",
                  "coder"]
+INTERVIEWEE_KEY = "interviewee"  # document attribute with the interviewee's anonymised code
 IDEAL_MIN, IDEAL_MAX = 20, 150  # quote lengths (characters) that read well in a table
 _SENTENCE_END = re.compile(r"[。！？!?；;…]+[”’」』）)]*")
 
@@ -18,7 +20,8 @@ _SENTENCE_END = re.compile(r"[。！？!?；;…]+[”’」』）)]*")
 def rank_candidates(data: ReportData, k_frame=None):
     """Codings ordered best exemplar first (deterministic).
 
-    Order: reviewed (accepted/manual) before proposed; interviewee turns first; passages
+    Order: pinned exemplars (``qualcode quote pin``) first; reviewed (accepted/manual) before
+    proposed; interviewee turns first; passages
     carrying fewer other codes (purer examples); higher rule score; length closest to the
     20–150 character band; then document and offset. Adds ``_doc_rank``: the position of
     the coding among its code's codings in the same document, so that taking rows by
@@ -32,14 +35,16 @@ def rank_candidates(data: ReportData, k_frame=None):
     length = (k["end"] - k["start"]).to_numpy()
     penalty = np.where(length < IDEAL_MIN, IDEAL_MIN - length, np.where(length > IDEAL_MAX, length - IDEAL_MAX, 0))
     docs = data.documents.set_index("doc_id")["document"]
+    pinned = k["pinned"] if "pinned" in k.columns else 0
     ranked = k.assign(
+        _pinned=1 - pinned,
         _reviewed=(k["status"] != "accepted").astype(int),
         _speaker=(k["pid"].map(p["speaker_role"]).fillna("") != "interviewee").astype(int),
         _others=k["pid"].map(others).fillna(1).astype(int),
         _score=-k["score"].astype(float),
         _penalty=penalty,
         _docname=k["doc_id"].map(docs),
-    ).sort_values(["code", "_reviewed", "_speaker", "_others", "_score", "_penalty", "_docname", "start", "end", "id"],
+    ).sort_values(["code", "_pinned", "_reviewed", "_speaker", "_others", "_score", "_penalty", "_docname", "start", "end", "id"],
                   kind="stable")
     ranked["_doc_rank"] = ranked.groupby(["code", "doc_id"]).cumcount()
     return ranked
@@ -115,7 +120,8 @@ def _anchors(data: ReportData, ids) -> dict[int, int]:
 
 
 def describe_rows(data: ReportData, rows, max_chars: int = 120, context: int = 30) -> list[dict]:
-    """Quote text, context, document, case and role code for chosen coding rows."""
+    """Quote text, context, document, case and interviewee code for chosen coding rows (see
+    :func:`interviewee_code`)."""
     texts = data.texts(rows["doc_id"].unique())
     anchors = _anchors(data, rows["id"])
     docs = data.documents.set_index("doc_id")
@@ -126,10 +132,23 @@ def describe_rows(data: ReportData, rows, max_chars: int = 120, context: int = 3
         seq = seqs.get(r.pid)
         out.append(dict(
             quote=quote, context=line, document=docs.at[r.doc_id, "document"], case=docs.at[r.doc_id, "case"],
-            role=docs.at[r.doc_id, ROLE_KEY] if ROLE_KEY in docs.columns else "",
+            role=interviewee_code(docs, r.doc_id),
             passage=f"{r.doc_id}:{seq}" if seq is not None else "", status=r.status, coder=r.coder,
         ))
     return out
+
+
+def interviewee_code(docs, doc_id) -> str:
+    """Who said it, as the reports name them: the document attribute ``interviewee`` (an
+    anonymised code such as N-A-01, from the manifest or ``docs set``), else ``role``
+    (社区党组织书记A); never the file name (which may carry a real name). ``docs`` is
+    ``data.documents`` indexed by doc_id."""
+    for key in (INTERVIEWEE_KEY, ROLE_KEY):
+        if key in docs.columns:
+            value = docs.at[doc_id, key]
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return ""
 
 
 def quotes(data: ReportData, k: int = 3, rollup: bool = False, max_chars: int = 120, context: int = 30,
@@ -143,6 +162,10 @@ def quotes(data: ReportData, k: int = 3, rollup: bool = False, max_chars: int = 
 
     frame = data.expanded(rollup=rollup)
     if codes:
+        known = data.codes["code"].tolist()
+        for code in codes:
+            if code not in set(known):
+                raise not_found("code", code, known)
         frame = frame[frame["code"].isin(codes)]
     ranked = rank_candidates(data, frame)
     chosen = top_per(ranked, ["code"], k)

@@ -23,7 +23,11 @@ CURVE_COLUMNS = ["scope", "position", "document", "case", "date", "role", "codes
                  "new_codes"]
 SUMMARY_COLUMNS = ["scope", "interviews", "codes_observed", "base", "run", "threshold", "base_codes", "guest",
                    "guest_interview", "francis", "francis_interview", "singletons", "doubletons", "chao2",
-                   "chao2_bc", "chao2_lower", "chao2_upper", "coverage", "sentence", "sentence_zh", "estimate"]
+                   "chao2_bc", "chao2_lower", "chao2_upper", "coverage", "sentence", "sentence_zh", "estimate",
+                   "order", "band", "band_median", "band_p05", "band_p95", "band_reached", "band_orders",
+                   "chao2_note", "warning"]
+ORDER_WORDS = {"date": "date order", "manifest": "manifest order", "name": "name order", "import": "import order"}
+BAND_ORDERS, BAND_SEED = 1000, 20240601  # random interview orders for the sensitivity band; fixed seed
 
 
 # ------------------------------------------------------------------ pure rules (tested on methods.md)
@@ -226,8 +230,52 @@ def _codes_by_document(data: ReportData, level: int | None) -> dict[int, list[st
     return {doc_id: sorted(codes) for doc_id, codes in found.items()}
 
 
+def leaf_codes(codes_of: dict[int, list[str]], doc_ids) -> dict[int, list[str]]:
+    """``codes_of`` for ``doc_ids`` without the parent codes of which a sub-code occurs in any
+    of them: a parent is then not a code of its own (``--leaf-only``)."""
+    seen = {c for d in doc_ids for c in codes_of.get(d, [])}
+    shadowed = {c for c in seen if any(other.startswith(c + "/") for other in seen)}
+    return {d: [c for c in codes_of.get(d, []) if c not in shadowed] for d in doc_ids}
+
+
+def order_band(code_sets: list[list[str]], base: int, run: int, threshold: float, orders: int = BAND_ORDERS,
+               seed: int = BAND_SEED) -> dict:
+    """How the Guest point moves with interview order: the Guest rule applied to ``orders``
+    seeded random permutations of the interviews. Returns the median and the 5 % and 95 %
+    order statistics of the saturation interview (an order that never saturates counts as
+    later than any, so a percentile in that region is "not reached"), the share of orders
+    that reach saturation and the number of orders."""
+    import numpy as np
+
+    T = len(code_sets)
+    empty = dict(median="", p05="", p95="", reached="", orders=0)
+    if orders < 1 or T < base + run:
+        return empty
+    codes = sorted({c for cs in code_sets for c in cs})
+    index = {c: j for j, c in enumerate(codes)}
+    M = np.zeros((T, max(len(codes), 1)), dtype=bool)
+    for i, cs in enumerate(code_sets):
+        M[i, [index[c] for c in cs]] = True
+    rng = np.random.default_rng(seed)
+    points = np.empty(orders)
+    for n in range(orders):
+        perm = rng.permutation(T)
+        seen = M[perm]
+        first = np.where(seen.any(axis=0), seen.argmax(axis=0), T)
+        new = np.bincount(first[first < T], minlength=T).tolist()
+        g = guest_saturation(new, base, run, threshold)
+        points[n] = g.interview if g.status == "reached" else np.inf
+
+    def stat(q: float):
+        v = float(np.percentile(points, q, method="inverted_cdf"))
+        return int(v) if np.isfinite(v) else "not reached"
+
+    return dict(median=stat(50), p05=stat(5), p95=stat(95), reached=round(float(np.isfinite(points).mean()), 4),
+                orders=orders)
+
+
 def _scope_tables(scope: str, interviews: list[tuple], codes_of: dict[int, list[str]], base, run, threshold,
-                  initial, stop, z):
+                  initial, stop, z, order: str = "date", band_orders: int = BAND_ORDERS, warning: str = ""):
     """Curve rows and one summary row for one scope (overall or a case); ``interviews`` are
     (doc_id, document, case, date, role) in interview order.
 
@@ -255,17 +303,24 @@ def _scope_tables(scope: str, interviews: list[tuple], codes_of: dict[int, list[
     g = guest_saturation(new, base, run, threshold)
     f = francis_stop(new, initial, stop)
     est = chao2(incid, T, z)
+    band = order_band([codes_of.get(doc_id, []) for doc_id, *_ in interviews], base, run, threshold, band_orders)
+    degenerate = est.singletons > 0 and est.bias_corrected - est.observed <= 0
+    chao2_note = (f"Q1 = {est.singletons}, Q2 = {est.doubletons}: the bias-corrected Chao2 estimates no unseen "
+                  "codes, so it has no interval" if degenerate else "")
     summary = dict(
         scope=scope, interviews=T, codes_observed=est.observed, base=base, run=run, threshold=threshold,
         base_codes=g.base_codes, guest=g.label, guest_interview=g.interview if g.interview is not None else "",
         francis=("met" if f else ("not assessable" if T < initial + stop else "not met")),
         francis_interview=f if f else "", singletons=est.singletons, doubletons=est.doubletons,
         chao2=round(est.classic, 4) if est.classic is not None else "", chao2_bc=round(est.bias_corrected, 4),
-        chao2_lower=round(est.lower, 4), chao2_upper=round(est.upper, 4),
+        chao2_lower="" if degenerate else round(est.lower, 4), chao2_upper="" if degenerate else round(est.upper, 4),
         coverage=round(est.coverage, 4) if est.coverage is not None else "",
-        sentence=saturation_sentence(g, T, base, run, threshold),
-        sentence_zh=saturation_sentence_zh(g, T, base, run, threshold),
+        sentence=saturation_sentence(g, T, base, run, threshold, order),
+        sentence_zh=saturation_sentence_zh(g, T, base, run, threshold, order),
         estimate=estimate_sentence(est),
+        order=order, band=band_sentence(band), band_median=band["median"], band_p05=band["p05"],
+        band_p95=band["p95"], band_reached=band["reached"], band_orders=band["orders"], chao2_note=chao2_note,
+        warning=warning,
     )
     return rows, summary
 
@@ -274,10 +329,20 @@ def _pct(threshold: float) -> str:
     return f"{threshold * 100:g}%"
 
 
-def saturation_sentence(g: GuestResult, n: int, base: int, run: int, threshold: float) -> str:
+def band_sentence(band: dict) -> str:
+    """e.g. "over 1000 random interview orders the Guest point falls at interview 7 (median),
+    5–95 %: 4–11; 98 % of orders reach saturation"."""
+    if not band["orders"]:
+        return ""
+    return (f"over {band['orders']} random interview orders the saturation interview has median {band['median']}, "
+            f"5–95 %: {band['p05']}–{band['p95']}; {band['reached']:.0%} of orders reach saturation")
+
+
+def saturation_sentence(g: GuestResult, n: int, base: int, run: int, threshold: float, order: str = "") -> str:
     """The sentence a researcher pastes, e.g. "Saturation was reached at interview 9 of 14
-    (base 4, run 2, threshold 5%)."."""
-    params = f"(base {base}, run {run}, threshold {_pct(threshold)})"
+    (base 4, run 2, threshold 5%; interviews in date order)."."""
+    params = f"(base {base}, run {run}, threshold {_pct(threshold)}" + (
+        f"; interviews in {ORDER_WORDS.get(order, order)})" if order else ")")
     if g.status == "reached":
         return f"Saturation was reached at interview {g.interview} of {n} {params}."
     if g.status == "not reached":
@@ -287,8 +352,10 @@ def saturation_sentence(g: GuestResult, n: int, base: int, run: int, threshold: 
     return f"Saturation could not be assessed: {n} interviews, fewer than base + run = {base + run} {params}."
 
 
-def saturation_sentence_zh(g: GuestResult, n: int, base: int, run: int, threshold: float) -> str:
-    params = f"（基础样本{base}次，连续{run}次，新信息阈值{_pct(threshold)}）"
+def saturation_sentence_zh(g: GuestResult, n: int, base: int, run: int, threshold: float, order: str = "") -> str:
+    order_zh = {"date": "按访谈日期排序", "manifest": "按清单顺序排序", "name": "按文件名排序", "import": "按导入顺序排序"}
+    params = f"（基础样本{base}次，连续{run}次，新信息阈值{_pct(threshold)}" + (
+        f"；{order_zh.get(order, order)}）" if order else "）")
     if g.status == "reached":
         return f"第{g.interview}次访谈（共{n}次）达到编码饱和{params}。"
     if g.status == "not reached":
@@ -300,16 +367,25 @@ def saturation_sentence_zh(g: GuestResult, n: int, base: int, run: int, threshol
 
 def estimate_sentence(c: Chao2) -> str:
     cov = f", sample coverage {c.coverage:.2f}" if c.coverage is not None else ""
+    if c.singletons and c.bias_corrected - c.observed <= 0:  # Q1 = 1 (any Q2): Q1(Q1-1) = 0, nothing unseen
+        return (f"{c.observed} codes observed in {c.interviews} interviews; with Q1 = {c.singletons} and "
+                f"Q2 = {c.doubletons} the bias-corrected Chao2 estimates no unseen codes (no interval){cov}.")
     return (f"{c.observed} codes observed in {c.interviews} interviews; Chao2 (bias-corrected) estimates "
             f"{c.bias_corrected:.1f} codes in total (95% CI {c.lower:.1f}–{c.upper:.1f}){cov}.")
 
 
 def saturation(data: ReportData, order: str = "date", base: int = 4, run: int = 2, threshold: float = 0.05,
                initial: int = 10, stop: int = 3, level: int | None = None, by_case: bool = True,
-               date_key: str = "date", manifest: Path | None = None, z: float = 1.96):
+               date_key: str = "date", manifest: Path | None = None, z: float = 1.96, leaf_only: bool = False,
+               band_orders: int = BAND_ORDERS):
     """(curve, summary) DataFrames for the whole selection ("overall") and, with ``by_case``,
     each case. ``level``: count codes rolled up to that depth (0 = stages); default: codes
-    as coded. Codes are counted per interview (incidence), never per segment."""
+    as coded. Codes are counted per interview (incidence), never per segment.
+
+    ``leaf_only``: a parent code of which a sub-code occurs in the scope is not a code of
+    its own. The summary states the ``order`` used, the order-sensitivity band (Guest rule
+    over ``band_orders`` seeded random orders), a ``warning`` when unreviewed proposals are
+    counted, and ``chao2_note`` instead of a collapsed interval."""
     import pandas as pd
 
     if threshold < 0 or base < 1 or run < 1:
@@ -323,9 +399,14 @@ def saturation(data: ReportData, order: str = "date", base: int = 4, run: int = 
         for case in sorted(c for c in ordered["case"].unique() if c):
             scopes.append((case, [row for row in interviews if row[2] == case]))
     codes_of = _codes_by_document(data, level)
+    proposals = int((data.codings["status"] == "proposed").sum())
+    warning = (f"counts include {proposals} unreviewed proposals of {len(data.codings)} codings: review them "
+               "before citing saturation" if proposals else "")
     curves, summaries = [], []
     for scope, scope_interviews in scopes:
-        rows, summary = _scope_tables(scope, scope_interviews, codes_of, base, run, threshold, initial, stop, z)
+        scope_codes = leaf_codes(codes_of, [row[0] for row in scope_interviews]) if leaf_only else codes_of
+        rows, summary = _scope_tables(scope, scope_interviews, scope_codes, base, run, threshold, initial, stop, z,
+                                      order, band_orders, warning)
         curves.extend(rows)
         summaries.append(summary)
     return pd.DataFrame(curves, columns=CURVE_COLUMNS), pd.DataFrame(summaries, columns=SUMMARY_COLUMNS)

@@ -6,12 +6,14 @@ they are counted against, and the code tree. ``load(project, Selection(...))`` b
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Integer, func, select
 
-from qualcode.errors import QualcodeError
+from qualcode.autocode.run import AUTOCODER
+from qualcode.autocode.suggest import SUGGESTER
+from qualcode.errors import QualcodeError, not_found
 from qualcode.store import queries, schema as t
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from qualcode.codebook.model import Codebook
     from qualcode.store import Store
 
+MACHINE_CODERS = (AUTOCODER, SUGGESTER)  # the coders recorded on the program's proposals
 NONE_LABEL = "(none)"  # group name for documents without a case / attribute value
 ROLE_KEY = "role"  # document attribute holding the interviewee's role code (社区党组织书记A)
 _ROLE_SUFFIX = re.compile(r"[\sA-Za-z0-9]+$")
@@ -40,6 +43,12 @@ class Selection:
     the shares are taken over); ``coders`` narrows the codings; ``interviewee_only`` keeps
     passages spoken by interviewees only. ``roles`` match the document attribute ``role``
     exactly or by role type (``社区党组织书记`` matches ``社区党组织书记A``).
+
+    Whose codings (``resolve_coders``, applied by ``load``): the ``coders`` given; ``("all",)``
+    pools every coder's codings, and the header says so; none given: the consensus coder when
+    there is one, else the project's default coder, else the only coder, else an error
+    listing the coders (pooling several coders' codings would count a passage once per coder).
+    The program's own proposals (autocode, suggest) belong to no coder and count with any.
     """
 
     proposed: bool = False
@@ -48,13 +57,18 @@ class Selection:
     roles: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
     interviewee_only: bool = False
+    pooled: tuple[str, ...] = ()  # set by resolve_coders: the coders pooled by --coders all
+    chosen: str = ""  # set by resolve_coders: why these coders, when the project has several
 
     def describe(self) -> str:
         """One line for report headers, e.g. 'accepted and manual codings; case N街道'."""
         parts = ["accepted, manual and proposed (unreviewed) codings" if self.proposed
                  else "accepted and manual codings"]
-        if self.coders:
-            parts.append("coder " + ", ".join(self.coders))
+        if self.pooled:
+            parts.append(f"all {len(self.pooled)} coders pooled: " + ", ".join(self.pooled))
+        elif self.coders:
+            if self.chosen != ONLY_CODER:
+                parts.append("coder " + ", ".join(self.coders) + (f" ({self.chosen})" if self.chosen else ""))
         if self.cases:
             parts.append("case " + ", ".join(self.cases))
         if self.roles:
@@ -73,8 +87,11 @@ class ReportData:
     ``documents``: doc_id, document, case, plus one column per document attribute.
     ``passages``: pid, doc_id, seq, start, end, speaker_role (only passages in scope).
     ``passage_counts``: passages in scope per document (index doc_id, every document in scope).
-    ``codings``: id, doc_id, pid, start, end, code, coder, origin, status, score, and
-    passage_start, passage_end: the bounds of the passage the coding was made in (if any).
+    ``codings``: id, doc_id, pid, start, end, code, coder, origin, status, score, unit,
+    pinned (1 for a pinned exemplar quote), and passage_start, passage_end: the bounds of the
+    passage the coding was made in (if any). Only codings of presence: negative evidence
+    (codings marked absent) is in ``absences``, with the same columns, and only the reports
+    that say so (chain, frequencies' ``absent`` column) read it.
     ``codes``: code, label, label_en, parent, depth, order (codebook tree order first).
     """
 
@@ -87,6 +104,7 @@ class ReportData:
     store: Store | None = None
     codebook: Codebook | None = None
     attribute_keys: list[str] = field(default_factory=list)
+    absences: pd.DataFrame | None = None
     _passages: pd.DataFrame | None = field(default=None, repr=False)
     _texts: dict = field(default_factory=dict, repr=False)
     _expanded: dict = field(default_factory=dict, repr=False)
@@ -213,13 +231,16 @@ def _column(rows: list[tuple], i: int, integer: bool):
 
 
 def read_passages(conn) -> pd.DataFrame:
-    """Every passage: pid, doc_id, seq, start, end, speaker_role ("" without a role)."""
+    """Every passage: pid, doc_id, seq, start, end, speaker_role ("" without a role),
+    has_speaker (False for a line without a speaker label: a header, or speech of a
+    transcript without labels)."""
 
     p, s = t.passages, t.speakers
-    passages = frame(conn, select(p.c.id, p.c.document_id, p.c.seq, p.c.start, p.c.end, s.c.role)
+    passages = frame(conn, select(p.c.id, p.c.document_id, p.c.seq, p.c.start, p.c.end, s.c.role, p.c.speaker_id)
                      .select_from(p.outerjoin(s, p.c.speaker_id == s.c.id)).order_by(p.c.document_id, p.c.seq),
-                     ["pid", "doc_id", "seq", "start", "end", "speaker_role"])
+                     ["pid", "doc_id", "seq", "start", "end", "speaker_role", "has_speaker"])
     passages["speaker_role"] = passages["speaker_role"].fillna("")
+    passages["has_speaker"] = passages["has_speaker"].notna()
     return passages
 
 
@@ -275,7 +296,7 @@ def load(project, selection: Selection | None = None, codebook=None) -> ReportDa
     import pandas as pd
 
 
-    selection = selection or Selection()
+    selection = resolve_coders(project, selection or Selection())
     store = project.store
     if codebook is None:
         try:
@@ -288,14 +309,16 @@ def load(project, selection: Selection | None = None, codebook=None) -> ReportDa
                      .order_by(d.c.id), ["doc_id", "document", "case"])
         attrs = frame(conn, select(a.c.document_id, a.c.key, a.c.value), ["doc_id", "key", "value"])
         passage_counts = _passage_counts(conn, selection.interviewee_only)
+        check_names(conn, selection)
         query = select(k.c.id, k.c.document_id, k.c.passage_id, k.c.start, k.c.end, k.c.code, k.c.coder,
-                       k.c.origin, k.c.status, k.c.score, p.c.start, p.c.end).select_from(
+                       k.c.origin, k.c.status, k.c.score, k.c.unit, k.c.absent, k.c.pinned_at.is_not(None),
+                       p.c.start, p.c.end).select_from(
             k.outerjoin(p, k.c.passage_id == p.c.id)).where(queries.counted(selection.proposed))
-        if selection.coders:
-            query = query.where(k.c.coder.in_(list(selection.coders)))
+        if selection.coders:  # the program's proposals belong to no coder: they count with any
+            query = query.where(k.c.coder.in_(list(selection.coders) + list(MACHINE_CODERS)))
         codings = frame(conn, query.order_by(k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.id),
                         ["id", "doc_id", "pid", "start", "end", "code", "coder", "origin", "status", "score",
-                         "passage_start", "passage_end"])
+                         "unit", "absent", "pinned", "passage_start", "passage_end"])
         # the passages themselves only when the codings need them now; else on first use
         passages = None
         if selection.interviewee_only or codings["pid"].isna().any():
@@ -332,12 +355,89 @@ def load(project, selection: Selection | None = None, codebook=None) -> ReportDa
         passages = passages[passages["speaker_role"] == "interviewee"].reset_index(drop=True)
         codings = codings[codings["pid"].isin(passages["pid"])].reset_index(drop=True)
     codings["score"] = pd.to_numeric(codings["score"], errors="coerce").fillna(0.0)
-    codes = _codes_frame(codebook, store, sorted(codings["code"].unique().tolist()))
+    codings["unit"] = codings["unit"].fillna("span")
+    codings["pinned"] = codings["pinned"].fillna(0).astype(int)
+    negative = codings["absent"].fillna(0).astype(int) == 1
+    absences = codings[negative].drop(columns=["absent"]).reset_index(drop=True)
+    codings = codings[~negative].drop(columns=["absent"]).reset_index(drop=True)
+    codes = _codes_frame(codebook, store, sorted(set(codings["code"]) | set(absences["code"])))
     counts = pd.Series([passage_counts.get(doc_id, 0) for doc_id in docs["doc_id"]],
                        index=pd.Index(docs["doc_id"], name="doc_id"), dtype="int64")
     return ReportData(project_name=project.name, selection=selection, documents=docs, passage_counts=counts,
                       codings=codings, codes=codes, store=store, codebook=codebook,
-                      attribute_keys=[k_ for k_ in keys if k_ not in reserved], _passages=passages)
+                      attribute_keys=[k_ for k_ in keys if k_ not in reserved], absences=absences,
+                      _passages=passages)
+
+
+ALL_CODERS = "all"
+ONLY_CODER = "the only coder"  # chosen when nobody else coded: the header need not say whose
+
+
+def resolve_coders(project, selection: Selection) -> Selection:
+    """``selection`` with the coders whose codings count made explicit (see ``Selection``)."""
+    if selection.pooled or selection.chosen:
+        return selection  # resolved already
+    people = _coders_with_codings(project.store)
+    if ALL_CODERS in selection.coders:
+        if len(selection.coders) > 1:
+            raise QualcodeError(f"'{ALL_CODERS}' pools every coder: give it alone, or name the coders")
+        return replace(selection, coders=(), pooled=tuple(people) or ("(none)",))
+    if selection.coders:
+        return selection
+    others = f"of {len(people)} coders" if len(people) > 1 else ""
+    consensus = project.consensus_coder
+    if consensus in people:
+        return replace(selection, coders=(consensus,), chosen=f"the consensus {others}".strip())
+    default = project.default_coder
+    if default in people:
+        return replace(selection, coders=(default,),
+                       chosen=f"the project's default coder {others}" if others else ONLY_CODER)
+    if len(people) <= 1:  # one coder, or only the program's proposals: nothing is pooled
+        return replace(selection, coders=tuple(people), chosen=ONLY_CODER)
+    raise QualcodeError(
+        f"codings by {len(people)} coders ({', '.join(people)}), no consensus and none by the default coder "
+        f"{default}: say whose codings to count",
+        hint=f"--coders {people[0]} (one coder), --coders all (pooled; the report says so), or settle them "
+             f"into a consensus: qualcode adjudicate --coders {','.join(people[:2])}")
+
+
+def _coders_with_codings(store) -> list[str]:
+    """The people whose codings count (not the program's proposers), sorted."""
+    k = t.codings
+    with store.read() as conn:
+        names = {c for (c,) in conn.execute(select(k.c.coder).where(queries.counted(False)).distinct())}
+    return sorted(names - set(MACHINE_CODERS))
+
+
+def check_names(conn, selection: Selection) -> None:
+    """An unknown case, role, document or coder in ``selection`` is an error naming the nearest
+    existing one: a mistyped filter must not give a report of zeros."""
+    d, c, a, k = t.documents, t.cases, t.attributes, t.codings
+    if selection.cases:
+        known = [n for (n,) in conn.execute(select(c.c.name).order_by(c.c.name))]
+        _check("case", selection.cases, known, "qualcode docs list")
+    if selection.roles:
+        codes = [v for (v,) in conn.execute(select(a.c.value).where(a.c.key == ROLE_KEY).distinct())]
+        known = sorted(set(codes) | {role_group(v) for v in codes})
+        _check("role", selection.roles, known, "qualcode docs list")
+    if selection.documents:
+        rows = conn.execute(select(d.c.id, d.c.name)).all()
+        known = [str(i) for i, _ in rows] + [name for _, name in rows]
+        _check("document", selection.documents, known, "qualcode docs list", suggest=[name for _, name in rows])
+    if selection.coders:
+        known = sorted({n for (n,) in conn.execute(select(k.c.coder).distinct())})
+        _check("coder", selection.coders, known, "qualcode code list")
+
+
+def _check(kind: str, wanted, known: list[str], listing: str, suggest: list[str] | None = None) -> None:
+    have = set(known)
+    for name in wanted:
+        if name not in have:
+            err = not_found(kind, name, suggest if suggest is not None else known)
+            if not (err.hint or "").startswith("did you mean"):
+                shown = ", ".join((suggest if suggest is not None else known)[:8]) or "none"
+                err.hint = f"known: {shown} ('{listing}')"
+            raise err
 
 
 def _attach_passages(codings, passages):

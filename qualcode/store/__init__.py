@@ -5,7 +5,9 @@ import datetime as _dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import itemgetter
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, event, func, insert, inspect, select, text
 from sqlalchemy.engine import make_url
@@ -13,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.schema import CreateColumn
 
 from qualcode.errors import QualcodeError
-from qualcode.store import schema as t
+from qualcode.store import failures, schema as t
 
 # Ordered migrations: (version, name, function(connection)). Never edit an applied entry;
 # append a new one. Version 1 creates every table in ``schema`` as it is now, so later steps
@@ -53,10 +55,35 @@ def _lookup_indexes(conn) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _absence_and_pins(conn) -> None:
+    for column in ("absent", "pinned_at", "pinned_by", "pin_note"):
+        add_column_if_missing(conn, t.codings, column)
+
+
+def _team_coding(conn) -> None:
+    add_column_if_missing(conn, t.assignments, "blind")
+    add_column_if_missing(conn, t.assignments, "closed_at")
+    create_table_if_missing(conn, t.adjudications)
+    # every decision is its coder's own: a decided proposal belongs to whoever decided it
+    k = t.codings
+    conn.execute(k.update().where(
+        k.c.origin.in_(("rule", "model")), k.c.status != "proposed", k.c.decided_by.is_not(None),
+        k.c.decided_by != "", k.c.coder != k.c.decided_by).values(coder=k.c.decided_by))
+
+
 MIGRATIONS = [(1, "initial schema", _create_initial)]
 MIGRATIONS.append((2, "decisions, undo marks and review state for annotation", _annotation_state))
 MIGRATIONS.append((3, "document assignments for inter-coder agreement", _add_assignments))
 MIGRATIONS.append((4, "index for re-import lookups", _lookup_indexes))
+MIGRATIONS.append((5, "negative evidence (absent) and pinned exemplar quotes on codings", _absence_and_pins))
+MIGRATIONS.append((6, "decisions per coder, blind assignments and adjudication", _team_coding))
+
+
+def _document_paths(conn) -> None:
+    add_column_if_missing(conn, t.documents, "rel_path")
+
+
+MIGRATIONS.append((7, "documents are identified by their relative path on re-import", _document_paths))
 SCHEMA_VERSION = max(v for v, _, _ in MIGRATIONS)
 
 
@@ -140,9 +167,12 @@ class Store:
         self.url = url = normalize_url(url)
         self.is_sqlite = url.startswith("sqlite")
         self.is_postgresql = url.startswith("postgresql")
+        self.read_only = False
+        self._checked = False  # the integrity check before the first write (SQLite)
         kwargs: dict[str, Any] = {"future": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
+            url = self._sqlite_url(url)
         try:
             self.engine = create_engine(url, **kwargs)
         except ImportError as exc:
@@ -157,7 +187,8 @@ class Store:
                 dbapi_conn.isolation_level = None
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA foreign_keys=ON")
-                cur.execute("PRAGMA journal_mode=WAL")
+                if not self.read_only:  # a read-only project is read as it is
+                    cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.close()
 
@@ -171,12 +202,39 @@ class Store:
                 if conn.get_execution_options().get("qualcode_write"):
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    def _sqlite_url(self, url: str) -> str:
+        """Check the database file (a 0-byte or foreign file is an error, not a new project);
+        a project that cannot be written (read-only folder or file system) is opened read-only,
+        so that read commands still work."""
+        database = make_url(url).database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return url
+        failures.check_sqlite_file(Path(database))
+        if Path(database).exists() and not failures.writable_dir(Path(database)):
+            self.read_only = True
+            # immutable: nobody can change a file in a folder we cannot write to from here,
+            # and SQLite could not create its -shm file there
+            return f"sqlite:///file:{quote(database)}?mode=ro&immutable=1&uri=true"
+        return url
+
     @contextmanager
     def transaction(self) -> Iterator:
         """All-or-nothing; writers are serialised (SQLite) or row-locked as needed (PostgreSQL)."""
+        if self.read_only:
+            raise failures.DatabaseUnwritable(
+                f"the project is read-only ({display_url(self.url)} cannot be written); nothing was changed",
+                hint="read commands still work; to change it, copy the project to a folder you can write")
         with self.engine.connect() as conn:
             conn.execution_options(qualcode_write=True)
             with conn.begin():
+                if self.is_sqlite and not self._checked:
+                    # once per process, before its first change: never write into a damaged file
+                    problem = failures.integrity_problem(conn)
+                    if problem is not None:
+                        raise failures.DatabaseDamaged(
+                            f"the project database fails its integrity check ({problem}); nothing was changed",
+                            hint=failures.RECOVER_HINT)
+                    self._checked = True
                 yield conn
 
     @contextmanager
@@ -189,6 +247,9 @@ class Store:
             if not inspect(self.engine).has_table("schema_migrations"):
                 return 0
         except Exception as exc:
+            explained = failures.explain(exc) if self.is_sqlite else None
+            if explained is not None:
+                raise explained from None
             if isinstance(exc, OperationalError):
                 raise StoreUnavailable(f"cannot open the database {display_url(self.url)}: {exc.orig}",
                                        hint="check the server, the database name and your role (docs/team.md)") from None

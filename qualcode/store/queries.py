@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 
 from qualcode.errors import NotFound, not_found
 from qualcode.store import schema as t
-from qualcode.vocabulary import Origin, Status
+from qualcode.vocabulary import Origin, Role, Status
 
 PASSAGE_COLUMNS = ["passage", "document", "case", "speaker", "role", "start", "end", "text"]
 
@@ -191,6 +191,7 @@ def codings(store, doc_ids: list[int] | None = None, code: str | None = None, co
                 passage=passage_ref(doc_id, r["seq"]) if r["seq"] is not None else "",
                 text=texts[doc_id][r["start"]:r["end"]],
                 evidence=r["evidence"] or "", unit=r["unit"] or "", rule=r["rule"] or "", score=r["score"] or "",
+                absent=int(r["absent"] or 0), pin_note=r["pin_note"] or "",  # not in CODING_COLUMNS: added by callers
             )
             out.append(row)
     return out
@@ -269,3 +270,86 @@ def count_documents(store) -> int:
 def count_counted_codings(store, proposed: bool = False) -> int:
     with store.read() as conn:
         return conn.execute(select(func.count()).select_from(t.codings).where(counted(proposed))).scalar_one()
+
+
+# ---------------------------------------------------------------------------- coders' units (agreement, adjudication)
+
+HEADER = "header"  # a passage without a speaker in a document whose other passages have speakers
+CODABLE_ROLES = (Role.INTERVIEWEE.value, Role.UNKNOWN.value)  # what agreement compares by default
+
+
+def coder_units(conn, unit: str, doc_ids: list[int], roles: tuple[str, ...] | None = CODABLE_ROLES,
+                headers: bool = False) -> list[tuple[int, str, int, int, str]]:
+    """(document id, label, start, end, role) of the units of ``doc_ids`` coders are compared on.
+
+    ``unit``: passage (label 3:12), sentence (3:12.2) or document (3). Passages and sentences
+    keep only those spoken in ``roles`` (the speaker's role; ``unknown`` for a speaker without
+    one, or for every passage of a document without speakers; None = every role). Headers (a
+    passage without a speaker in a document with speakers) are left out unless ``headers``.
+    """
+    d, p, s, sp = t.documents, t.passages, t.sentences, t.speakers
+    if not doc_ids:
+        return []
+    if unit == "document":
+        q = select(d.c.id, d.c.n_chars).where(d.c.id.in_(doc_ids)).order_by(d.c.id)
+        return [(i, str(i), 0, n, "") for i, n in conn.execute(q)]
+    with_speakers = {i for (i,) in conn.execute(
+        select(p.c.document_id).where(p.c.document_id.in_(doc_ids), p.c.speaker_id.is_not(None)).distinct())}
+    q = (select(p.c.id, p.c.document_id, p.c.seq, p.c.start, p.c.end, p.c.speaker_id, sp.c.role)
+         .select_from(p.outerjoin(sp, p.c.speaker_id == sp.c.id))
+         .where(p.c.document_id.in_(doc_ids)).order_by(p.c.document_id, p.c.seq))
+    passages = []
+    for pid, doc, seq, a, b, speaker, role in conn.execute(q):
+        kind = (role or Role.UNKNOWN.value) if speaker is not None else (
+            HEADER if doc in with_speakers else Role.UNKNOWN.value)
+        if kind == HEADER and not headers:
+            continue
+        if kind != HEADER and roles is not None and kind not in roles:
+            continue
+        passages.append((pid, doc, seq, a, b, kind))
+    if unit == "passage":
+        return [(doc, f"{doc}:{seq}", a, b, kind) for _, doc, seq, a, b, kind in passages]
+    by_pid = {pid: (doc, seq, kind) for pid, doc, seq, _, _, kind in passages}
+    out = []
+    for pid, sseq, a, b in conn.execute(
+            select(s.c.passage_id, s.c.seq, s.c.start, s.c.end).join(p, p.c.id == s.c.passage_id)
+            .where(p.c.document_id.in_(doc_ids)).order_by(p.c.document_id, p.c.seq, s.c.seq)):
+        if pid in by_pid:
+            doc, seq, kind = by_pid[pid]
+            out.append((doc, f"{doc}:{seq}.{sseq}", a, b, kind))
+    return out
+
+
+def coder_spans(conn, coders: list[str], doc_ids: list[int] | None = None) -> dict[str, dict[int, list[tuple]]]:
+    """coder → document → [(start, end, code, id)] of each coder's accepted codings (manual,
+    imported, and the proposals they accepted), in id order."""
+    k = t.codings
+    out: dict[str, dict[int, list]] = {c: {} for c in coders}
+    q = select(k.c.coder, k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.id).where(
+        k.c.coder.in_(coders), k.c.status == Status.ACCEPTED.value, k.c.absent == 0)  # presence only
+    if doc_ids is not None:
+        q = q.where(k.c.document_id.in_(doc_ids))
+    for coder, doc, start, end, code, cid in conn.execute(q.order_by(k.c.id)):
+        out[coder].setdefault(doc, []).append((start, end, code, cid))
+    return out
+
+
+def seen_documents(conn, coders: list[str]) -> dict[str, set[int]]:
+    """Per coder: documents assigned to them or in which they coded or decided anything."""
+    seen: dict[str, set[int]] = {c: set() for c in coders}
+    for doc, coder in conn.execute(select(t.assignments.c.document_id, t.assignments.c.coder)
+                                   .where(t.assignments.c.coder.in_(coders))):
+        seen[coder].add(doc)
+    for doc, coder in conn.execute(select(t.codings.c.document_id, t.codings.c.coder).distinct()
+                                   .where(t.codings.c.coder.in_(coders), t.codings.c.status != Status.PROPOSED.value)):
+        seen[coder].add(doc)
+    return seen
+
+
+def open_blind_assignments(conn, coders: list[str], doc_ids: list[int] | None = None) -> list[tuple[int, str]]:
+    """(document id, coder) of the open blind assignments of ``coders``."""
+    a = t.assignments
+    q = select(a.c.document_id, a.c.coder).where(a.c.coder.in_(coders), a.c.blind == 1, a.c.closed_at.is_(None))
+    if doc_ids is not None:
+        q = q.where(a.c.document_id.in_(doc_ids))
+    return [(d, c) for d, c in conn.execute(q.order_by(a.c.document_id, a.c.coder))]

@@ -52,6 +52,9 @@ documents = Table(
     Column("warnings", Text, nullable=False, default="[]"),  # JSON list of strings
     Column("notes", Text, nullable=False, default="[]"),  # JSON list: how speaker roles were inferred
     Column("imported_at", String(40), nullable=False),
+    # the identity of a re-import: the path relative to the imported folder, so that
+    # H街道/访谈记录.txt and N街道/访谈记录.txt are two documents (schema 7; NULL before)
+    Column("rel_path", Text, nullable=True),
 )
 
 attributes = Table(
@@ -131,6 +134,12 @@ codings = Table(
     Column("updated_at", String(40), nullable=False),
     Column("decided_by", String(200), nullable=True),  # who accepted/rejected it (or created it by hand)
     Column("decided_at", String(40), nullable=True),
+    # 1: negative evidence, the passage says the mechanism is missing or only on paper (schema 5)
+    Column("absent", Integer, nullable=False, server_default="0"),
+    # a pinned exemplar quote: reports quote it first for its code (``qualcode quote pin``)
+    Column("pinned_at", String(40), nullable=True),
+    Column("pinned_by", String(200), nullable=True),
+    Column("pin_note", Text, nullable=True),
 )
 Index("ix_documents_file", documents.c.file_name, documents.c.case_id)  # re-import identity
 Index("ix_codings_doc", codings.c.document_id, codings.c.start)
@@ -178,6 +187,33 @@ assignments = Table(
     Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
     Column("coder", String(200), primary_key=True),
     Column("assigned_at", String(40), nullable=False),
+    # 1: blind (independent) coding: while the assignment is open (closed_at empty) the coder
+    # is shown neither the other coders' decisions nor their manual codings here (schema 6)
+    Column("blind", Integer, nullable=False, default=0, server_default="0"),
+    Column("closed_at", String(40), nullable=True),
+)
+
+# Adjudication (``qualcode adjudicate``): one row per settled disagreement, or agreement
+# carried into the consensus, with the result and the reason (schema 6).
+adjudications = Table(
+    "adjudications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("unit", String(40), nullable=False),  # the unit id as agreement names it (3:12, 3:12.2, 3)
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("code", String(400), nullable=False),
+    Column("coders", String(400), nullable=False),  # the compared coders, comma-separated, sorted
+    Column("consensus", String(200), nullable=False),  # the consensus coder name
+    Column("votes", Text, nullable=False),  # JSON: coder -> 1 coded / 0 not coded
+    Column("result", Integer, nullable=False),  # 1 coded in the consensus, 0 not coded
+    Column("kind", String(20), nullable=False),  # agreed (carried automatically) | settled (adjudicated)
+    Column("reason", Text, nullable=True),
+    Column("coding_id", Integer, nullable=True),  # the consensus coding made for result 1
+    Column("decided_by", String(200), nullable=False),  # who adjudicated (a person, not the consensus name)
+    Column("decided_at", String(40), nullable=False),
+    UniqueConstraint("document_id", "unit", "code", "coders", "consensus"),
 )
 
 

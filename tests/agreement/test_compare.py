@@ -99,8 +99,13 @@ def _json(runner, project, *args):
     return json.loads(result.output)  # exactly one JSON object
 
 
+# Every turn (--roles all): the figures as computed over all 12 passages, interviewer turns
+# included. By default (issue 19) agreement compares only the codable units, see
+# test_agreement_on_the_codable_units_by_default.
+
+
 def test_three_coders_with_a_missing_document(coded, runner):
-    out = _json(runner, coded, "--coders", f"{W},{L},{Z}")
+    out = _json(runner, coded, "--coders", f"{W},{L},{Z}", "--roles", "all")
     assert out["unit"] == "passage" and out["coders"] == [W, L, Z]
     assert out["documents"] == {W: 3, L: 3, Z: 2}
     part = out["codes"]["participation"]
@@ -115,10 +120,10 @@ def test_three_coders_with_a_missing_document(coded, runner):
 
 
 def test_missing_is_not_disagreement_until_the_document_is_assigned(coded, runner):
-    before = _json(runner, coded, "--coders", f"{W},{L},{Z}")["codes"]["participation"]
+    before = _json(runner, coded, "--coders", f"{W},{L},{Z}", "--roles", "all")["codes"]["participation"]
     result = runner.invoke(cli, ["--project", str(coded.root), "assign", "3", "--coder", Z])
     assert result.exit_code == 0 and "Assigned 1 document to 张" in result.output
-    after = _json(runner, coded, "--coders", f"{W},{L},{Z}")["codes"]["participation"]
+    after = _json(runner, coded, "--coders", f"{W},{L},{Z}", "--roles", "all")["codes"]["participation"]
     # 张 now saw document 3 and coded nothing there: 3:2 becomes (1, 1, 0); n = 36, N0 = 26
     assert after["alpha"] == pytest.approx(1 - 35 * 6 / (2 * 26 * 10), abs=1e-4)  # 0.5962
     assert after["percent"] == pytest.approx(30 / 36, abs=1e-4)
@@ -127,7 +132,7 @@ def test_missing_is_not_disagreement_until_the_document_is_assigned(coded, runne
 
 
 def test_two_coders_kappa_and_exclusive_group(coded, runner):
-    out = _json(runner, coded, "--coders", f"{W},{L}")
+    out = _json(runner, coded, "--coders", f"{W},{L}", "--roles", "all")
     part = out["codes"]["participation"]
     assert part["units"] == 12
     assert part["percent"] == pytest.approx(10 / 12, abs=1e-4)
@@ -138,10 +143,47 @@ def test_two_coders_kappa_and_exclusive_group(coded, runner):
     assert group["units"] == 4
     assert group["alpha"] == pytest.approx(1 - 7 * 2 / 42, abs=1e-4)
     assert group["fleiss_kappa"] == pytest.approx(0.40625 / 0.65625, abs=1e-4)
-    with_none = _json(runner, coded, "--coders", f"{W},{L}", "--none-as-value")["groups"]["evaluation"]
+    with_none = _json(runner, coded, "--coders", f"{W},{L}", "--none-as-value", "--roles", "all")["groups"]["evaluation"]
     assert with_none["units"] == 12  # every passage both coders saw now has a value
     assert with_none["alpha"] == pytest.approx(1 - 23 * 2 / 298, abs=1e-4)
     assert with_none["values"][0] == "(none)"
+
+
+def test_agreement_on_the_codable_units_by_default(coded, runner):
+    """Interviewee (and unknown-role) turns only: 1:2 1:4 2:2 2:4 3:2 3:4, every one coded by
+    someone; the six interviewer turns nobody codes are no longer counted as agreement.
+
+    participation on those units (. = missing):
+        王  1 1 | 1 0 | 1 0      李  1 0 | 1 1 | 1 0      张  1 0 | 1 0 | . .
+    """
+    out = _json(runner, coded, "--coders", f"{W},{L},{Z}")
+    assert out["roles"] == ["interviewee", "unknown"] and out["headers"] is False
+    assert out["units_used"] == ["1:2", "1:4", "2:2", "2:4", "3:2", "3:4"]
+    assert out["documents_used"] == ["访谈1", "访谈2", "访谈3"]
+    part = out["codes"]["participation"]
+    # n = 4·3 + 2·2 = 16 values, N1 = 10, N0 = 6; units 1:4 and 2:4 each add 2·n0·n1/(m−1) = 2
+    assert part["units"] == 6
+    assert part["alpha"] == pytest.approx(1 - 15 * 4 / (2 * 6 * 10), abs=1e-4)  # 0.5
+    assert part["percent"] == pytest.approx(12 / 16, abs=1e-4)
+    two = _json(runner, coded, "--coders", f"{W},{L}")
+    part = two["codes"]["participation"]
+    assert part["units"] == 6 and part["percent"] == pytest.approx(4 / 6, abs=1e-4)
+    assert part["kappa"] == pytest.approx(0.25, abs=1e-4)  # p_o 24/36, p_e 20/36
+    assert part["alpha"] == pytest.approx(1 - 11 * 4 / (2 * 4 * 8), abs=1e-4)
+    assert two["groups"]["evaluation"]["units"] == 4  # every group value is on an interviewee turn
+    with_none = _json(runner, coded, "--coders", f"{W},{L}", "--none-as-value")["groups"]["evaluation"]
+    # values 0:4 1:3 2:3 3:2 over 6 units, one disagreeing pair (2:2): 1 − 11·2/(144 − 38)
+    assert with_none["units"] == 6 and with_none["alpha"] == pytest.approx(1 - 11 * 2 / 106, abs=1e-4)
+    runner.invoke(cli, ["--project", str(coded.root), "assign", "3", "--coder", Z])
+    part = _json(runner, coded, "--coders", f"{W},{L},{Z}")["codes"]["participation"]
+    # 张 saw document 3 and coded nothing: 3:2 (1, 1, 0), 3:4 (0, 0, 0); n = 18, N0 = 8
+    assert part["alpha"] == pytest.approx(1 - 17 * 6 / (2 * 8 * 10), abs=1e-4)  # 0.3625
+    assert part["percent"] == pytest.approx(12 / 18, abs=1e-4)
+    table = runner.invoke(cli, ["--project", str(coded.root), "agreement", "--coders", f"{W},{L}"]).output
+    assert ("Compared 6 passage units (interviewee and unknown turns, headers left out) in 3 documents: "
+            "访谈1, 访谈2, 访谈3.") in table
+    bad = runner.invoke(cli, ["--project", str(coded.root), "agreement", "--coders", f"{W},{L}", "--roles", "boss"])
+    assert bad.exit_code == 2 and "--roles" in bad.output
 
 
 def test_codes_option_and_unknown_names(coded, runner):
@@ -164,7 +206,7 @@ def test_json_is_deterministic_and_table_and_xlsx_render(coded, runner, tmp_path
     result = runner.invoke(cli, ["--project", str(coded.root), "agreement", *args, "--format", "xlsx", "-o", str(path)])
     assert result.exit_code == 0, result.output
     wb = load_workbook(path)
-    assert wb.sheetnames == ["codes", "groups"]
+    assert wb.sheetnames == ["codes", "groups", "units"]
     assert [c.value for c in wb["codes"][1]] == AgreementReport.CODE_COLUMNS
 
 

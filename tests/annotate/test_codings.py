@@ -225,12 +225,58 @@ def test_undo_n_and_only_your_own_actions(runner, project):
 
 
 def test_another_coders_decision_is_never_overwritten(runner, project):
+    # decisions are per coder (issue 19): 李 rejecting the proposal 王 accepted is 李's own
+    # decision, a copy of the proposal; 王's stays as it was (formerly a conflict, exit 4)
     run(runner, project, "accept", "3", "--coder", "王")
     r = run(runner, project, "reject", "3", "--coder", "李")
-    assert r.exit_code == 4
-    assert "conflict: coding 3 (governance/legitimacy) was already accepted by 王 at " in r.output
-    assert r.output.splitlines()[-1] == "0 rejected, 0 already rejected, 1 conflicts"
+    assert r.exit_code == 0 and r.output == "1 rejected, 0 already rejected\n"
     assert codings(project, "id=3")[0][4:] == ("王", "rule", "accepted")
+    assert codings(project, "id=6") == [(6, 20, 53, "governance/legitimacy", "李", "rule", "rejected")]
+    copy = db(project).execute("select rule, evidence, score from codings where id=6").fetchone()
+    assert copy == db(project).execute("select rule, evidence, score from codings where id=3").fetchone()
+    # 李 changes their mind: their own row changes, 王's does not
+    assert run(runner, project, "accept", "3", "--coder", "李").output == "1 accepted, 0 already accepted\n"
+    assert codings(project, "id in (3, 6)") == [(3, 20, 53, "governance/legitimacy", "王", "rule", "accepted"),
+                                                 (6, 20, 53, "governance/legitimacy", "李", "rule", "accepted")]
+    # a filtered decision takes the proposals still open for the coder (3 is decided by 李 now)
+    r = run(runner, project, "reject", "--code", "governance", "--coder", "李")
+    assert r.output == "1 rejected, 0 already rejected\n"  # proposal 5 only
+    # another coder's manual coding is theirs: a conflict, kept
+    run(runner, project, "code", "add", "1:4", "context/social_capital", "--coder", "王")
+    r = run(runner, project, "accept", "7", "--coder", "李")
+    assert r.exit_code == 4 and "conflict: coding 7 (context/social_capital) was already accepted by 王" in r.output
+    # undo takes back 李's copy and leaves 王's decision
+    for _ in range(3):
+        assert run(runner, project, "undo", "--coder", "李").exit_code == 0
+    assert codings(project, "id in (3, 5, 6)") == [(3, 20, 53, "governance/legitimacy", "王", "rule", "accepted"),
+                                                    (5, 64, 85, "governance/responsiveness", "autocode", "rule",
+                                                     "proposed")]
+
+
+def test_removing_or_recoding_another_coders_coding_is_a_conflict_unless_adjudicator(runner, project):
+    run(runner, project, "code", "add", "1:2", "governance", "--coder", "王", "--memo", "王的备忘")
+    r = run(runner, project, "code", "remove", "6", "--coder", "李")
+    assert r.exit_code == 4
+    assert r.output.splitlines()[0] == "Error: coding 6 (governance) is 王's; 李 cannot remove it"
+    with pytest.raises(annotate.codings.OwnershipConflict):
+        annotate.change_code(project, 6, "context/social_capital", coder="李")
+    assert codings(project, "id=6") == [(6, 20, 53, "governance", "王", "manual", "accepted")]
+    # an adjudicator named in the project's settings may; the owner can undo it
+    project.settings.setdefault("team", {})["adjudicators"] = ["李"]  # this open project; the CLI reads the file
+    (project.root / "qualcode.toml").write_text(
+        (project.root / "qualcode.toml").read_text(encoding="utf-8") + '\n[team]\nadjudicators = ["李"]\n',
+        encoding="utf-8")
+    r = run(runner, project, "code", "remove", "6", "--coder", "李")
+    assert r.exit_code == 0 and codings(project, "id=6") == []
+    assert db(project).execute("select count(*) from memos").fetchone()[0] == 0
+    r = run(runner, project, "undo", "--coder", "王")  # the owner takes the removal back
+    assert r.exit_code == 0 and "code-remove" in r.output
+    assert codings(project, "id=6") == [(6, 20, 53, "governance", "王", "manual", "accepted")]
+    assert db(project).execute("select coder, text from memos").fetchall() == [("王", "王的备忘")]
+    _, new = annotate.change_code(project, 6, "context/social_capital", coder="李")
+    assert codings(project, "id=6") == [] and new["coder"] == "李"
+    assert run(runner, project, "undo", "--coder", "王").exit_code == 0  # a recode is a removal too
+    assert codings(project, f"id in (6, {new['id']})") == [(6, 20, 53, "governance", "王", "manual", "accepted")]
 
 
 def test_undo_refuses_when_the_target_changed_since(runner, project):

@@ -60,8 +60,10 @@ def test_keys_are_saved_at_once_and_a_restart_resumes(project):
     assert codings(project, "id in (1, 3)") == [
         (1, 20, 53, "embedding/leadership", "王", "rule", "accepted"),
         (3, 20, 53, "governance/legitimacy", "王", "rule", "rejected")]
-    # each coder and each queue (filters, order) has its own place
-    assert ReviewSession(project, coder="李").current().coding["id"] == 2
+    # each coder and each queue (filters, order) has its own place; decisions are per coder
+    # (issue 19), so 王's decisions leave 李's queue whole: it starts at proposal 1
+    assert ReviewSession(project, coder="李").current().coding["id"] == 1
+    assert ids(ReviewSession(project, coder="李")) == [1, 2, 3, 4, 5]
     assert ReviewSession(project, coder="王", order="confidence").current().coding["id"] == 5
     again.reset()
     assert ReviewSession(project, coder="王").current().coding["id"] == 2

@@ -55,7 +55,7 @@ def test_export_layout(runner, project, tmp_path):
     assert row["governance"].value is None
     assert cells(ws, "1:4")["context/social_capital"].value == "✓"
     dv = ws.data_validations.dataValidation[0]
-    assert dv.type == "list" and dv.formula1 == '"✓,?,✗"' and str(dv.sqref) == "H3:S6"
+    assert dv.type == "list" and dv.formula1 == '"✓,?,✗,⊘"' and str(dv.sqref) == "H3:S6"
     assert [c.value for c in wb["codes"][10]][:2] == ["governance/legitimacy", "合法性"]
 
 
@@ -96,9 +96,10 @@ def test_round_trip_applies_the_coders_changes(runner, project, tmp_path):
 def test_conflicts_and_refused_rows_are_reported_not_applied(runner, project, tmp_path):
     out = tmp_path / "coding.xlsx"
     export_sheet(project, out, coder="李老师")
-    annotate.decide(project, "rejected", [1], coder="王")  # someone decides after the export
+    annotate.decide(project, "rejected", [1], coder="王")  # another coder decides after the export
+    annotate.decide(project, "accepted", [5], coder="李老师")  # in a passage whose row is refused below
     edit(out, {
-        ("1:2", "embedding/leadership"): "✓",  # conflicts with 王's rejection
+        ("1:2", "embedding/leadership"): "✓",  # 王's rejection is 王's: 李老师 keeps their own decision
         ("1:2", "embedding/retirees"): "✓",
         ("1:4", "text"): "有事找站长。",  # the text was edited in the sheet
         ("1:3", "governance"): "也许",
@@ -107,13 +108,16 @@ def test_conflicts_and_refused_rows_are_reported_not_applied(runner, project, tm
     assert r.exit_code == 4
     lines = r.output.splitlines()
     assert "refused row 6 (1:4): the passage text no longer matches the project" in lines
-    assert "conflict 1:2 embedding/leadership: sheet says coded, project has no (changed in the project since the export (was proposed))" in lines
-    assert "conflict 1:3 governance: sheet says 也许, project has - (cannot read '也许' (use ✓, ? or ✗))" in lines
-    assert lines[-1] == "1 added (1 proposals accepted), 0 removed (0 proposals rejected), 33 unchanged, 2 conflicts, 1 rows refused"
+    assert "conflict 1:3 governance: sheet says 也许, project has - (cannot read '也许' (use ✓, ?, ✗ or ⊘))" in lines
+    # decisions are per coder (issue 19): another coder's decision after the export is no conflict
+    assert not any("1:2 embedding/leadership" in line for line in lines)
+    assert lines[-1] == "2 added (2 proposals accepted), 0 removed (0 proposals rejected), 33 unchanged, 1 conflicts, 1 rows refused"
     assert codings(project, "id in (1, 2, 5)") == [
         (1, 20, 53, "embedding/leadership", "王", "rule", "rejected"),
         (2, 20, 53, "embedding/retirees", "李老师", "rule", "accepted"),
-        (5, 64, 85, "governance/responsiveness", "autocode", "rule", "proposed")]
+        (5, 64, 85, "governance/responsiveness", "李老师", "rule", "accepted")]
+    copy = codings(project, "id > 5 and code='embedding/leadership'")
+    assert [c[1:] for c in copy] == [(20, 53, "embedding/leadership", "李老师", "rule", "accepted")]
 
 
 def test_a_replaced_document_refuses_rows_by_name(runner, project, tmp_path):

@@ -279,7 +279,30 @@ def test_default_codebook_codes_its_own_examples_and_not_its_counter_examples(de
 ])
 def test_default_codebook_codes_like_a_researcher(default, text, expected):
     _, rs = default
-    assert [h.code for h in rs.match(Unit(text, role="interviewee"))] == expected
+    assert [h.code for h in rs.match(Unit(text, role="interviewee")) if not h.absent] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("大家对他一点也不认可。", ["governance/legitimacy"]),
+    ("这个站长没有威信，没人听他的。", ["governance/legitimacy"]),
+    ("有些支部就是挂个牌子，一年也开不了一次会。", ["construction"]),
+    ("业委会五个人，里面没有党员。", ["embedding"]),
+    ("报到就是签个字，填个表，人是不来的。", ["mobilization/horizontal"]),
+    ("开会来的都是老面孔，年轻人不来。", ["mobilization"]),
+    ("楼顶漏水，反映了好几次也没人管，推来推去。", ["governance/responsiveness"]),
+    ("事情好办，但是不规范，什么都靠人情。", ["governance/rules"]),
+    # a negated formalism marker is no absence; a working body is no absence either
+    ("我们的支部不是形同虚设，每个月都开会。", []),
+    ("业委会七个人，有五个是党员。", []),
+])
+def test_default_codebook_proposes_absences_for_negative_evidence(default, text, expected):
+    """``absent: true`` rules: negative evidence is proposed as such, and the presence of the
+    code is then not proposed in the same unit."""
+    _, rs = default
+    hits = rs.match(Unit(text, role="interviewee"))
+    assert [h.code for h in hits if h.absent] == expected
+    for code in expected:
+        assert not any(h.code == code or h.code.startswith(code + "/") for h in hits if not h.absent)
 
 
 def test_default_codebook_ignores_the_interviewers_questions(default):

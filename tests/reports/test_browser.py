@@ -35,7 +35,7 @@ def test_report_renders_in_a_headless_browser(chromium, small_report, tmp_path):
     dom = _run(chromium, tmp_path, "--dump-dom", page).stdout.decode("utf-8")
     # what the browser built, not just the file: passages, their labels, the inline plots
     assert dom.count('class="p"') >= 1 and "离退休党员</span>" in dom
-    assert dom.count("<svg") == 4
+    assert dom.count("<svg") == 6
     shot = tmp_path / "shot.png"
     _run(chromium, tmp_path, f"--screenshot={shot}", "--window-size=1200,1600", page)
     image = Image.open(shot).convert("L")

@@ -25,7 +25,7 @@ def test_report_frequencies_csv(runner, small):
 
 def test_report_saturation_prints_the_sentence(runner, small):
     out = invoke(runner, small, "report", "saturation", "--base", "1", "--run", "1", "--threshold", "0")
-    assert "overall: Saturation was reached at interview 1 of 3 (base 1, run 1, threshold 0%)." in out
+    assert "overall: Saturation was reached at interview 1 of 3 (base 1, run 1, threshold 0%; interviews in date order)." in out
     assert "西街道: Saturation could not be assessed" in out
 
 

@@ -84,7 +84,7 @@ def test_docx_paragraphs_and_three_line_tables(small_report):
 def test_html_is_self_contained_with_highlighted_spans(small_report):
     html = (small_report[0] / "report.html").read_text(encoding="utf-8")
     assert "<script" not in html and "<link" not in html and 'src="http' not in html  # nothing fetched
-    assert html.count("<svg") == 4  # the plots are inline
+    assert html.count("<svg") == 6  # the plots are inline (4, and one chain figure per case)
     assert 'class="l"' in html and "离退休党员</span>" in html  # the retirees span carries its label
     assert "退休党员" in html and "Coded passages" in html
 
@@ -118,7 +118,7 @@ def test_every_plot_renders_chinese_without_missing_glyphs(small, tmp_path):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=r".*[Gg]lyph.*missing.*")
         written = write_plots(_bundle(small), tmp_path)
-    assert len(written) == 4 and all(p.stat().st_size > 0 for paths in written.values() for p in paths)
+    assert len(written) == 5 and all(p.stat().st_size > 0 for paths in written.values() for p in paths)
 
 
 def test_the_glyph_check_catches_a_font_without_chinese(small, tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ from importlib import import_module
 
 import pytest
 
+from qualcode.errors import NotFound
 from qualcode.reports import (
     Selection,
     case_matrix,
@@ -56,7 +57,8 @@ def test_selection_filters(small):
     assert row(west, code="construction/network").codings == 1 and row(west, code="embedding").codings == 0
     secretaries = load(small, Selection(roles=("社区党组织书记",)))  # role type matches 社区党组织书记A
     assert sorted(secretaries.documents["document"]) == ["乙-书记A", "甲-书记A"]
-    assert load(small, Selection(coders=("nobody",))).codings.empty
+    with pytest.raises(NotFound, match="no coder 'nobody'"):  # a mistyped filter is an error, not zeros
+        load(small, Selection(coders=("nobody",)))
     assert "interviewee turns only" in Selection(interviewee_only=True).describe()
 
 
@@ -95,19 +97,27 @@ def test_stage_profile_and_framework_matrix(small):
 
 def test_cooccurrence_units(small):
     data = load(small)
-    pairs = cooccurrence(data)
-    assert len(pairs) == 2 and set(pairs["units"]) == {7}
+    pairs = cooccurrence(data)  # N = codable passages: the 2 interviewer turns of doc 1 are not units
+    assert len(pairs) == 2 and set(pairs["units"]) == {5}
+    assert pairs.attrs["units"] == 5 and pairs.attrs["family"] == 10  # 5 codes occur: 10 pairs in the BH family
     p = row(pairs, code_a="construction/network", code_b="embedding/retirees")
     assert (p.n_a, p.n_b, p.n_ab) == (3, 1, 1)
-    assert p.jaccard == pytest.approx(1 / 3, abs=1e-4) and p.lift == pytest.approx(7 / 3, abs=1e-4)
+    assert p.jaccard == pytest.approx(1 / 3, abs=1e-4) and p.lift == pytest.approx(5 / 3, abs=1e-4)
+    every = cooccurrence(data, all_units=True)  # the old N: every passage
+    assert set(every["units"]) == {7} and row(every, code_a="construction/network",
+                                               code_b="embedding/retirees").lift == pytest.approx(7 / 3, abs=1e-4)
     doc = cooccurrence(data, unit="document")
     assert len(doc) == 6 and set(doc["units"]) == {3}
-    near = cooccurrence(data, unit="proximity", window=1)  # windows: 3 in doc 1, 1 each in docs 2 and 3
+    near = cooccurrence(data, unit="proximity", window=1)  # windows over codable passages: one per document
+    p = row(near, code_a="construction/network", code_b="embedding/retirees")
+    assert (p.units, p.n_a, p.n_b, p.n_ab) == (3, 3, 1, 1)
+    near = cooccurrence(data, unit="proximity", window=1, all_units=True)  # 3 in doc 1, 1 each in docs 2 and 3
     p = row(near, code_a="construction/network", code_b="embedding/retirees")
     assert (p.units, p.n_a, p.n_b, p.n_ab) == (5, 4, 2, 2)
-    sent = cooccurrence(data, unit="sentence")  # the network passage has two sentences
-    p = row(sent, code_a="construction/network", code_b="embedding/retirees")
-    assert (p.n_a, p.n_ab) == (4, 1)
+    # sentence level: the whole-passage network codings are not copied into the passage's two
+    # sentences; only the span coding (退休党员) counts, so no pair is left
+    sent = cooccurrence_matrix(data, unit="sentence")
+    assert sent["code"].tolist() == ["embedding/retirees"] and sent["embedding/retirees"].tolist() == [1]
     stages = cooccurrence(data, level=0)
     assert sorted(zip(stages["code_a"], stages["code_b"])) == [("construction", "embedding"),
                                                                ("construction", "mobilization")]
@@ -122,7 +132,7 @@ def test_saturation_orders_ties_by_name_and_reports_per_case(small):
     assert list(overall["document"]) == ["甲-书记A", "乙-书记A", "甲-站长B"]
     assert list(overall["new"]) == [3, 0, 2] and list(overall["cumulative"]) == [3, 3, 5]
     s = row(summary, scope="overall")
-    assert s.guest == "1+1" and s.sentence == "Saturation was reached at interview 1 of 3 (base 1, run 1, threshold 0%)."
+    assert s.guest == "1+1" and s.sentence == "Saturation was reached at interview 1 of 3 (base 1, run 1, threshold 0%; interviews in date order)."
     assert s.chao2_bc == pytest.approx(9.0)  # S 5, Q1 4, Q2 0, T 3
     west = row(summary, scope="西街道")  # a case with one interview
     assert (west.interviews, west.guest) == (1, "not assessable")

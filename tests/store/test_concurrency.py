@@ -1,4 +1,6 @@
-"""Two coders deciding overlapping proposals at the same time, in two processes, on each backend."""
+"""Deciding overlapping proposals at the same time, in two processes, on each backend: two
+coders both keep their decisions (decisions are per coder, issue 19); one coder's two
+sessions racing on the same proposals still get a conflict for the later one."""
 from __future__ import annotations
 
 import json
@@ -41,7 +43,11 @@ def _spawn(root: Path, go: Path, out: Path, mode: str, coder: str, status: str, 
 
 
 def worker(root, go, out, mode, coder, status, ids):
-    """One coder's review session: wait for the start signal, then decide ``ids`` one transaction each."""
+    """One coder's session: wait for the start signal, then decide ``ids``.
+
+    ``decide``: one transaction per decision on what the session showed as open, as in
+    'qualcode review' (``open_only``); ``command``: the 'qualcode accept/reject' path, in
+    chunks of 5 ids."""
     from qualcode.annotate.codings import decide
     from qualcode.project import Project
 
@@ -53,10 +59,10 @@ def worker(root, go, out, mode, coder, status, ids):
         time.sleep(0.005)
     results = []
     if mode == "decide":
-        for cid in ids:  # one transaction per decision, as in 'qualcode review'
-            report = decide(project, status, [cid], coder=coder)
+        for cid in ids:
+            report = decide(project, status, [cid], coder=coder, open_only=True)
             results.append([cid, "conflict" if report.conflicts else "ok"])
-    else:  # the 'qualcode accept/reject' command path, in chunks of 5 ids
+    else:
         for i in range(0, len(ids), 5):
             report = decide(project, status, ids[i:i + 5], coder=coder)
             results += [[cid, "ok"] for cid in report.changed]
@@ -65,11 +71,11 @@ def worker(root, go, out, mode, coder, status, ids):
     Path(out).write_text(json.dumps(results), encoding="utf-8")
 
 
-def _race(tmp_path, project, mode, a_ids, b_ids):
+def _race(tmp_path, project, mode, a_ids, b_ids, coders=("甲", "乙")):
     go = tmp_path / "go"
     procs = [
-        _spawn(project.root, go, tmp_path / "a.json", mode, "甲", "accepted", a_ids),
-        _spawn(project.root, go, tmp_path / "b.json", mode, "乙", "rejected", b_ids),
+        _spawn(project.root, go, tmp_path / "a.json", mode, coders[0], "accepted", a_ids),
+        _spawn(project.root, go, tmp_path / "b.json", mode, coders[1], "rejected", b_ids),
     ]
     time.sleep(0.3)  # both processes import and open the project, then start together
     go.write_text("go")
@@ -85,42 +91,62 @@ def _race(tmp_path, project, mode, a_ids, b_ids):
             dict(json.loads((tmp_path / "b.json").read_text())))
 
 
-def test_overlapping_decisions_are_never_silently_overwritten(backend, tmp_path):  # noqa: F811
-    _, db = backend
-    project, ids = _project_with_proposals(tmp_path, db)
-    a_ids, b_ids = ids[:40], list(reversed(ids[20:]))  # they meet in the overlap from both ends
-    a, b = _race(tmp_path, project, "decide", a_ids, b_ids)
+def _decisions(project) -> dict[tuple[int, str], list[str]]:
+    """(proposal start, coder) → that coder's decisions on it (the proposals differ by start)."""
+    out: dict[tuple[int, str], list[str]] = {}
     with project.store.read() as conn:
-        rows = {r.id: r for r in conn.execute(select(t.codings.c.id, t.codings.c.status, t.codings.c.coder))}
-        logged = [r.target for r in conn.execute(select(t.audit_log.c.target).where(
-            t.audit_log.c.action.in_(["accept", "reject"])))]
-    assert all(a[i] == "ok" for i in ids[:20]) and all(b[i] == "ok" for i in ids[40:])
-    for i in ids[20:40]:  # exactly one coder decided each overlapping proposal; the other was told
-        assert sorted([a[i], b[i]]) == ["conflict", "ok"], i
-    for i in ids:
-        winner = ("甲", "accepted") if a.get(i) == "ok" else ("乙", "rejected")
-        assert (rows[i].coder, rows[i].status) == winner
-    assert sorted(logged) == sorted(f"coding {i}" for i in ids)  # one audit entry per applied decision
+        for start, coder, status in conn.execute(select(t.codings.c.start, t.codings.c.coder, t.codings.c.status)):
+            if status != "proposed":
+                out.setdefault((start, coder), []).append(status)
+    return out
 
 
-def test_accept_and_reject_commands_at_the_same_time(backend, tmp_path):  # noqa: F811
-    _, db = backend
-    project, ids = _project_with_proposals(tmp_path, db)
-    a, b = _race(tmp_path, project, "command", ids[:40], ids[20:])
+def _audited(project) -> list[tuple[str, int, str]]:
+    """(coder, coding id, status after) of every decision in the audit log, updates and copies."""
     with project.store.read() as conn:
-        rows = {r.id: r for r in conn.execute(select(t.codings.c.id, t.codings.c.status, t.codings.c.coder))}
-        entries = conn.execute(select(t.audit_log.c.id, t.audit_log.c.coder, t.audit_log.c.detail).where(
+        entries = conn.execute(select(t.audit_log.c.coder, t.audit_log.c.detail).where(
             t.audit_log.c.action.in_(["accept", "reject"])).order_by(t.audit_log.c.id)).all()
-    # no transaction failed ("database is locked", serialisation errors): every id got an answer
-    assert set(a) == set(ids[:40]) and set(b) == set(ids[20:])
-    for i in ids[20:40]:  # each overlapping proposal: one coder decided it, the other was told
+    out = []
+    for coder, detail in entries:
+        detail = json.loads(detail)
+        out += [(coder, u["id"], u["after"]["status"]) for u in detail["updated"]["codings"]]
+        out += [(coder, c["id"], c["status"]) for c in (detail.get("inserted") or {}).get("codings", [])]
+    return out
+
+
+@pytest.mark.parametrize("mode", ["decide", "command"])
+def test_two_coders_deciding_the_same_proposals_both_keep_their_decisions(backend, tmp_path, mode):  # noqa: F811
+    _, db = backend
+    project, ids = _project_with_proposals(tmp_path, db)
+    a_ids = ids[:40]
+    b_ids = list(reversed(ids[20:])) if mode == "decide" else ids[20:]  # they meet in the overlap
+    a, b = _race(tmp_path, project, mode, a_ids, b_ids)
+    # no conflict, no failed transaction ("database is locked", serialisation errors): every id answered ok
+    assert a == {i: "ok" for i in a_ids} and b == {i: "ok" for i in b_ids}
+    decisions = _decisions(project)
+    starts = {cid: n for n, cid in enumerate(ids)}
+    for cid in ids:  # nothing lost: exactly each coder's own decision on each of their proposals
+        n = starts[cid]
+        assert decisions.get((n, "甲")) == (["accepted"] if cid in a_ids else None), cid
+        assert decisions.get((n, "乙")) == (["rejected"] if cid in b_ids else None), cid
+    audited = _audited(project)
+    assert len(audited) == len(a_ids) + len(b_ids)  # one audit record per applied decision
+    assert sorted((c, s) for c, _, s in audited) == sorted([("甲", "accepted")] * 40 + [("乙", "rejected")] * 40)
+    with project.store.read() as conn:  # no proposal left undecided that somebody decided
+        left = {r.start for r in conn.execute(select(t.codings.c.start).where(t.codings.c.status == "proposed"))}
+    assert left == set()
+
+
+def test_one_coders_two_sessions_racing_on_the_same_proposals_conflict(backend, tmp_path):  # noqa: F811
+    _, db = backend
+    project, ids = _project_with_proposals(tmp_path, db)
+    a_ids, b_ids = ids[:40], list(reversed(ids[20:]))
+    a, b = _race(tmp_path, project, "decide", a_ids, b_ids, coders=("甲", "甲"))
+    assert all(a[i] == "ok" for i in ids[:20]) and all(b[i] == "ok" for i in ids[40:])
+    for i in ids[20:40]:  # the second session to reach a proposal is told; the first decision stands
         assert sorted([a[i], b[i]]) == ["conflict", "ok"], i
-    decided = {}
-    for _, coder, detail in entries:  # every applied decision is in the audit log, once
-        for change in json.loads(detail)["updated"]["codings"]:
-            assert change["id"] not in decided
-            decided[change["id"]] = (coder, change["after"]["status"])
-    assert set(decided) == set(ids)
-    for i in ids:
-        assert (rows[i].coder, rows[i].status) == decided[i]
-        assert decided[i] == (("甲", "accepted") if a.get(i) == "ok" else ("乙", "rejected"))
+    decisions = _decisions(project)
+    for n, cid in enumerate(ids):  # one decision per proposal, the winner's
+        winner = "accepted" if a.get(cid) == "ok" else "rejected"
+        assert decisions[(n, "甲")] == [winner], cid
+    assert len(_audited(project)) == len(ids)  # one audit record per applied decision

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qualcode import files
 from qualcode.errors import QualcodeError
 from qualcode.exchange.tables import csv_text
 from qualcode.reports import plots as plotting
@@ -20,17 +21,19 @@ LAYOUT = {
 
 
 def _write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text, encoding=encoding, newline="\n")
-    tmp.replace(path)
-    return path
+    return files.write_text(path, text, encoding=encoding, newline="\n")
 
 
 def write_all(bundle, output: Path, plots: bool | None = None) -> dict:
     """Write ``bundle`` under ``output``; returns {kind: [paths], "warnings": [...]}."""
     output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
+    if output.exists() and not output.is_dir():
+        raise files.OutputError(f"{output} is not a folder; report all writes a folder of files",
+                                hint="give --output a folder name")
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise files.os_error(exc, str(output)) from None
     written: dict[str, list[Path]] = {k: [] for k in LAYOUT}
     warnings: list[str] = []
 
@@ -53,8 +56,9 @@ def write_all(bundle, output: Path, plots: bool | None = None) -> dict:
         try:
             for name, paths in plotting.write_plots(bundle, output / "plots").items():
                 written["plots"].extend(paths)
-                svg = next(p for p in paths if p.suffix == ".svg").read_text(encoding="utf-8")
-                svgs[name] = svg[svg.find("<svg"):]
+                for path in (p for p in paths if p.suffix == ".svg"):  # the chain has one figure per case
+                    svg = path.read_text(encoding="utf-8")
+                    svgs[name if name != "chain" else path.stem] = svg[svg.find("<svg"):]
         except QualcodeError as exc:  # e.g. no CJK font: the tables are still worth having
             warnings.append(f"plots skipped: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
     written["html"].append(_write_text(output / LAYOUT["html"], html_report(bundle, svgs)))

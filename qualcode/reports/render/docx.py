@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 from pathlib import Path
 
+from qualcode import files
 from qualcode.reports.render.common import HEADERS_ZH, display_rows, normalize_zip
 
 EAST_ASIAN_FONT = "宋体"
@@ -116,5 +117,9 @@ def write_docx(bundle, path: Path) -> None:
         if t.note:
             note = doc.add_paragraph(f"注：{t.note}")
             note.runs[0].font.size = Pt(9)
-    doc.save(str(path))
-    normalize_zip(path)
+
+    def save(tmp: Path) -> None:
+        doc.save(str(tmp))
+        normalize_zip(tmp)
+
+    files.write_with(path, save, suffix=".docx")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qualcode.exchange.tables import display_width
+from qualcode import files
+from qualcode.exchange.tables import display_width, text_cells, xlsx_value
 from qualcode.reports.render.common import normalize_zip, records
 
 
@@ -17,12 +18,12 @@ def write_xlsx(tables, path: Path) -> None:
     for table in tables:
         ws = wb.create_sheet(table.name[:31])
         columns = [str(c) for c in table.df.columns]
-        ws.append(columns)
+        ws.append([xlsx_value(c) for c in columns])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         rows = records(table.df)
         for r in rows:
-            ws.append([r[c] for c in columns])
+            ws.append([None if r[c] is None else xlsx_value(r[c]) for c in columns])
         ws.freeze_panes = "A2"
         for i, c in enumerate(columns, start=1):
             sample = [display_width("" if r[c] is None else str(r[c])) for r in rows[:500]]
@@ -32,5 +33,10 @@ def write_xlsx(tables, path: Path) -> None:
                 for cell in ws[get_column_letter(i)][1:]:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
     wb.properties.creator = "qualcode"
-    wb.save(path)
-    normalize_zip(path)
+    text_cells(wb)
+
+    def save(tmp: Path) -> None:
+        wb.save(tmp)
+        normalize_zip(tmp)
+
+    files.write_with(path, save, suffix=".xlsx")

@@ -1,0 +1,87 @@
+"""The documents page: every document with its case, interviewee code, attributes and
+codings by status; and correcting a document's case, attributes (the interviewee code is
+the attribute ``role``, as the manifest's ``role`` column) and speaker roles in place."""
+from __future__ import annotations
+
+from sqlalchemy import delete, func, insert, select, update
+
+from qualcode.errors import ConfigError
+from qualcode.ingest.speakers import parse_role
+from qualcode.ingest.writer import case_id
+from qualcode.reports.selection import ROLE_KEY
+from qualcode.store import queries, schema as t
+
+MAX_VALUE = 400  # characters of a case name or attribute value
+
+
+def document_rows(project) -> list[dict]:
+    """``queries.list_documents`` plus attributes, speakers and codings by status."""
+    rows = queries.list_documents(project.store)
+    k, a, s = t.codings, t.attributes, t.speakers
+    with project.store.read() as conn:
+        counts: dict[int, dict[str, int]] = {}
+        for doc_id, status, n in conn.execute(
+                select(k.c.document_id, k.c.status, func.count()).group_by(k.c.document_id, k.c.status)):
+            counts.setdefault(doc_id, {})[status] = n
+        attrs: dict[int, dict[str, str]] = {}
+        for doc_id, key, value in conn.execute(select(a.c.document_id, a.c.key, a.c.value).order_by(a.c.key)):
+            attrs.setdefault(doc_id, {})[key] = value
+        speakers: dict[int, list[dict]] = {}
+        for doc_id, label, role in conn.execute(select(s.c.document_id, s.c.label, s.c.role).order_by(s.c.id)):
+            speakers.setdefault(doc_id, []).append({"label": label, "role": role or ""})
+    for row in rows:
+        row["attributes"] = attrs.get(row["id"], {})
+        row["role_code"] = row["attributes"].get(ROLE_KEY, "")
+        row["speaker_list"] = speakers.get(row["id"], [])
+        row["codings"] = {st: counts.get(row["id"], {}).get(st, 0) for st in ("proposed", "accepted", "rejected")}
+    return rows
+
+
+def _clean(value: str, what: str) -> str:
+    value = " ".join((value or "").split())
+    if len(value) > MAX_VALUE:
+        raise ConfigError(f"{what} is longer than {MAX_VALUE} characters")
+    return value
+
+
+def set_metadata(project, doc_id: int, case: str | None = None, attributes: dict[str, str] | None = None) -> dict:
+    """Change a document's case (``""`` clears it) and attributes (an empty value removes the
+    key; keys not given are kept). Returns the document's row as ``document_rows`` gives it."""
+    with project.store.transaction() as conn:
+        if conn.execute(select(t.documents.c.id).where(t.documents.c.id == doc_id)).first() is None:
+            raise ConfigError(f"no document {doc_id}")
+        if case is not None:
+            conn.execute(update(t.documents).where(t.documents.c.id == doc_id)
+                         .values(case_id=case_id(conn, _clean(case, "the case name") or None)))
+        for key, value in (attributes or {}).items():
+            key = _clean(key, "an attribute name")
+            if not key or key in ("case", "document", "doc_id"):
+                raise ConfigError(f"attribute name {key!r} is not allowed", hint="use another name")
+            value = _clean(value, f"attribute {key}")
+            conn.execute(delete(t.attributes).where(t.attributes.c.document_id == doc_id, t.attributes.c.key == key))
+            if value:
+                conn.execute(insert(t.attributes).values(document_id=doc_id, key=key, value=value))
+    return next(r for r in document_rows(project) if r["id"] == doc_id)
+
+
+def set_role(project, doc_id: int, speaker: str, role: str) -> int:
+    """A speaker's role in a document, as ``qualcode docs set-role`` (Chinese names accepted)."""
+    try:
+        role = parse_role(role)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return queries.set_speaker_role(project.store, doc_id, speaker, role)
+
+
+def parse_attributes(text: str) -> dict[str, str]:
+    """``key=value`` lines (or ``key：value``) as a dict; a line without ``=`` is an error."""
+    out = {}
+    for n, line in enumerate((text or "").splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        key, sep, value = line.replace("：", "=").partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"line {n}: {line!r} is not key=value")
+        out[key.strip()] = value.strip()
+    return out

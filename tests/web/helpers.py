@@ -1,0 +1,41 @@
+"""Helpers of the workspace tests: a project from part of the bundled corpus, a browser."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "corpus"
+ARTIFACTS = Path(os.environ.get("QUALCODE_TEST_ARTIFACTS", ROOT / "outputs" / "test-artifacts")) / "web"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic", "--window-size=1400,1000", "--lang=zh-CN"]
+
+
+def build_corpus_project(root: Path, folders=("N街道", "H街道")):
+    """A project with two streets of the bundled corpus imported (with the manifest) and auto-coded."""
+    from qualcode.autocode.run import autocode
+    from qualcode.ingest import pipeline
+    from qualcode.ingest.manifest import load_manifest
+    from qualcode.project import Project
+
+    project = Project.init(root)
+    report = pipeline.import_paths(project, [CORPUS / f for f in folders],
+                                   pipeline.ImportOptions(manifest=load_manifest(CORPUS / "manifest.csv")))
+    assert report.ok
+    autocode(project, project.codebook())
+    return project
+
+
+def screenshot(driver, name: str) -> Path:
+    """A full-page PNG of what the browser shows, for a person to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 4000)")
+    driver.set_window_size(1400, max(900, int(height)))
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    driver.set_window_size(1400, 1000)
+    print(f"screenshot: {path}")
+    return path

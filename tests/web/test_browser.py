@@ -1,0 +1,201 @@
+"""The workspace in a real headless Chromium (Selenium + Debian's chromium-driver): code a
+span selected with the mouse, decide a proposal by key, drill from a matrix cell to its
+passage, memos stay text; a screenshot of every page goes to the test artifacts folder."""
+from __future__ import annotations
+
+import pytest
+
+from qualcode import annotate
+from tests.web.helpers import screenshot
+
+pytestmark = pytest.mark.usefixtures("browser")
+
+
+def _by(css):
+    from selenium.webdriver.common.by import By
+
+    return By.CSS_SELECTOR, css
+
+
+def _wait(driver, condition, timeout=20):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def _ready(driver):
+    """Wait until the page's script is running (a page shows its elements before that)."""
+    _wait(driver, lambda d: d.find_elements(*_by("body[data-ready]")))
+
+
+def _open(driver, url):
+    driver.get(url)
+    _ready(driver)
+
+
+def _uncoded_segment(driver, doc_id: int):
+    """An interviewee passage's first segment that no coding covers and is long enough to select in."""
+    for seg in driver.find_elements(*_by(".passage .g:not([data-k])")):
+        if len(seg.text) >= 12 and seg.text[:8].strip() == seg.text[:8] \
+                and seg.find_element("xpath", "ancestor::section").find_elements(*_by(".role")):
+            return seg
+    raise AssertionError(f"document {doc_id} has no uncoded stretch")
+
+
+def test_select_a_span_with_the_mouse_pick_a_code_reload_and_see_it(page, served, corpus_project):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _open(page, served.base + "/doc/4")
+    seg = _uncoded_segment(page, 4)
+    passage = seg.find_element("xpath", "ancestor::section").get_attribute("data-seq")
+    # where the segment's 1st and 8th characters are on the screen; the mouse presses on the
+    # first, drags to the eighth and lets go, as a person selects
+    x1, y1, x2, y2 = page.execute_script("""
+        const seg = arguments[0]; seg.scrollIntoView({block: 'center'});
+        const node = seg.firstChild, r = document.createRange();
+        r.setStart(node, 0); r.setEnd(node, 1); const a = r.getBoundingClientRect();
+        r.setStart(node, 7); r.setEnd(node, 8); const b = r.getBoundingClientRect();
+        return [a.left + 1, a.top + a.height / 2, b.right - 1, b.top + b.height / 2];""", seg)
+    chain = ActionChains(page)
+    chain.w3c_actions.pointer_action.move_to_location(int(x1), int(y1)).pointer_down() \
+        .move_to_location(int((x1 + x2) / 2), int(y2)).move_to_location(int(x2), int(y2)).pointer_up()
+    chain.perform()
+    selected = page.execute_script("return window.getSelection().toString()")
+    assert selected == seg.text[:8]
+    picker = _wait(page, lambda d: d.find_element(*_by("#picker")) if d.find_element(*_by("#picker")).is_displayed() else None)
+    picker.find_element(*_by("input")).send_keys("离退休")  # filter by the Chinese label
+    items = page.find_elements(*_by("#picker li.pick"))
+    assert [i.get_attribute("data-path") for i in items][:1] == ["embedding/retirees"]
+    page.find_element(*_by("#picker input")).send_keys(Keys.ENTER)
+    chip = f'#p-{passage} .chip.st-accepted.mine'
+    _wait(page, lambda d: d.find_elements(*_by(chip)))
+    screenshot(page, "reader-after-coding")
+
+    rows = annotate.list_codings(corpus_project, coder="王老师", origin=["manual"])
+    assert len(rows) == 1
+    assert rows[0]["code"] == "embedding/retirees" and rows[0]["text"] == selected.strip()
+    assert rows[0]["passage"] == f"4:{passage}"
+
+    page.refresh()
+    _ready(page)
+    chips = page.find_elements(*_by(chip))
+    assert [c.text.split("\n")[0] for c in chips] and "离退休党员" in chips[0].text
+    covered = page.execute_script(
+        "return Array.from(document.querySelectorAll('.g[data-k~=\"' + arguments[0] + '\"]')).map(g => g.textContent).join('')",
+        str(rows[0]["id"]))
+    assert covered == selected.strip()  # the bar is drawn under exactly the selected text
+    assert annotate.audit_log(corpus_project, coder="王老师")[0]["action"] == "code-add"
+
+
+def test_accept_a_proposal_by_key_in_the_review_queue(page, served, corpus_project):
+    _open(page, served.base + "/review?order=uncertainty")
+    first = int(page.find_element(*_by(".review")).get_attribute("data-coding"))
+    screenshot(page, "review")
+    assert page.find_element(*_by(".code-card .definition")).text  # the proposed code's definition beside it
+    assert page.find_elements(*_by(".current mark.evidence"))  # its evidence highlighted
+    page.find_element(*_by("body")).send_keys("a")
+    _wait(page, lambda d: d.find_element(*_by(".review")).get_attribute("data-coding") != str(first))
+    _ready(page)
+    with corpus_project.store.read() as conn:
+        row = annotate.resolve_coding(conn, first)
+    assert (row["status"], row["coder"], row["decided_by"]) == ("accepted", "王老师", "王老师")
+    # the terminal's session sees the same queue position (resumable, shared state)
+    from qualcode.annotate.review import ReviewSession
+    session = ReviewSession(corpus_project, coder="王老师", order="uncertainty")
+    assert str(session.current().coding["id"]) == page.find_element(*_by(".review")).get_attribute("data-coding")
+    # undo by key brings the decision back
+    page.find_element(*_by("body")).send_keys("u")
+    _wait(page, lambda d: d.find_element(*_by(".review")).get_attribute("data-coding") == str(first))
+    with corpus_project.store.read() as conn:
+        assert annotate.resolve_coding(conn, first)["status"] == "proposed"
+
+
+def test_accept_and_reject_in_the_reader_by_key(page, served, corpus_project):
+    _open(page, served.base + "/doc/4")
+    page.find_element(*_by("body")).send_keys("j")  # the first proposal of the document
+    chip = page.find_element(*_by(".chip.sel"))
+    cid = chip.get_attribute("data-id")
+    assert chip.get_attribute("data-status") == "proposed"
+    page.find_element(*_by("body")).send_keys("a")
+    _wait(page, lambda d: d.find_elements(*_by(f'.chip[data-id="{cid}"].st-accepted')))
+    page.find_element(*_by("body")).send_keys("j")
+    other = page.find_element(*_by(".chip.sel")).get_attribute("data-id")
+    assert other != cid
+    page.find_element(*_by("body")).send_keys("r")
+    # rejected codings are hidden by the default filter (proposed, accepted)
+    _wait(page, lambda d: not d.find_elements(*_by(f'.chip[data-id="{other}"]')))
+    got = {r["id"]: r["status"] for r in annotate.list_codings(corpus_project, doc="4")}
+    assert got[int(cid)] == "accepted" and got[int(other)] == "rejected"
+
+
+def test_drill_from_a_matrix_cell_to_a_passage(page, served, corpus_project):
+    annotate.decide(corpus_project, "accepted", code="embedding", coder="李")
+    _open(page, served.base + "/reports")
+    screenshot(page, "reports")
+    cell = page.find_element(*_by("#cases tbody tr td a.cell"))
+    value = int(cell.text)
+    cell.click()
+    _wait(page, lambda d: d.find_elements(*_by("#drill-summary")))
+    screenshot(page, "drill")
+    hits = page.find_elements(*_by("li.hit"))
+    assert hits and f"{value} " in page.find_element(*_by("#drill-summary")).text
+    ref = hits[0].get_attribute("data-passage")
+    hits[0].find_element(*_by("a.open")).click()
+    seq = ref.split(":")[1]
+    focused = _wait(page, lambda d: d.find_elements(*_by(f"#p-{seq}.focus")))
+    assert focused[0].find_elements(*_by(".chip"))  # the passage opens with its codings
+    assert page.current_url.split("/doc/")[1].startswith(ref.split(":")[0] + "?")
+
+
+def test_a_memo_with_markup_stays_text(page, served, corpus_project):
+    _open(page, served.base + "/doc/4")
+    page.find_element(*_by("body")).send_keys("j")
+    cid = page.find_element(*_by(".chip.sel")).get_attribute("data-id")
+    page.find_element(*_by("body")).send_keys("m")
+    box = _wait(page, lambda d: d.find_element(*_by(".ask textarea")))
+    xss = '<img src=x onerror="window.__xss=1">'
+    box.send_keys(xss)
+    page.find_element(*_by(".ask button")).click()
+    _wait(page, lambda d: d.find_elements(*_by(f'.chip[data-id="{cid}"] .memo-n')))
+    page.refresh()
+    _ready(page)
+    memo = page.find_element(*_by(".memos .memo"))
+    assert xss in memo.text
+    assert not page.find_elements(*_by(".memos img")) and page.execute_script("return window.__xss") is None
+    assert [m["text"] for m in annotate.list_memos(corpus_project, "coding")] == [xss]
+
+
+def test_documents_page_edits_case_and_role_code_in_place(page, served, corpus_project):
+    from qualcode.store import queries
+
+    _open(page, served.base + "/")
+    screenshot(page, "documents")
+    row = page.find_element(*_by("#doc-2"))
+    row.find_element(*_by(".edit-doc")).click()
+    editor = page.find_element(*_by("#edit-2"))
+    case = editor.find_element(*_by('input[name="case"]'))
+    case.clear()
+    case.send_keys("N街道<b>x</b>")
+    role = editor.find_element(*_by('input[name="role_code"]'))
+    role.clear()
+    role.send_keys("网格员F")
+    editor.find_element(*_by(".save-doc")).click()
+    _wait(page, lambda d: d.find_element(*_by("#doc-2 .v-role")).text == "网格员F")
+    page.refresh()
+    _ready(page)
+    assert page.find_element(*_by("#doc-2 .v-case")).text == "N街道<b>x</b>"  # escaped, not bold
+    detail = queries.document_detail(corpus_project.store, 2)
+    assert detail["case"] == "N街道<b>x</b>" and detail["attributes"]["role"] == "网格员F"
+
+
+def test_every_page_in_both_languages(page, served):
+    for name, path in [("codebook", "/codebook"), ("log", "/log"), ("chain", "/chain?proposed=1"),
+                       ("reader", "/doc/4?focus=5")]:
+        _open(page, served.base + path)
+        assert page.find_element(*_by(".top nav a")).text == "文档"
+        screenshot(page, name)
+    page.find_element(*_by("#lang-switch")).click()
+    _wait(page, lambda d: d.find_element(*_by(".top nav a")).text == "Documents")
+    assert "/doc/4" in page.current_url  # stays on the page it was switched on
+    screenshot(page, "reader-en")
