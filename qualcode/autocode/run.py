@@ -185,16 +185,18 @@ def sync_proposals(conn, wanted: dict[int, dict[tuple, dict]], *, origin: str, u
     ``wanted`` maps a document id to a dict of (start, end, code) -> coding values. Proposals no
     longer wanted are removed (with their memos), changed ones updated in place, new ones added;
     accepted or rejected rows are decisions and stay exactly as they are, so a rejected proposal
-    never comes back. A span somebody already coded by hand or accepted needs no proposal.
+    never comes back. A span somebody already coded by hand or accepted gets no new proposal;
+    a proposal already open on it stays open (other coders of a team still decide it).
     ``report`` counts.
     """
     k = t.codings
     doc_ids = list(wanted)
     if not doc_ids:
         return
-    settled = conn.execute(select(k.c.document_id, k.c.start, k.c.end, k.c.code).where(
-        k.c.document_id.in_(doc_ids), k.c.origin != origin, k.c.status == "accepted"))
-    for doc_id, *key in settled:
+    settled: dict[int, set[tuple]] = {i: set() for i in doc_ids}
+    for doc_id, *key in conn.execute(select(k.c.document_id, k.c.start, k.c.end, k.c.code).where(
+            k.c.document_id.in_(doc_ids), k.c.origin != origin, k.c.status == "accepted")):
+        settled[doc_id].add(tuple(key))
         wanted[doc_id].pop(tuple(key), None)
     existing: dict[int, list] = {i: [] for i in doc_ids}
     for row in conn.execute(
@@ -214,7 +216,11 @@ def sync_proposals(conn, wanted: dict[int, dict[tuple, dict]], *, origin: str, u
                 report.decided += 1  # a decision: never re-proposed, never altered
                 continue
             want = wanted[doc_id].get(key)
-            if want is None:
+            if want is None and key in settled[doc_id]:
+                # Someone coded this span by hand meanwhile: no new proposal is made for it, but
+                # the open one stays, since in a team it is still open for the other coders.
+                report.unchanged += 1
+            elif want is None:
                 stale.append(row["id"])
                 report.removed += 1
                 if changes is not None:

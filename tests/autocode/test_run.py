@@ -283,3 +283,17 @@ def test_whole_document_matching_equals_unit_by_unit_matching_on_the_bundled_cor
     table = "passages" if unit == "passage" else "sentences"
     assert compared == con.execute(f"select count(*) from {table}").fetchone()[0]
     assert fired > 100
+
+
+def test_a_rerun_keeps_an_open_proposal_another_coder_coded_by_hand(coded):
+    """In a team, 李's hand coding of a proposed span must not take the proposal out of 王's queue."""
+    autocode(coded, coded.codebook())
+    legit = [r for r in rows(coded) if r["code"] == "governance/legitimacy" and r["origin"] == "rule"][0]
+    with coded.store.transaction() as conn:
+        conn.execute(t.codings.insert().values(
+            document_id=1, start=legit["start"], end=legit["end"], code="governance/legitimacy", coder="李老师",
+            origin="manual", status="accepted", created_at="x", updated_at="x"))
+    report = autocode(coded, coded.codebook())
+    still = [r for r in rows(coded) if r["code"] == "governance/legitimacy" and r["origin"] == "rule"]
+    assert [(r["id"], r["status"]) for r in still] == [(legit["id"], "proposed")]
+    assert report.removed == 0
