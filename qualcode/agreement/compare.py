@@ -14,7 +14,9 @@ Who saw what
     A document was seen by a coder when it is assigned to them (``qualcode assign``) or they
     have any coding or decision in it (accepted or rejected). Units of a document a coder
     never saw are *missing* for that coder, not "absent": they lower no coefficient, and each
-    figure reports how many units it rests on (units with at least two coders' values).
+    figure reports how many units it rests on (units with at least two coders' values). A
+    document seen by at least two of the coders is always compared; ``coded`` counts each
+    coder's coded units (characters at ``unit='char'``) among those same units.
 
 Coefficients (maintained implementations; checked against docs/methods.md)
     per code (binary present/absent per unit): pairwise percent agreement, Cohen's kappa
@@ -22,8 +24,12 @@ Coefficients (maintained implementations; checked against docs/methods.md)
     missing allowed; the ``krippendorff`` package) with a seeded percentile-bootstrap interval
     over units; per exclusive group (a parent declared ``exclusive``): nominal alpha and
     Fleiss' kappa (statsmodels; units every coder coded) over the children; at ``unit='char'``
-    Krippendorff's unitizing alpha (uα) over the characters of the documents all coders saw,
-    with character-level percent agreement and kappa (NVivo's coding comparison).
+    character-level percent agreement and kappa (NVivo's coding comparison) over the
+    characters of the documents at least two coders saw (a coder who did not see a document
+    is missing there), and Krippendorff's unitizing alpha (uα), which needs every coder on
+    one continuum, over the documents all coders saw (the report names the others). At
+    ``unit='char'`` exclusive groups are not compared (their figures are per unit; the
+    report says so) rather than repeating the passage figures under a character heading.
 """
 from __future__ import annotations
 
@@ -100,6 +106,8 @@ class AgreementReport:
     roles: list[str] | None = None  # speakers' roles whose turns were compared (None: every role)
     headers: bool = False  # headers (passages without a speaker) compared too
     units_used: list[str] = field(default_factory=list)  # the units compared (3:12, 3:12.2, 3; char: passages)
+    alpha_documents: list[str] | None = None  # char: the documents uα is computed over (every coder saw them)
+    groups_note: str = ""  # why there are no exclusive-group rows (char unit)
     documents_used: list[str] = field(default_factory=list)  # names of the documents those units are in
     unit_documents: list[str] = field(default_factory=list)  # the document of each unit in units_used
 
@@ -117,6 +125,8 @@ class AgreementReport:
             "headers": self.headers,
             "units_used": self.units_used,
             "documents_used": self.documents_used,
+            **({"alpha_documents": self.alpha_documents} if self.alpha_documents is not None else {}),
+            **({"groups_note": self.groups_note} if self.groups_note else {}),
         }
 
     def scope(self) -> str:
@@ -124,8 +134,13 @@ class AgreementReport:
         roles = "every speaker's" if self.roles is None else " and ".join(self.roles)
         what = "whole documents" if self.unit == "document" else (
             f"{roles} turns" + (", headers included" if self.headers else ", headers left out"))
-        return (f"Compared {len(self.units_used)} {self.unit if self.unit != 'char' else 'passage'} units "
+        line = (f"Compared {len(self.units_used)} {self.unit if self.unit != 'char' else 'passage'} units "
                 f"({what}) in {len(self.documents_used)} documents: {', '.join(self.documents_used) or '-'}.")
+        if self.alpha_documents is not None and len(self.alpha_documents) < len(self.documents_used):
+            left = [d for d in self.documents_used if d not in set(self.alpha_documents)]
+            line += (f" uα needs every coder on one continuum: it uses the {len(self.alpha_documents)} documents "
+                     f"every coder saw, not {', '.join(left)} (seen by only some coders; in percent and kappa).")
+        return line + (f" {self.groups_note}" if self.groups_note else "")
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1, sort_keys=False)
@@ -280,12 +295,17 @@ def compute(store, coders: list[str], unit: str = "passage", codes: list[str] | 
                              common_documents=len(common), roles=list(roles) if roles is not None else None,
                              headers=headers)
     if unit == "char":
-        _char_agreement(store, report, coders, common, spans, paths, roles, headers)
+        shared = sorted(d for d in all_docs if sum(d in seen[c] for c in coders) >= 2)
+        _char_agreement(store, report, coders, shared, common, seen, spans, paths, roles, headers)
+        report.groups_note = (f"Exclusive groups ({', '.join(groups)}) are compared per passage, sentence or "
+                              "document, not per character: use --unit passage.") if groups else ""
+        return report
     else:
         units = _units(store, unit, all_docs, roles, headers)
         _name_units(store, report, units)
         for path in paths:
             data = _matrix(coders, units, seen, spans, path)
+            pairable = (~np.isnan(data)).sum(axis=0) >= 2  # the units the coefficients rest on
             kappa = None
             if len(coders) == 2:
                 both = ~np.isnan(data).any(axis=0)
@@ -295,9 +315,9 @@ def compute(store, coders: list[str], unit: str = "passage", codes: list[str] | 
                 code=path, units=pairable_units(data), percent=percent_agreement(data), kappa=kappa,
                 alpha=krippendorff_alpha(data, "nominal", value_domain=[0.0, 1.0]),
                 alpha_ci=binary_alpha_bootstrap(data, n_boot=n_boot, seed=seed),
-                coded={c: int(np.nansum(data[i])) for i, c in enumerate(coders)},
+                coded={c: int(np.nansum(data[i, pairable])) for i, c in enumerate(coders)},
             )
-    units = _units(store, "passage" if unit == "char" else unit, all_docs, roles, headers)
+    units = _units(store, unit, all_docs, roles, headers)
     for group, kids in groups.items():
         data, multiple = _group_matrix(coders, units, seen, spans, kids, none_as_value)
         domain = [0.0] * none_as_value + [float(k) for k in range(1, len(kids) + 1)]
@@ -321,53 +341,74 @@ def _name_units(store, report, units) -> None:
     report.documents_used = [names[d] for d in dict.fromkeys(u[0] for u in units)]
 
 
-def _char_agreement(store, report, coders, common, spans, paths, roles, headers) -> None:
-    """The continuum: the characters of the compared passages of the documents every coder
-    saw, one after another (a document without passages counts whole)."""
+def _char_agreement(store, report, coders, shared, common, seen, spans, paths, roles, headers) -> None:
+    """The continuum: the characters of the compared passages of the documents at least two
+    coders saw, one after another (a document without passages counts whole); a coder is
+    missing on the documents they did not see. uα on the documents every coder saw."""
     import numpy as np
 
     with store.read() as conn:
         lengths = {i: n for i, n in conn.execute(
-            select(t.documents.c.id, t.documents.c.n_chars).where(t.documents.c.id.in_(common)))}
+            select(t.documents.c.id, t.documents.c.n_chars).where(t.documents.c.id.in_(shared)))}
         with_passages = {i for (i,) in conn.execute(
-            select(t.passages.c.document_id).where(t.passages.c.document_id.in_(common)).distinct())}
+            select(t.passages.c.document_id).where(t.passages.c.document_id.in_(shared)).distinct())}
     units = _units(store, "passage", sorted(with_passages), roles, headers)
     segments = [(u[0], u[2], u[3]) for u in units]  # (document, start, end) in continuum order
-    segments += [(doc, 0, lengths[doc]) for doc in common if doc not in with_passages]
+    segments += [(doc, 0, lengths[doc]) for doc in shared if doc not in with_passages]
     segments.sort()
-    _name_units(store, report, units + [(doc, str(doc), 0, lengths[doc]) for doc in common if doc not in with_passages])
-    offsets, pos = [], 0
-    for _doc, a, b in segments:
+    _name_units(store, report, units + [(doc, str(doc), 0, lengths[doc]) for doc in shared if doc not in with_passages])
+    with store.read() as conn:
+        names = dict(conn.execute(select(t.documents.c.id, t.documents.c.name)
+                                  .where(t.documents.c.id.in_(common))).all())
+    report.alpha_documents = [names[d] for d in common if any(seg[0] == d for seg in segments)]
+    everyone = set(common)
+    offsets, pos, alpha_offsets, alpha_pos = [], 0, [], 0
+    for doc, a, b in segments:
         offsets.append(pos)
         pos += b - a
-    total = pos
+        alpha_offsets.append(alpha_pos if doc in everyone else None)
+        alpha_pos += (b - a) if doc in everyone else 0
+    total, alpha_total = pos, alpha_pos
+    saw = np.array([[doc in seen[c] for doc, _, _ in segments] for c in coders], dtype=bool)  # coders × segments
     for path in paths:
-        per_coder = []
+        per_coder, alpha_units = [], []
         for coder in coders:
-            units_ = []
-            for (doc, a, b), base in zip(segments, offsets):
-                units_ += [(base + max(s, a) - a, base + min(e, b) - a)
-                           for s, e, code in spans[coder].get(doc, ()) if _under(code, path) and s < b and e > a]
+            units_, on_common = [], []
+            for (doc, a, b), base, alpha_base in zip(segments, offsets, alpha_offsets):
+                for s, e, code in spans[coder].get(doc, ()):
+                    if _under(code, path) and s < b and e > a:
+                        units_.append((base + max(s, a) - a, base + min(e, b) - a))
+                        if alpha_base is not None:
+                            on_common.append((alpha_base + max(s, a) - a, alpha_base + min(e, b) - a))
             per_coder.append(merge_spans(units_))
+            alpha_units.append(merge_spans(on_common))
         coded = {c: sum(e - s for s, e in u) for c, u in zip(coders, per_coder)}
         if total == 0:
             report.codes[path] = CodeAgreement(path, 0, None, None, None, None, coded)
             continue
-        alpha = unitized_alpha({path: per_coder}, 0, total)["categories"][path]["alpha"]
-        # character-level comparison (NVivo): run-length boundaries instead of per-character arrays
-        cuts = sorted({0, total, *(x for u in per_coder for s, e in u for x in (s, e))})
+        alpha = (unitized_alpha({path: alpha_units}, 0, alpha_total)["categories"][path]["alpha"]
+                 if alpha_total else None)
+        # character-level comparison (NVivo): run-length boundaries instead of per-character arrays;
+        # a run is missing for a coder who did not see its document
+        seg_starts = np.array(offsets)
+        cuts = sorted({0, total, *offsets, *(x for u in per_coder for s, e in u for x in (s, e))})
         weights, patterns = [], []
         for a, b in zip(cuts, cuts[1:]):
+            seg = int(np.searchsorted(seg_starts, a, side="right")) - 1
             weights.append(b - a)
-            patterns.append([1.0 if any(s <= a < e for s, e in u) else 0.0 for u in per_coder])
+            patterns.append([(1.0 if any(s <= a < e for s, e in u) else 0.0) if saw[i, seg] else np.nan
+                             for i, u in enumerate(per_coder)])
         weights_arr = np.array(weights, dtype=float)
-        pat = np.array(patterns).T  # coders × runs
-        m = len(coders)
-        ones = pat.sum(axis=0)
-        agree = (ones * (ones - 1) + (m - ones) * (m - ones - 1)) / (m * (m - 1))
-        percent = float((agree * weights_arr).sum() / weights_arr.sum())
+        pat = np.array(patterns).T  # coders × runs (NaN: missing)
+        present = ~np.isnan(pat)
+        m = present.sum(axis=0)
+        ones = np.nansum(pat, axis=0)
+        zeros = m - ones
+        with np.errstate(invalid="ignore", divide="ignore"):
+            agree = np.where(m >= 2, (ones * (ones - 1) + zeros * (zeros - 1)) / np.maximum(m - 1, 1), 0.0)
+        percent = float((agree * weights_arr).sum() / (m * weights_arr).sum())
         kappa = None
-        if m == 2:
+        if len(coders) == 2:
             kappa = cohen_kappa(pat[0], pat[1], sample_weight=weights_arr, labels=[0.0, 1.0])
         report.codes[path] = CodeAgreement(path, total, percent, kappa, alpha, None, coded)
 

@@ -193,11 +193,11 @@ def sync_proposals(conn, wanted: dict[int, dict[tuple, dict]], *, origin: str, u
     doc_ids = list(wanted)
     if not doc_ids:
         return
-    settled: dict[int, set[tuple]] = {i: set() for i in doc_ids}
+    settled: dict[int, set[tuple]] = {i: set() for i in doc_ids}  # still produced, but coded by hand
     for doc_id, *key in conn.execute(select(k.c.document_id, k.c.start, k.c.end, k.c.code).where(
             k.c.document_id.in_(doc_ids), k.c.origin != origin, k.c.status == "accepted")):
-        settled[doc_id].add(tuple(key))
-        wanted[doc_id].pop(tuple(key), None)
+        if wanted[doc_id].pop(tuple(key), None) is not None:
+            settled[doc_id].add(tuple(key))
     existing: dict[int, list] = {i: [] for i in doc_ids}
     for row in conn.execute(
             select(k.c.id, k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.status, *(k.c[c] for c in compare))
@@ -217,8 +217,8 @@ def sync_proposals(conn, wanted: dict[int, dict[tuple, dict]], *, origin: str, u
                 continue
             want = wanted[doc_id].get(key)
             if want is None and key in settled[doc_id]:
-                # Someone coded this span by hand meanwhile: no new proposal is made for it, but
-                # the open one stays, since in a team it is still open for the other coders.
+                # The rules still propose it, but someone coded this span by hand meanwhile: no new
+                # proposal is made for it, yet the open one stays (in a team it is open for the others).
                 report.unchanged += 1
             elif want is None:
                 stale.append(row["id"])

@@ -4,7 +4,7 @@ review`` does. The items, the consensus and the record are ``annotate.adjudicate
 from __future__ import annotations
 
 from qualcode.annotate.adjudicate import AdjudicationSession, Item
-from qualcode.cli.review import KeyReader
+from qualcode.cli.review import KeyReader, interactive
 from qualcode.errors import QualcodeError
 
 KEYS = {"y": "coded in the consensus", "n": "not coded", "1-9": "as coder 1-9 had it", "s": "skip",
@@ -39,12 +39,8 @@ def render_item(console, item: Item, session: AdjudicationSession) -> None:
 
 
 def run_adjudication(session: AdjudicationSession, console=None, reader: KeyReader | None = None) -> str:
-    """The interactive loop; returns the closing message."""
-    from rich.console import Console
-
-    console = console or Console(highlight=False)
-    with reader or KeyReader() as keys:
-        return _loop(session, console, keys)
+    """The interactive adjudication loop; returns the closing message."""
+    return interactive(_loop, session, console, reader)
 
 
 def _loop(session: AdjudicationSession, console, reader: KeyReader) -> str:

@@ -234,6 +234,43 @@ def report_chain(ctx, selection, by, max_chars, plot_dir, fmt, output):
         click.echo(f"Wrote {len(paths) // 2} chain figures (PNG + SVG) to {plot_dir}", err=fmt != "table")
 
 
+@report.command("subcodes")
+@selection_options
+@click.option("--by", default="case", show_default=True,
+              help="case, or a document attribute (community, estate, period …).")
+@click.option("--long", "long_", is_flag=True,
+              help="One row per case and sub-code (codings, passages, interviews, quote) instead of the matrix.")
+@click.option("--max-chars", type=click.IntRange(10), default=60, show_default=True, help="Trim quotes to this length.")
+@output_option
+@file_option
+@click.pass_context
+def report_subcodes(ctx, selection, by, long_, max_chars, fmt, output):
+    """Case × sub-code matrix: passages per cell and its strongest quote (pinned first) with the interviewee code."""
+    from qualcode.reports.subcodes import subcode_matrix, subcodes
+
+    _, data = _load(ctx, selection)
+    long = subcodes(data, by=by, max_chars=max_chars)
+    _emit(long if long_ else subcode_matrix(data, by=by, long=long), fmt, output, "subcodes")
+
+
+@report.command("interviews")
+@selection_options
+@click.option("--by", default="case", show_default=True,
+              help="case, or a document attribute (community, estate, period …).")
+@click.option("--no-rollup", is_flag=True, help="Count each code as coded (parents do not include sub-codes).")
+@click.option("--all", "all_rows", is_flag=True, help="Also list code × role × case cells with no interview.")
+@output_option
+@file_option
+@click.pass_context
+def report_interviews(ctx, selection, by, no_rollup, all_rows, fmt, output):
+    """Code × role × case: how many interviews (documents, not passages) bear each code out."""
+    from qualcode.reports.interviews import interviews
+
+    _, data = _load(ctx, selection)
+    df = interviews(data, by=by, rollup=not no_rollup)
+    _emit(df if all_rows else df[df["interviews"] + df["absent_interviews"] > 0], fmt, output, "interviews")
+
+
 @report.command("codebook")
 @selection_options
 @output_option

@@ -129,13 +129,19 @@ def render_item(console, item: Item, session: ReviewSession) -> None:
     console.print(Text("[a]ccept [r]eject a[b]sent [c]hange code [n] add code [m]emo [s]kip [u]ndo [q]uit [?]", style="cyan"))
 
 
-def run_review(session: ReviewSession, console=None, reader: KeyReader | None = None) -> str:
-    """The interactive loop; returns the closing message."""
+def interactive(loop, session, console=None, reader: KeyReader | None = None) -> str:
+    """Run ``loop(session, console, keys)`` with single-key input; returns its closing message
+    (shared by ``review`` and ``adjudicate``)."""
     from rich.console import Console
 
     console = console or Console(highlight=False)
     with reader or KeyReader() as keys:
-        return _loop(session, console, keys)
+        return loop(session, console, keys)
+
+
+def run_review(session: ReviewSession, console=None, reader: KeyReader | None = None) -> str:
+    """The interactive review loop; returns the closing message."""
+    return interactive(_loop, session, console, reader)
 
 
 def _loop(session: ReviewSession, console, reader: KeyReader) -> str:

@@ -16,6 +16,10 @@ coder                  User (name = coder)
 case                   Case with a SourceRef per document
 document attribute     Variable (Text) + VariableValue on the TextSource
 memo                   Note, referenced from its code, source, selection, coding or project
+absent coding          Coding of the code with a NoteRef to the one Note named
+                       ``缺失 / absent (qualcode)`` (REFI-QDA has no absent flag): NVivo and
+                       ATLAS.ti show the note on the coding; qualcode's import reads it back
+                       as a coding marked absent (the note is not imported as a memo)
 =====================  ===================================================================
 """
 from __future__ import annotations
@@ -72,6 +76,10 @@ from qualcode.vocabulary import SPEAKER_ROLES
 SPEAKERS_VARIABLE = "qualcode:speakers"
 LABEL_SEP = "："  # full-width colon, as Chinese transcripts write it
 IMPORTED_CODER = "imported"
+ABSENT_NOTE_NAME = "缺失 / absent (qualcode)"  # the Note whose NoteRef marks a coding as negative evidence
+ABSENT_NOTE_TEXT = ("缺失 / absent: codings referring to this note are negative evidence — the passage says the "
+                    "mechanism of the code is missing or exists only on paper (「有些支部就是挂个牌子」). They are "
+                    "not occurrences of the code. (qualcode; REFI-QDA has no absent flag)")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 _ROLES = SPEAKER_ROLES
@@ -136,7 +144,7 @@ def _gather(project, statuses: tuple[str, ...]):
             docs[doc_id].passages[seq] = (start, end, sid)
         k = t.codings
         codings = [dict(r) for r in conn.execute(
-            select(k.c.id, k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.coder, k.c.created_at)
+            select(k.c.id, k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.coder, k.c.created_at, k.c.absent)
             .where(k.c.status.in_(statuses)).order_by(k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.coder, k.c.id)
         ).mappings()]
         all_codings = {r.id: (r.document_id, r.start, r.end) for r in conn.execute(
@@ -171,6 +179,7 @@ def export_qdpx(project, path, include_proposed: bool = False, validate: bool = 
 
     coding_guid: dict[int, str] = {}
     coding_notes: dict[int, list[str]] = {}
+    absent_note = guids("note", ABSENT_NOTE_NAME) if any(r["absent"] for r in codings) else None
     seen: dict[tuple, int] = {}
     for r in codings:
         doc = docs[r["document_id"]]
@@ -280,6 +289,8 @@ def export_qdpx(project, path, include_proposed: bool = False, validate: bool = 
                         c_attrib["creationDateTime"] = r["created_at"]
                     coding_el = E(sel_el, "Coding", **c_attrib)
                     E(coding_el, "CodeRef", targetGUID=guids("code", r["code"]))
+                    if r["absent"] and absent_note is not None:
+                        E(coding_el, "NoteRef", targetGUID=absent_note)
                     for note_id in coding_notes.get(r["id"], []):
                         E(coding_el, "NoteRef", targetGUID=note_id)
                     n_codings += 1
@@ -305,6 +316,14 @@ def export_qdpx(project, path, include_proposed: bool = False, validate: bool = 
             E(note_el, "PlainTextContent").text = xml_text(m["text"])
     for note_id in project_notes:
         E(root, "NoteRef", targetGUID=note_id)
+    if absent_note is not None:  # after Notes' memos, so the memos keep their places
+        notes_el = kid(root, "Notes")
+        if notes_el is None:
+            notes_el = etree.Element(f"{{{NS_PROJECT}}}Notes")
+            refs = kids(root, "NoteRef")
+            (refs[0].addprevious if refs else root.append)(notes_el)
+        note_el = E(notes_el, "Note", guid=absent_note, name=ABSENT_NOTE_NAME)
+        E(note_el, "PlainTextContent").text = ABSENT_NOTE_TEXT
 
     qde = xml_bytes(root)
     if validate:
@@ -345,6 +364,7 @@ class _Coding:
     coder: str
     created: str
     notes: list[str] = field(default_factory=list)
+    absent: bool = False  # negative evidence: a NoteRef to the note named ABSENT_NOTE_NAME
 
 
 @dataclass
@@ -429,6 +449,7 @@ class _Reader:
         self.users: dict[str, str] = {}
         self.code_paths: dict[str, str] = {}
         self.note_targets: list[tuple[str, object, str | None]] = []  # (kind, target, note guid)
+        self.absent_notes: set[str] = set()  # guids of notes named ABSENT_NOTE_NAME
 
     def warn(self, message: str) -> None:
         self.plan.warnings.append(message)
@@ -510,7 +531,9 @@ class _Reader:
             if g not in referenced:
                 self.note_targets.append(("project", None, g))
         for kind, target, g in self.note_targets:
-            if g in notes:
+            if kind == "coding" and g in self.absent_notes and isinstance(target, _Coding):
+                target.absent = True
+            elif g in notes:
                 coder, created, text = notes[g]
                 self.plan.memos.append(_Memo(kind, target, coder, created, _clean(text)))
         return self.plan
@@ -546,7 +569,9 @@ class _Reader:
                 data = self.read_file(n.get("plainTextPath"), f"note {n.get('name') or g}")
                 text = _decode(data, f"note {g}", self.plan.warnings) if data is not None else None
             text = (text or "").strip() or (kid_text(n, "Description") or "").strip() or (n.get("name") or "").strip()
-            if g and text:
+            if g and (n.get("name") or "").strip() == ABSENT_NOTE_NAME:
+                self.absent_notes.add(g)  # marks codings absent, not a memo
+            elif g and text:
                 notes[g] = (self._user(n.get("creatingUser")), n.get("creationDateTime") or "", text)
         return notes
 
@@ -806,7 +831,7 @@ def _write_rest(conn, project, plan: _Plan, doc_ids: list[int], path: Path) -> d
         when = _when(c.created, now)
         row = dict(document_id=doc_ids[c.doc], passage_id=pid, start=c.start, end=c.end, code=c.code,
                    coder=c.coder, origin="import", status="accepted", unit=unit, codebook_version=version,
-                   created_at=when, updated_at=when)
+                   absent=int(c.absent), created_at=when, updated_at=when)
         if has_decided:
             row.update(decided_by=c.coder, decided_at=when)
         coding_ids[id(c)] = conn.execute(insert(t.codings).values(**row).returning(t.codings.c.id)).scalar_one()

@@ -8,8 +8,13 @@ One Doc per unit (a passage, or a sentence of a passage) of each document:
   token of its own);
 * ``doc.spans["qualcode"]``: one span per coding (label = code path, ``id_`` = coding id),
   overlaps kept; a coding over several units is clipped to each unit it overlaps;
-* ``doc.cats``: 1.0 for each code whose coding covers the whole unit, 0.0 for every other
-  code that occurs in the selection (the same labels on every Doc, as textcat needs);
+* ``doc.spans["qualcode_absent"]``: the codings marked absent (negative evidence: the
+  passage says the mechanism is missing or only on paper), same labels and ids; they are
+  in neither ``doc.spans["qualcode"]`` nor ``doc.cats``, so a model trained on those never
+  learns an absence as an occurrence;
+* ``doc.cats``: 1.0 for each code whose coding (of presence) covers the whole unit, 0.0 for
+  every other code that occurs in the selection (the same labels on every Doc, as textcat
+  needs);
 * ``doc.user_data``: document_id, document, case, passage (``DOC:SEQ``), sentence (sentence
   units), start/end (the unit's offsets in the document), speaker, role, unit.
 
@@ -32,6 +37,7 @@ from qualcode.text.segment import token_spans
 from qualcode.vocabulary import CODING_UNITS, ORIGINS, STATUSES
 
 SPANS_KEY = "qualcode"
+ABSENT_KEY = "qualcode_absent"  # negative evidence: codings marked absent, kept out of SPANS_KEY and cats
 UNITS = CODING_UNITS
 
 
@@ -45,9 +51,12 @@ class SpacyExportReport:
     spans: int = 0
     codings: int = 0  # codings in the selection
     outside: int = 0  # codings that overlap no unit (text outside every passage)
+    absent_spans: int = 0  # spans in doc.spans["qualcode_absent"] (codings marked absent)
 
     def summary(self) -> str:
         line = f"{self.docs} {self.unit} docs with {self.spans} spans from {self.codings} codings"
+        if self.absent_spans:
+            line += f"; {self.absent_spans} spans of codings marked absent in doc.spans[\"{ABSENT_KEY}\"]"
         if self.outside:
             line += f" ({self.outside} codings lie outside every {self.unit} and are left out)"
         return line
@@ -96,6 +105,7 @@ def export_spacy(project, path, unit: str = "passage", *, docs: Iterable[str | i
         bin_.add(doc)
         report.docs += 1
         report.spans += len(doc.spans[SPANS_KEY])
+        report.absent_spans += len(doc.spans[ABSENT_KEY])
     report.path = path
     try:
         write_atomic(path, bin_.to_bytes())
@@ -134,7 +144,7 @@ def _build(project, unit, docs, code, coder, statuses, origins, vocab):
         if coder and coder not in {k for _, k in used}:
             raise not_found("coder", coder, sorted({k for _, k in used}))
     rows = queries.codings(store, doc_ids=doc_ids, code=code, coder=coder, status=statuses, origin=origins)
-    labels = sorted({r["code"] for r in rows})
+    labels = sorted({r["code"] for r in rows if not r["absent"]})
     report = SpacyExportReport(path=Path(), unit=unit, codings=len(rows))
     documents, units = _read(store, doc_ids, unit)
     by_doc: dict[str, list[dict]] = {}
@@ -200,8 +210,10 @@ def _docs(documents, units, by_doc, labels, unit, vocab) -> Iterator:
             index = {x: i for i, x in enumerate(cuts)}
             doc = Doc(vocab, words=words, spaces=[False] * len(words))
             doc.spans[SPANS_KEY] = [Span(doc, index[a], index[b], label=r["code"], span_id=str(r["id"]))
-                                    for a, b, r in pieces]
-            whole = {r["code"] for r in codings if r["start"] <= u.start and u.end <= r["end"]}
+                                    for a, b, r in pieces if not r["absent"]]
+            doc.spans[ABSENT_KEY] = [Span(doc, index[a], index[b], label=r["code"], span_id=str(r["id"]))
+                                     for a, b, r in pieces if r["absent"]]
+            whole = {r["code"] for r in codings if r["start"] <= u.start and u.end <= r["end"] and not r["absent"]}
             doc.cats = {label: 1.0 if label in whole else 0.0 for label in labels}
             doc.user_data.update(document_id=doc_id, document=name, case=case, passage=u.passage, start=u.start,
                                  end=u.end, speaker=u.speaker, role=u.role, unit=unit)

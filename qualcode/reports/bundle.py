@@ -10,10 +10,12 @@ from qualcode.reports.codebook import codebook_table
 from qualcode.reports.cooccurrence import cooccurrence, cooccurrence_matrix
 from qualcode.reports.framework import framework_matrix
 from qualcode.reports.frequencies import frequencies, frequencies_by
+from qualcode.reports.interviews import interviews
 from qualcode.reports.quotes import quotes
 from qualcode.reports.render import write_all
 from qualcode.reports.saturation import saturation
 from qualcode.reports.selection import ReportData, Selection, load
+from qualcode.reports.subcodes import subcode_matrix, subcodes
 
 
 @dataclass
@@ -75,6 +77,10 @@ def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bund
     quote_table = quotes(data, k=o.k)
     cases_count = case_matrix(data, by=by, value="codings")
     framework = framework_matrix(data, by=by)
+    sub_long = subcodes(data, by=by)
+    sub_matrix = subcode_matrix(data, by=by, long=sub_long)
+    interview_counts = interviews(data, by=by)
+    interview_counts = interview_counts[interview_counts["interviews"] + interview_counts["absent_interviews"] > 0].reset_index(drop=True)
     top_pairs = pairs.sort_values(["n_ab", "jaccard"], ascending=[False, False], kind="stable").head(o.paper_pairs)
     tables = [
         Table("codebook", "Codebook", "编码表", cb,
@@ -92,6 +98,16 @@ def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bund
               case_matrix(data, by=by, value="presence")),
         Table("framework", f"Framework matrix: {by} × stage with exemplar quotes", "框架矩阵：案例×阶段（附典型引语）",
               framework, "n = passages coded with the stage or any of its sub-codes.", paper=framework),
+        Table("subcodes", f"Sub-code × {by} matrix with exemplar quotes", "子编码×案例矩阵（附典型引语）", sub_matrix,
+              "n = passages coded with the sub-code or its own sub-codes; the quote is a pinned exemplar if "
+              "there is one, else the strongest reviewed evidence, with the interviewee code.", paper=sub_matrix),
+        Table("subcodes_long", f"Sub-codes per {by}: codings, passages, interviews and the strongest quote",
+              "各案例子编码：编码次数、段落数、访谈数与典型引语", sub_long),
+        Table("interviews", f"Interviews per code, role and {by}", "按编码、受访者角色与案例统计的访谈数",
+              interview_counts, "Counts interviews (documents with at least one coding of the code or a "
+              "sub-code), not passages; of = interviews of the role in the group; cells without an interview "
+              "are left out.", paper=interview_counts[interview_counts["interviews"] > 0][
+                  ["label", "role", "case", "interviews", "of", "interviewees"]]),
         Table("stage_profile", f"Stage profile per {by} (share of passages)", "各案例的阶段分布（段落占比）",
               stage_profile(data, by=by)),
         Table("chain", f"The chain per {by}: present, absent or not discussed, and where it breaks",

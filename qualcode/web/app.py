@@ -4,7 +4,8 @@ Pages are listed in ``PAGES`` (path → handler) and each renders one template f
 ``templates/``; adding a page is one handler here and one template. Changes go through
 ``/api/...`` (JSON in, JSON out) and call the same library functions as the command line
 (``annotate.add_coding``, ``decide``, ``change_code``, ``add_memo``, ``undo``, ``new_code``,
-``review.ReviewSession``), so the audit log, undo and the conflict rules are the CLI's:
+``review.ReviewSession``, ``adjudicate.AdjudicationSession``), so the audit log, undo and
+the conflict rules are the CLI's:
 another coder's decision is reported as a conflict (HTTP 409), never overwritten.
 
 Handlers are ``async`` and call the library directly: one request at a time, in order, on
@@ -25,9 +26,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from qualcode import annotate
+from qualcode.annotate.adjudicate import AdjudicationSession, Item as Disagreement
 from qualcode.annotate.review import ORDERS, ReviewSession
 from qualcode.errors import EXIT_PARTIAL, NotFound, QualcodeError
-from qualcode.reports import Selection, chain, chain_summary, load
+from qualcode.reports import Selection, chain, load
+from qualcode.reports.chain import ABSENT, PRESENT
 from qualcode.store import queries
 from qualcode.vocabulary import STATUSES
 from qualcode.web import documents, drill, reader
@@ -75,6 +78,16 @@ class CachedCodebook:
 
 
 @dataclass
+class AdjudicationState:
+    """What an adjudication session remembers between requests: the items skipped and its own
+    settlements (what its undo may take back). The terminal keeps these in one session
+    object; the workspace builds the session again per request and hands it these."""
+
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    history: list[int] = field(default_factory=list)
+
+
+@dataclass
 class Workspace:
     """The open project, the coder every change is made as, and the access tokens."""
 
@@ -83,6 +96,7 @@ class Workspace:
     token: str = field(default_factory=new_token)
     csrf: str = field(default_factory=new_token)
     lang: str = "zh"
+    adjudications: dict[tuple, AdjudicationState] = field(default_factory=dict)
 
     def codebook(self):
         try:
@@ -176,12 +190,104 @@ async def drill_page(ws: Workspace, request: Request):
                   result=result, highlight=drill.highlight, codebook=ws.codebook())
 
 
+def chain_view(table, lang: str) -> tuple[list[dict], list[str]]:
+    """The chain report's rows with their status and reason in ``lang`` (``status_text``,
+    ``reason_text``), and one summary line per group, as ``reports.chain_summary`` says it in
+    English: where the chain breaks, the stage's status and the mechanisms found absent."""
+    rows = table.to_dict("records")
+    for r in rows:
+        r["status_text"] = text(f"chain.status.{r['status']}", lang)
+        missing = [m["link"] for m in rows if m["case"] == r["case"] and m["kind"] != "stage"
+                   and m["link"].startswith(r["link"] + "/") and m["status"] == ABSENT] if r["reason"] else []
+        r["reason_text"] = text("chain.reason_absent", lang, links=text("list.sep", lang).join(missing)) \
+            if missing else r["reason"]
+    lines = []
+    for case in sorted(dict.fromkeys(r["case"] for r in rows)):
+        part = [r for r in rows if r["case"] == case]
+        at = part[0]["breaks_at"]
+        if not at:
+            lines.append(text("chain.summary_holds", lang, group=case))
+            continue
+        r = next(x for x in part if x["link"] == at)
+        why = text("chain.reason_sep", lang) + r["reason_text"] if r["reason_text"] else ""
+        lines.append(text("chain.summary_breaks", lang, group=case, link=at, label=r["label"],
+                          status=r["status_text"] + why))
+    return rows, lines
+
+
 async def chain_page(ws: Workspace, request: Request):
     q = _drill_query(request.query_params)
     data = load(ws.project, Selection(proposed=q.proposed))
     table = chain(data, by=q.by)
-    return render(ws, request, "chain.html", q=q, rows=table.to_dict("records"), breaks=table.attrs.get("breaks", {}),
-                  summary=chain_summary(table), attributes=data.attribute_keys, codebook=ws.codebook())
+    rows, summary = chain_view(table, language(request.cookies.get(LANG_COOKIE, ws.lang)))
+    return render(ws, request, "chain.html", q=q, rows=rows, breaks=table.attrs.get("breaks", {}),
+                  summary=summary, attributes=data.attribute_keys, codebook=ws.codebook(), present=PRESENT)
+
+
+def _adjudication(ws: Workspace, params) -> tuple[AdjudicationSession, AdjudicationState]:
+    """The adjudication of the coders named in ``params`` (``coders`` "王,李", ``doc``,
+    ``consensus``), with the workspace's coder as the adjudicator, and its remembered state."""
+    coders = [c.strip() for c in str(params.get("coders") or "").replace("，", ",").split(",") if c.strip()]
+    docs = [d.strip() for d in str(params.get("doc") or "").replace("，", ",").split(",") if d.strip()]
+    session = AdjudicationSession(ws.project, coders, docs=docs or None,
+                                  consensus=str(params.get("consensus") or "").strip() or None, adjudicator=ws.coder)
+    key = (tuple(session.coders), tuple(session.doc_ids or ()), session.consensus)
+    state = ws.adjudications.setdefault(key, AdjudicationState())
+    session.skipped, session.history = list(state.skipped), list(state.history)
+    return session, state
+
+
+def _remember(session: AdjudicationSession, state: AdjudicationState) -> None:
+    state.skipped, state.history = list(session.skipped), list(session.history)
+
+
+def adjudication_columns(ws: Workspace, item: Disagreement) -> list[dict]:
+    """Each coder's side of a disagreement for the page: vote, and per coding its text cut into
+    (piece, evidence) pieces at the evidence's own offsets (a rule's pattern matched there),
+    the matched terms, how it was made and its memos."""
+    columns = []
+    with ws.project.store.read() as conn:
+        for n, view in enumerate(item.coders, start=1):
+            codings = []
+            for c in view.codings:
+                coded, start = c.get("text", ""), c["start"]
+                spans = [(s, e) for s, e in reader.evidence_spans(annotate.resolve_coding(conn, c["id"]))
+                         if start <= s < e <= c["end"]]
+                terms = list(dict.fromkeys(coded[s - start:e - start] for s, e in sorted(spans)))
+                codings.append(dict(c, pieces=drill.highlight(coded, start, spans), terms=terms))
+            columns.append({"n": n, "coder": view.coder, "vote": view.vote, "codings": codings})
+    return columns
+
+
+async def adjudicate_page(ws: Workspace, request: Request):
+    params = dict(request.query_params)
+    names = [c for c in annotate.coders(ws.project) if c != ws.project.consensus_coder]
+    with ws.project.store.read() as conn:  # coders who decided or coded something (not the automatic runs)
+        seen = queries.seen_documents(conn, names)
+    known = [c for c in names if seen[c]]
+    chosen = [c.strip() for c in params.get("coders", "").replace("，", ",").split(",") if c.strip()] \
+        or [c for c in request.query_params.getlist("coder") if c.strip()]  # the form's check boxes
+    params["coders"] = ",".join(chosen)
+    form = {"coders": chosen, "doc": params.get("doc", ""), "consensus": params.get("consensus", "")}
+    if len(chosen) < 2:
+        return render(ws, request, "adjudicate.html", known=known, form=form, item=None, started=False,
+                      codebook=ws.codebook())
+    session, state = _adjudication(ws, params)
+    item = session.current()
+    _remember(session, state)
+    codebook = ws.codebook()
+    code = codebook.get(item.code) if item is not None and codebook is not None and item.code in codebook else None
+    passage = None
+    if item is not None:
+        passage = next((p for p in queries.passages(ws.project.store, doc_ids=[item.document_id])
+                        if p["start"] <= item.start < p["end"]), None)
+    return render(ws, request, "adjudicate.html", known=known, form=form, started=True, session=session,
+                  summary=session.summary(), item=item, code=code, passage=passage,
+                  columns=adjudication_columns(ws, item) if item is not None else [],
+                  color=reader.code_colors(codebook).get(item.code) if item is not None else None,
+                  queue={"coders": ",".join(session.coders), "doc": form["doc"], "consensus": form["consensus"],
+                         "unit": item.unit if item is not None else "", "code": item.code if item is not None else ""},
+                  codebook=codebook)
 
 
 async def log_page(ws: Workspace, request: Request):
@@ -208,6 +314,7 @@ PAGES = [
     ("/reports", reports_page),
     ("/drill", drill_page),
     ("/chain", chain_page),
+    ("/adjudicate", adjudicate_page),
     ("/log", log_page),
     ("/lang/{lang}", language_page),
 ]
@@ -317,6 +424,51 @@ def api_review(ws: Workspace, body: dict) -> dict:
     return {"message": actions[action]()}
 
 
+def api_adjudicate(ws: Workspace, body: dict) -> dict:
+    """One key of the adjudication page: ``settle`` (``value`` "coded" or "not coded", with a
+    ``reason``), ``take`` (``value`` a coder, with a ``reason``), ``skip``, ``undo``, ``carry``.
+    The page names the item it shows (``unit``, ``code``): if the session's current item is
+    another one (settled meanwhile by someone else), nothing is changed (409)."""
+    session, state = _adjudication(ws, body)
+    action, value, reason = str(body.get("action", "")), str(body.get("value") or ""), str(body.get("reason") or "")
+    lang = language(body.get("lang"))
+    item = None
+    try:
+        carried = session.carry_agreements()  # as the terminal does on starting; idempotent
+        if action in ("settle", "take", "skip"):
+            item = session.current()
+            if item is None:
+                raise QualcodeError("no disagreement left to settle")
+            if (item.unit, item.code) != (str(body.get("unit", "")), str(body.get("code", ""))):
+                raise Conflict(f"the page showed {body.get('code')} on {body.get('unit')}, which is no longer the "
+                               f"next disagreement (settled meanwhile?)", hint="the page is drawn again")
+        if action == "settle":
+            if value not in ("coded", "not coded"):
+                raise QualcodeError("settle needs value 'coded' or 'not coded'")
+            session.settle(value == "coded", reason)
+        elif action == "take":
+            session.take(value, reason)
+        if item is not None and action in ("settle", "take"):
+            coded = value == "coded" if action == "settle" else bool(item.votes.get(value))
+            message = text("adj.msg_settled", lang, code=item.code, unit=item.unit, consensus=session.consensus,
+                           result=text("adj.coded" if coded else "adj.not_coded", lang))
+        elif action == "skip":
+            session.skip()
+            message = text("adj.msg_skipped", lang, code=item.code if item else "", unit=item.unit if item else "")
+        elif action == "undo":
+            before = len(session.history)
+            done = session.undo()  # "undid: <summary>" or "nothing to undo …"
+            message = text("adj.msg_undone", lang, what=done.split(": ", 1)[-1]) if len(session.history) < before \
+                else text("adj.msg_nothing", lang)
+        elif action == "carry":
+            message = text("js.carried", lang) + str(carried)
+        else:
+            raise QualcodeError(f"unknown adjudication action {action!r}")
+    finally:
+        _remember(session, state)
+    return {"message": message, "carried": carried, "summary": session.summary().line()}
+
+
 def api_doc_meta(ws: Workspace, body: dict) -> dict:
     doc_id = int(body["doc"])
     current = next((r for r in documents.document_rows(ws.project) if r["id"] == doc_id), None)
@@ -337,7 +489,7 @@ def api_doc_role(ws: Workspace, body: dict) -> dict:
 API = {
     "code": api_code, "decide": api_decide, "recode": api_recode, "remove": api_remove, "memo": api_memo,
     "undo": api_undo, "new-code": api_new_code, "review": api_review, "doc-meta": api_doc_meta,
-    "doc-role": api_doc_role,
+    "doc-role": api_doc_role, "adjudicate": api_adjudicate,
 }
 
 
@@ -351,6 +503,7 @@ async def api_endpoint(ws: Workspace, request: Request) -> Response:
         body = None
     if not isinstance(body, dict):
         return JSONResponse({"error": "the request body must be a JSON object"}, status_code=400)
+    body["lang"] = language(request.cookies.get(LANG_COOKIE, ws.lang))  # for messages said in the page's language
     try:
         result = handler(ws, body)
     except QualcodeError as exc:

@@ -17,6 +17,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "nav.reports": ("统计与下钻", "Reports"),
     "nav.chain": ("机制链条", "Chain"),
     "nav.log": ("操作记录", "Log"),
+    "nav.adjudicate": ("裁定分歧", "Adjudicate"),
     "nav.coder": ("编码者", "Coder"),
     "nav.language": ("English", "中文"),
     "nav.undo": ("撤销", "Undo"),
@@ -152,6 +153,49 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "chain.quote": ("最有力的引文", "Strongest quote"),
     "chain.breaks": ("断在：", "Breaks at: "),
     "chain.holds": ("链条完整", "the chain holds"),
+    "chain.status.present": ("存在", "present"),
+    "chain.status.absent": ("缺失", "absent"),
+    "chain.status.not discussed": ("未谈及", "not discussed"),
+    "chain.reason_absent": ("{links} 缺失", "{links} absent"),
+    "chain.summary_holds": ("{group}：链条完整（每个环节都存在）", "{group}: the chain holds (every stage present)"),
+    "chain.summary_breaks": ("{group}：断在 {link} {label}（{status}）", "{group}: breaks at {link} {label} ({status})"),
+    "list.sep": ("、", ", "),
+    "chain.reason_sep": ("；", "; "),
+    # adjudication
+    "adj.title": ("裁定分歧", "Adjudication"),
+    "adj.coders": ("比较的编码者：", "Coders compared:"),
+    "adj.no_coders": ("还没有编码者做过决定或手工编码。", "No coder has decided or coded anything yet."),
+    "adj.consensus": ("共识编码者", "Consensus coder"),
+    "adj.start": ("开始裁定", "Adjudicate"),
+    "adj.intro": ("勾选至少两位独立编码的编码者。两人一致之处自动并入共识；分歧逐条显示，每位编码者的决定和证据并排，"
+                  "裁定时必须写明理由（与 qualcode adjudicate 相同）。",
+                  "Tick at least two coders who coded independently. Their agreements are carried into the consensus; "
+                  "the disagreements come one at a time with each coder's decision and evidence side by side, and each "
+                  "settlement needs a reason (as in qualcode adjudicate)."),
+    "adj.summary": ("已裁定 {settled} 处分歧，尚余 {open} 处；{agreed} 处一致已并入 {consensus}（共识编码 {coded} 个）",
+                    "{settled} disagreements settled, {open} open; {agreed} agreements carried into {consensus} "
+                    "({coded} consensus codings)"),
+    "adj.adjudicator": ("裁定人", "Adjudicator"),
+    "adj.done": ("这些编码者之间没有待裁定的分歧了。", "No disagreement of these coders is left to settle."),
+    "adj.coded": ("编码了", "coded"),
+    "adj.not_coded": ("未编码", "not coded"),
+    "adj.unseen": ("没有看过这份文档", "did not see this document"),
+    "adj.coding": ("编码", "coding"),
+    "adj.score": ("分数", "score"),
+    "adj.evidence": ("证据词", "Evidence"),
+    "adj.no_coding": ("看过这一段，没有用这个代码。", "Saw this unit and did not apply the code."),
+    "adj.never_saw": ("没有看过这份文档。", "Never saw this document."),
+    "adj.key_coded": ("共识：编码", "Consensus: coded"),
+    "adj.key_not_coded": ("共识：不编码", "Consensus: not coded"),
+    "adj.key_take": ("照 {coder} 的决定", "As {coder} had it"),
+    "adj.msg_settled": ("{code} 在 {unit}：{consensus} 中{result}", "{code} on {unit}: {result} in {consensus}"),
+    "adj.msg_skipped": ("已跳过 {code} 在 {unit}（其余裁定完后再出现）", "Skipped {code} on {unit} (it comes again last)"),
+    "adj.msg_undone": ("已撤销：{what}", "Undone: {what}"),
+    "adj.msg_nothing": ("本次裁定中没有可撤销的操作", "Nothing to undo in this adjudication"),
+    "adj.keys": ("y 共识编码 · n 共识不编码 · 1–9 照第 N 位编码者的决定（三者都要写理由）· s 跳过 · u 撤销本次裁定的上一步 · "
+                 "? 帮助",
+                 "y coded in the consensus · n not coded · 1–9 as coder N had it (each asks for the reason) · s skip · "
+                 "u undo this adjudication's last settlement · ? help"),
     # log
     "log.title": ("操作记录", "Audit log"),
     "log.at": ("时间", "Time"),
@@ -179,6 +223,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "js.help_title": ("快捷键", "Keys"),
     "js.close": ("关闭", "Close"),
     "js.undone": ("已撤销：", "Undone: "),
+    "js.reason_prompt": ("裁定理由（必填，会与共识一起保存）：", "Reason for the settlement (required, kept with the consensus):"),
+    "js.reason_take": ("照此编码者的决定：", "As this coder had it: "),
+    "js.reason_required": ("请写明理由：每一处裁定都保存理由。", "Give the reason: every settlement keeps its reason."),
+    "js.carried": ("两人一致之处已并入共识：", "Agreements carried into the consensus: "),
+    "js.never_saw": ("这位编码者没有看过这份文档：", "This coder never saw the document: "),
 }
 
 

@@ -111,7 +111,8 @@ class PassageView:
     memos: list[dict]
 
 
-def _evidence(row: dict) -> list[tuple[int, int]]:
+def evidence_spans(row: dict) -> list[tuple[int, int]]:
+    """The document offsets of a coding's evidence terms (what its rule matched)."""
     try:
         terms = json.loads(row["evidence"] or "{}").get("terms", [])
         return [(int(s), int(e)) for _, s, e in terms]
@@ -197,7 +198,7 @@ def reader_view(project, doc_id: int, filters: Filters, codebook=None, span: tup
                 break
             if p["end"] > r["start"]:
                 per[i].append(chip)
-                ev[i].extend(_evidence(r))
+                ev[i].extend(evidence_spans(r))
     views = [passage_view(p, text, per[i], ev[i], passage_memos.get(p["passage"], [])) for i, p in enumerate(passages)]
     return {"doc": info, "passages": views, "filters": filters, "colors": colors}
 

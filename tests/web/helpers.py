@@ -39,3 +39,19 @@ def screenshot(driver, name: str) -> Path:
     driver.set_window_size(1400, 1000)
     print(f"screenshot: {path}")
     return path
+
+
+def two_coders_disagree(project, doc: str = "4", code: str = "construction/hub") -> list[dict]:
+    """王 and 李 decide every proposal of ``doc`` through the library, the same way except
+    ``code``, which 王 accepts and 李 rejects: the disagreements of an adjudication. Returns
+    the proposals of ``code`` in the document."""
+    from qualcode import annotate
+
+    proposals = annotate.list_codings(project, doc=doc, status=["proposed"])
+    split = [r for r in proposals if r["code"] == code]
+    rest = [r["id"] for r in proposals if r["code"] != code]
+    assert split and rest
+    annotate.decide(project, "accepted", [r["id"] for r in proposals], coder="王")
+    annotate.decide(project, "accepted", rest, coder="李")
+    annotate.decide(project, "rejected", [r["id"] for r in split], coder="李")
+    return split

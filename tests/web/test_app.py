@@ -186,3 +186,75 @@ def test_the_chain_page_shows_the_librarys_chain_report_with_links_to_passages(c
     quoted = table[table["passage"] != ""].iloc[0]
     doc, seq = quoted["passage"].split(":")
     assert f'href="/doc/{doc}?focus={seq}#p-{seq}"' in page
+
+
+def _queue(page: str) -> dict:
+    import json
+    import re
+
+    return json.loads(re.search(r'<script type="application/json" id="queue">(.*?)</script>', page).group(1))
+
+
+def test_adjudication_settles_through_the_library_with_a_reason_and_the_csrf_token(client, corpus_project):
+    from qualcode.annotate.adjudicate import AdjudicationSession
+    from tests.web.helpers import two_coders_disagree
+
+    split = two_coders_disagree(corpus_project)
+    page = client.get("/adjudicate?coder=王&coder=李").text
+    q = _queue(page)
+    assert (q["unit"], q["code"]) == (split[0]["passage"], "construction/hub")
+    assert client.post("/api/adjudicate", json=dict(q, action="settle", value="not coded", reason="x"),
+                       headers={"X-CSRF-Token": "forged"}).status_code == 403
+    no_reason = client.post("/api/adjudicate", json=dict(q, action="settle", value="not coded", reason=" "))
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()["error"]
+    ok = client.post("/api/adjudicate", json=dict(q, action="settle", value="not coded", reason="只是介绍背景"))
+    assert ok.status_code == 200
+    assert 'data-agreed="0"' not in client.get("/adjudicate?coders=王,李").text  # agreements went in first
+    again = client.post("/api/adjudicate", json=dict(q, action="settle", value="coded", reason="改主意"))
+    assert again.status_code == 409  # the page showed an item settled since: nothing changed
+    record = AdjudicationSession(corpus_project, ["王", "李"]).settled()
+    settled = [(r["unit"], r["result"], r["reason"]) for r in record if r["kind"] == "settled"]
+    assert settled == [(split[0]["passage"], 0, "只是介绍背景")]
+    assert _queue(client.get("/adjudicate?coders=王,李").text)["unit"] == split[1]["passage"]
+    # undo takes back this adjudication's last settlement only
+    assert client.post("/api/adjudicate", json=dict(q, action="undo")).status_code == 200
+    assert [r for r in AdjudicationSession(corpus_project, ["王", "李"]).settled() if r["kind"] == "settled"] == []
+
+
+def test_the_adjudication_page_escapes_memos_and_says_the_votes(client, corpus_project):
+    from tests.web.helpers import two_coders_disagree
+
+    split = two_coders_disagree(corpus_project)
+    annotate.add_memo(corpus_project, "coding", str(split[0]["id"]), XSS, coder="王")
+    page = client.get("/adjudicate?coders=王,李").text
+    assert XSS not in page and "&lt;img src=x" in page
+    assert 'data-coder="王" data-vote="1"' in page and 'data-coder="李" data-vote="0"' in page
+    assert "编码了" in page and "未编码" in page
+    client.cookies.set("qualcode_lang", "en")
+    assert "Adjudication" in client.get("/adjudicate?coders=王,李").text
+    chooser = client.get("/adjudicate").text
+    assert 'value="王"' in chooser and 'value="autocode"' not in chooser  # people who coded, not the rule runs
+
+
+def test_the_chain_page_says_statuses_and_breaks_in_the_page_language(client, corpus_project):
+    from qualcode.reports import Selection, chain, chain_summary, load
+
+    table = chain(load(corpus_project, Selection(proposed=True)))
+    zh = client.get("/chain?proposed=1").text
+    words = {"present": "存在", "absent": "缺失", "not discussed": "未谈及"}
+    for status in set(table["status"]):
+        assert f'data-status="{status}">{words[status]}</td>' in zh
+    assert "breaks at" not in zh and "the chain holds" not in zh
+    client.cookies.set("qualcode_lang", "en")
+    en = client.get("/chain?proposed=1").text
+    for line in chain_summary(table):  # in English the page says what the library says
+        assert f"<li>{line}</li>" in en.replace("&#39;", "'")
+
+
+def test_the_reader_shows_a_speaker_who_is_named_by_the_role_once(client):
+    import re
+
+    page = client.get("/doc/4").text
+    metas = re.findall(r'<span class="speaker role-(\w+)">([^<]*)</span>\s*(<span class="role">([^<]*)</span>)?', page)
+    same = [m for m in metas if m[1] in ("访谈者", "受访者")]
+    assert same and all(m[2] == "" for m in same)  # 访谈者, not 访谈者 访谈者

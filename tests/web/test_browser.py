@@ -18,9 +18,12 @@ def _by(css):
 
 
 def _wait(driver, condition, timeout=20):
+    """Wait for a state of the page. A page replaced while the condition looks at it (a reload
+    after a change) leaves stale elements behind: that is "not yet", not a failure."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def _ready(driver):
@@ -33,11 +36,19 @@ def _open(driver, url):
     _ready(driver)
 
 
+def _shown(driver, css: str, attribute: str):
+    """An attribute of the element the page shows now, read in one step inside the page (an
+    element found first and read later may belong to a page replaced meanwhile)."""
+    return driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e && document.body.dataset.ready ? "
+        "e.getAttribute(arguments[1]) : null;", css, attribute)
+
+
 def _uncoded_segment(driver, doc_id: int):
     """An interviewee passage's first segment that no coding covers and is long enough to select in."""
     for seg in driver.find_elements(*_by(".passage .g:not([data-k])")):
         if len(seg.text) >= 12 and seg.text[:8].strip() == seg.text[:8] \
-                and seg.find_element("xpath", "ancestor::section").find_elements(*_by(".role")):
+                and seg.find_element("xpath", "ancestor::section").find_elements(*_by(".speaker.role-interviewee")):
             return seg
     raise AssertionError(f"document {doc_id} has no uncoded stretch")
 
@@ -61,8 +72,10 @@ def test_select_a_span_with_the_mouse_pick_a_code_reload_and_see_it(page, served
     chain.w3c_actions.pointer_action.move_to_location(int(x1), int(y1)).pointer_down() \
         .move_to_location(int((x1 + x2) / 2), int(y2)).move_to_location(int(x2), int(y2)).pointer_up()
     chain.perform()
-    selected = page.execute_script("return window.getSelection().toString()")
-    assert selected == seg.text[:8]
+    # What the mouse went over; the saved coding and the bar must cover exactly this. (The
+    # window's selection itself is not read back: the code picker takes the focus, and with it
+    # the selection, as soon as it opens, which on a busy machine may come first.)
+    selected = seg.text[:8]
     picker = _wait(page, lambda d: d.find_element(*_by("#picker")) if d.find_element(*_by("#picker")).is_displayed() else None)
     picker.find_element(*_by("input")).send_keys("离退休")  # filter by the Chinese label
     items = page.find_elements(*_by("#picker li.pick"))
@@ -95,18 +108,17 @@ def test_accept_a_proposal_by_key_in_the_review_queue(page, served, corpus_proje
     assert page.find_element(*_by(".code-card .definition")).text  # the proposed code's definition beside it
     assert page.find_elements(*_by(".current mark.evidence"))  # its evidence highlighted
     page.find_element(*_by("body")).send_keys("a")
-    _wait(page, lambda d: d.find_element(*_by(".review")).get_attribute("data-coding") != str(first))
-    _ready(page)
+    _wait(page, lambda d: _shown(d, ".review", "data-coding") not in (None, str(first)))
     with corpus_project.store.read() as conn:
         row = annotate.resolve_coding(conn, first)
     assert (row["status"], row["coder"], row["decided_by"]) == ("accepted", "王老师", "王老师")
     # the terminal's session sees the same queue position (resumable, shared state)
     from qualcode.annotate.review import ReviewSession
     session = ReviewSession(corpus_project, coder="王老师", order="uncertainty")
-    assert str(session.current().coding["id"]) == page.find_element(*_by(".review")).get_attribute("data-coding")
+    assert str(session.current().coding["id"]) == _shown(page, ".review", "data-coding")
     # undo by key brings the decision back
     page.find_element(*_by("body")).send_keys("u")
-    _wait(page, lambda d: d.find_element(*_by(".review")).get_attribute("data-coding") == str(first))
+    _wait(page, lambda d: _shown(d, ".review", "data-coding") == str(first))
     with corpus_project.store.read() as conn:
         assert annotate.resolve_coding(conn, first)["status"] == "proposed"
 
@@ -199,3 +211,51 @@ def test_every_page_in_both_languages(page, served):
     _wait(page, lambda d: d.find_element(*_by(".top nav a")).text == "Documents")
     assert "/doc/4" in page.current_url  # stays on the page it was switched on
     screenshot(page, "reader-en")
+
+
+def test_settle_a_disagreement_side_by_side_with_a_reason_by_keys(page, served, corpus_project):
+    from selenium.webdriver.common.keys import Keys
+
+    from qualcode.annotate.adjudicate import AdjudicationSession
+    from tests.web.helpers import two_coders_disagree
+
+    split = two_coders_disagree(corpus_project)  # 王 coded construction/hub where 李 did not
+    _open(page, served.base + "/adjudicate")
+    page.find_element(*_by('input[name="coder"][value="王"]')).click()
+    page.find_element(*_by('input[name="coder"][value="李"]')).click()
+    page.find_element(*_by("#adj-form button[type=submit]")).click()
+    # opening it carries the two coders' agreements into the consensus, as the terminal does
+    _wait(page, lambda d: (_shown(d, "#adj-summary", "data-agreed") or "0") != "0")
+    card = page.find_element(*_by(".adjudication"))
+    first = (card.get_attribute("data-unit"), card.get_attribute("data-code"))
+    assert first == (split[0]["passage"], "construction/hub")
+    sides = page.find_elements(*_by(".side"))
+    votes = [(s.get_attribute("data-coder"), s.get_attribute("data-vote")) for s in sides]
+    assert sorted(votes) == [("李", "0"), ("王", "1")]  # side by side, in the order the form named them
+    wang = [c for c, _ in votes].index("王")
+    assert sides[wang].find_elements(*_by("mark.evidence"))  # 王's evidence terms, beside 李's "not coded"
+    assert page.find_element(*_by(".code-card .definition")).text
+    screenshot(page, "adjudicate")
+
+    body = page.find_element(*_by("body"))
+    body.send_keys(str(wang + 1))  # as coder N (王) had it: asks for the reason
+    box = _wait(page, lambda d: d.find_element(*_by(".ask textarea")))
+    box.send_keys(Keys.ENTER)  # no reason: refused, the question stays
+    assert page.find_elements(*_by(".ask textarea")) and "理由" in page.find_element(*_by("#flash")).text
+    box.send_keys("书记明确说兼职委员制度是整合资源的枢纽")
+    box.send_keys(Keys.ENTER)
+    _wait(page, lambda d: _shown(d, ".adjudication", "data-unit") not in (None, first[0]))
+    assert _shown(page, "#adj-summary", "data-settled") == "1"
+    screenshot(page, "adjudicate-next")
+
+    session = AdjudicationSession(corpus_project, ["王", "李"], adjudicator="王老师")
+    record = [r for r in session.settled() if r["kind"] == "settled"]
+    assert [(r["unit"], r["code"], r["result"], r["reason"], r["decided_by"]) for r in record] == [
+        (first[0], "construction/hub", 1, "书记明确说兼职委员制度是整合资源的枢纽", "王老师")]
+    consensus = annotate.list_codings(corpus_project, coder="consensus", doc="4", code="construction/hub")
+    assert [(r["start"], r["end"]) for r in consensus] == [(split[0]["start"], split[0]["end"])]
+    assert session.current().unit == _shown(page, ".adjudication", "data-unit")  # the terminal resumes there
+
+    page.find_element(*_by("body")).send_keys("u")  # undo: the settlement and its consensus coding go
+    _wait(page, lambda d: _shown(d, ".adjudication", "data-unit") == first[0])
+    assert annotate.list_codings(corpus_project, coder="consensus", doc="4", code="construction/hub") == []

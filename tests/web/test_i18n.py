@@ -29,6 +29,6 @@ def test_every_string_is_in_chinese_and_english():
     for key, (zh, en) in CATALOGUE.items():
         assert zh and en, key
         shown = re.sub(r"\{[a-z_]+\}", "", zh)
-        assert re.search(r"[\u4e00-\u9fff]", shown) or key in ("app.title", "nav.language"), key
+        assert re.search(r"[\u4e00-\u9fff]", shown) or key in ("app.title", "nav.language", "list.sep", "chain.reason_sep"), key
     assert text("review.position", "en", position=3, total=9) == "3 of 9"
     assert text("nav.documents") == "文档"  # Chinese is the default

@@ -12,7 +12,7 @@
 
   // ------------------------------------------------------------------ talking to the server
 
-  async function post(action, body) {
+  async function post(action, body, reloadOnConflict) {
     const response = await fetch("/api/" + action, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRF-Token": CSRF},
@@ -21,6 +21,11 @@
     let data = {};
     try { data = await response.json(); } catch (e) { data = {error: response.status + " " + response.statusText}; }
     if (!response.ok) {
+      if (data.conflict && reloadOnConflict) {  // the page is out of date: say why and draw it again
+        flashAfterReload(T.conflict + (data.error || response.status));
+        location.reload();
+        return null;
+      }
       flash((data.conflict ? T.conflict : T.error) + (data.error || response.status) + (data.hint ? " — " + data.hint : ""), "bad");
       return null;
     }
@@ -47,7 +52,7 @@
 
   // ------------------------------------------------------------------ a one-line question
 
-  function ask(label, done, initial) {
+  function ask(label, done, initial, required) {
     const box = document.createElement("div");
     box.className = "ask";
     const text = document.createElement("div");
@@ -65,7 +70,12 @@
     document.body.appendChild(box);
     input.focus();
     function close() { box.remove(); }
-    ok.addEventListener("click", function () { const v = input.value.trim(); close(); if (v) done(v); });
+    ok.addEventListener("click", function () {
+      const v = input.value.trim();
+      if (!v && required) { flash(required, "bad"); input.focus(); return; }
+      close();
+      if (v) done(v);
+    });
     cancel.addEventListener("click", close);
     input.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); ok.click(); }
@@ -209,7 +219,9 @@
   }
 
   document.getElementById("undo").addEventListener("click", function () {
-    if (PAGE === "review") reviewAction("u"); else undoLast();
+    if (PAGE === "review") reviewAction("u");
+    else if (PAGE === "adjudicate") adjudicationAction("u");
+    else undoLast();
   });
 
   // ------------------------------------------------------------------ the reader
@@ -423,6 +435,60 @@
     if (reset) reset.addEventListener("click", function () { reviewPost("reset"); });
   }
 
+  // ------------------------------------------------------------------ adjudication
+
+  async function adjudicationPost(action, value, reason) {
+    const body = queue();
+    body.action = action;
+    if (value !== undefined) body.value = value;
+    if (reason !== undefined) body.reason = reason;
+    const data = await post("adjudicate", body, true);
+    if (data) { flashAfterReload(data.message); location.reload(); }
+  }
+
+  function adjudicationAction(key) {
+    const card = document.querySelector(".adjudication");
+    if (key === "u") { if (document.getElementById("queue")) adjudicationPost("undo"); return true; }
+    if (key === "?") {
+      const hint = (card || document).querySelector(".hint");
+      showHelp(hint ? hint.textContent : "");
+      return true;
+    }
+    if (!card) return false;
+    const sides = Array.from(card.querySelectorAll(".side"));
+    let value = null, action = "settle", question = T.reason_prompt;
+    if (key === "y") value = "coded";
+    else if (key === "n") value = "not coded";
+    else if (/^[1-9]$/.test(key) && sides[parseInt(key, 10) - 1]) {
+      const side = sides[parseInt(key, 10) - 1];
+      if (side.dataset.vote === "") { flash(T.never_saw + side.dataset.coder, "bad"); return true; }
+      action = "take";
+      value = side.dataset.coder;
+      question = T.reason_take + side.dataset.coder + " · " + T.reason_prompt;
+    } else if (key === "s") { adjudicationPost("skip"); return true; }
+    else return false;
+    ask(question, function (reason) { adjudicationPost(action, value, reason); }, "", T.reason_required);
+    return true;
+  }
+
+  async function initAdjudication() {
+    document.addEventListener("keydown", function (e) {
+      if (typing(e) || e.ctrlKey || e.metaKey || e.altKey || document.querySelector(".ask")) return;
+      if (adjudicationAction(e.key)) e.preventDefault();
+    });
+    document.querySelectorAll("[data-key]").forEach(function (b) {
+      b.addEventListener("click", function () { adjudicationAction(b.dataset.key); });
+    });
+    // as the terminal does on starting: the coders' agreements go into the consensus first
+    if (document.getElementById("queue")) {
+      const body = queue();
+      body.action = "carry";
+      const data = await post("adjudicate", body);
+      if (data && data.carried) { flashAfterReload(T.carried + data.carried); location.reload(); return; }
+    }
+    document.body.dataset.ready = "1";
+  }
+
   // ------------------------------------------------------------------ documents
 
   function initDocuments() {
@@ -488,13 +554,14 @@
 
   if (PAGE === "reader") initReader();
   else if (PAGE === "review") initReview();
+  else if (PAGE === "adjudicate") initAdjudication();
   else if (PAGE === "documents") initDocuments();
   else if (PAGE === "codebook") initCodebook();
-  if (PAGE !== "reader" && PAGE !== "review") {
+  if (PAGE !== "reader" && PAGE !== "review" && PAGE !== "adjudicate") {
     document.addEventListener("keydown", function (e) {
       if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.key === "u") { e.preventDefault(); undoLast(); }
     });
   }
-  document.body.dataset.ready = "1";  // the keys work from now on (tests wait for it)
+  if (PAGE !== "adjudicate") document.body.dataset.ready = "1";  // the keys work from now on (tests wait for it)
 })();
