@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
+from qualcode.annotate import document_rows as documents
 from qualcode.annotate.coders import coder_name
 from qualcode.errors import ConfigError, QualcodeError
 from qualcode.store import schema as t, utcnow
@@ -30,7 +31,8 @@ LOG_COLUMNS = ["id", "at", "coder", "action", "target", "summary", "undone"]
 # action → can undo revert it
 EVENTS: dict[str, bool] = {
     "code-add": True, "code-remove": True, "code-new": True, "accept": True, "reject": True, "recode": True,
-    "memo-add": True, "sheet-import": True, "merge": True, "adjudicate": True, "quote-pin": True, "quote-unpin": True, "undo": False,
+    "memo-add": True, "sheet-import": True, "merge": True, "adjudicate": True, "quote-pin": True, "quote-unpin": True,
+    "docs-remove": True, "docs-set": True, "undo": False,
 }
 UNDOABLE = tuple(action for action, undoable in EVENTS.items() if undoable)
 
@@ -112,6 +114,17 @@ class Event:
         inserted = _rows(codings)
         inserted["adjudications"] = list(adjudications)
         return cls("adjudicate", target, {"inserted": inserted, "summary": summary})
+
+    @classmethod
+    def docs_remove(cls, doc_id: int, rows: dict[str, list[dict]], summary: str) -> Event:
+        """A removed document: every row it had (``annotate.documents``), put back by undo."""
+        return cls("docs-remove", f"document {doc_id}", {"document_rows": rows, "summary": summary})
+
+    @classmethod
+    def docs_set(cls, doc_id: int, before: dict, after: dict, summary: str) -> Event:
+        """A document's name, case and attributes before and after (``annotate.documents``)."""
+        return cls("docs-set", f"document {doc_id}", {"document_state": {"id": doc_id, "before": before,
+                                                                         "after": after}, "summary": summary})
 
     @classmethod
     def undo(cls, entry_id: int, summary: str) -> Event:
@@ -230,7 +243,16 @@ def _invert(project, conn, detail: dict) -> None:
         conn.execute(insert(t.codings).values(**{k: c[k] for k in t.CODING_FIELDS if k in c}))
     for m in dele.get("memos", []):
         conn.execute(insert(t.memos).values(**{k: m.get(k) for k in t.MEMO_FIELDS}))
-    # 4. the codebook file
+    # 4. a document's metadata, a removed document
+    state = detail.get("document_state")
+    if state:
+        if documents.state_of(conn, state["id"]) != state["after"]:
+            raise UndoError(f"document {state['id']} ({label}) was changed again since",
+                            hint="undo the later change first ('qualcode log' shows it)")
+        documents.apply_state(conn, state["id"], state["before"])
+    if detail.get("document_rows"):
+        documents.restore_rows(conn, detail["document_rows"])
+    # 5. the codebook file
     cb = detail.get("codebook")
     if cb:
         path = project.root / cb["path"]

@@ -5,7 +5,7 @@ import json
 
 import click
 
-from qualcode.cli.options import open_project, output_option, render
+from qualcode.cli.options import open_project, output_option, parse_attrs, render
 
 
 @click.group()
@@ -71,6 +71,38 @@ def docs_set_role(ctx, doc, speaker, role):
     project = open_project(ctx)
     n = queries.set_speaker_role(project.store, project.document_id(doc), speaker, role)
     click.echo(f"{speaker} is now {role} ({n} passages)")
+
+
+@docs.command("remove")
+@click.argument("refs", nargs=-1, required=True, metavar="DOC...")
+@click.option("--coder", default=None, help="Who removes them (default: the project's coder).")
+@click.pass_context
+def docs_remove(ctx, refs, coder):
+    """Remove documents; their codings and memos are first saved to outputs/removed-<doc>-<time>.csv.
+
+    Each removal is in the audit log; 'qualcode undo' puts the document back."""
+    from qualcode.annotate.documents import remove_documents
+    project = open_project(ctx)
+    for r in remove_documents(project, [project.document_id(ref) for ref in refs], coder):
+        click.echo(f"removed {r.name} (document {r.document}): {r.codings} codings, {r.memos} memos "
+                   f"saved to {r.backup}")
+
+
+@docs.command("set")
+@click.argument("doc")
+@click.option("--case", default=None, help="The document's case ('' clears it).")
+@click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE",
+              help="Set an attribute (KEY= removes it); repeatable.")
+@click.option("--name", default=None, help="A new document name.")
+@click.option("--coder", default=None, help="Who changes it (default: the project's coder).")
+@click.pass_context
+def docs_set(ctx, doc, case, attrs, name, coder):
+    """Change DOC's case, attributes (the interviewee code is 'role') or name; audited, undoable."""
+    from qualcode.annotate.documents import set_document
+    project = open_project(ctx)
+    change = set_document(project, project.document_id(doc), case=case, attributes=parse_attrs(attrs),
+                          name=name, coder=coder)
+    click.echo("\n".join(change.changes) if change.changes else f"{change.name}: unchanged")
 
 
 COMMANDS = [docs]

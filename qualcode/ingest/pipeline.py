@@ -253,6 +253,7 @@ def import_paths(
     known = writer.known_hashes(project.store)
     # Identical bytes already in the project: no need to parse or segment them again.
     fresh: list[tuple[Path, str, str]] = []
+    first_with: dict[str, Path] = {}  # byte-identical files in this run are imported once
     for path in todo:
         try:
             digest = file_hash(path)
@@ -263,7 +264,12 @@ def import_paths(
         if digest in known:
             _record(report, progress, ImportResult(files.shown_name(path), UNCHANGED, f"already imported as {known[digest]}",
                                                    known[digest]))
+        elif digest in first_with:
+            shown, first = files.shown_name(path), files.shown_name(first_with[digest])
+            _record(report, progress, ImportResult(
+                shown, SKIPPED, f"{shown}: duplicate of {first} (the same bytes); imported once"))
         else:
+            first_with[digest] = path
             fresh.append((path, digest, rel_paths[path]))
 
     for path, prepared, error in _prepared(fresh, options, words, jobs):

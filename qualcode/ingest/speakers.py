@@ -5,6 +5,7 @@ import re
 from functools import lru_cache
 
 from qualcode.ingest.model import INTERVIEWEE, INTERVIEWER, OTHER, ROLES, Turn
+from qualcode.text.script import fold
 
 # Labels that say the role outright (after a trailing number, letter or "（…）" is dropped).
 LABEL_ROLES = {
@@ -48,6 +49,7 @@ def label_role(label: str | None) -> str | None:
         stripped = _TRAILING_CODE.sub("", base).strip()
         if stripped:
             base = stripped
+    base = fold(base)  # 問, 訪談人, 受訪者 are the same labels in traditional script
     return LABEL_ROLES.get(base.upper()) or LABEL_ROLES.get(base)
 
 

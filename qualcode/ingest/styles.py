@@ -18,6 +18,7 @@ from qualcode.errors import InputFileError
 from qualcode.ingest.model import INTERVIEWEE, INTERVIEWER, ParsedDocument, RawSource, Turn
 from qualcode.ingest.normalize import is_cjk, iso_date
 from qualcode.ingest.speakers import INTERVIEWEE_HINTS, INTERVIEWER_HINTS, is_question, label_role
+from qualcode.text.script import fold
 
 STYLES = ("feishu", "iflytek", "bracketed", "timestamp", "merged", "qa", "srt", "vtt", "quote", "plain")
 
@@ -139,20 +140,30 @@ _SENTENCE_END = "。！？!?…"
 _INTERJECTIONS = "嗯啊哦呃吧呢吗好对是"
 
 
+_PARENTHESISED = re.compile(r"\s*[（(]([^（()）]*)[）)]")
+
+
 def _header_fields(line: str, before_dialogue: bool) -> list[tuple[str, str]] | None:
-    """Metadata fields on ``line`` (several may run together), or None if it is not a header."""
-    if line[:2] not in _KEY_STARTS and "\t" not in line:
+    """Metadata fields on ``line`` (several may run together), or None if it is not a header.
+
+    Keys are matched on the script-folded line (訪談時間 is 访谈时间; ``fold`` keeps every
+    offset), so a field's key is the simplified one and its value is the text as written.
+    """
+    folded = fold(line[:2])
+    if folded not in _KEY_STARTS and "\t" not in line:
         return None
+    folded = fold(line)
     cell = _TABLE_FIELD.match(line)
     if cell and before_dialogue:
         # a two-cell table row above the dialogue (docx metadata table): field, value
-        return [(cell.group(1), cell.group(2).strip())]
+        key = folded[: cell.end(1)]
+        return [(key if key in _HEADER_KEYS else cell.group(1), cell.group(2).strip())]
     # Only a field at the start of the line makes it a header; most lines are speech, and
     # the anchored match spares them a scan of the whole line for every key.
-    hits = list(_FIELD.finditer(line)) if _FIELD.match(line) else []
+    hits = list(_FIELD.finditer(folded)) if _FIELD.match(folded) else []
     if not hits or hits[0].start() != 0:
-        bare = _BARE_KEY.match(line)
-        return [(bare.group(1), bare.group(2) or "")] if bare else None
+        bare = _BARE_KEY.match(folded)
+        return [(bare.group(1), line[bare.start(2):].strip() if bare.group(2) else "")] if bare else None
     fields = []
     for hit, nxt in zip(hits, hits[1:] + [None]):
         value = line[hit.end(): nxt.start() if nxt else len(line)].strip(" \t，,;；|｜")
@@ -166,8 +177,10 @@ def _header_fields(line: str, before_dialogue: bool) -> list[tuple[str, str]] | 
         return None
     if key in _WEAK_KEYS:
         return fields
-    # 受访者：… is usually speech; as a header its value is a short name, no sentence.
-    if len(value) <= 20 and not any(ch in value for ch in _SENTENCE_END + "，," + _INTERJECTIONS):
+    # 受访者：… is usually speech; as a header its value is a short name, no sentence (a
+    # parenthesis may describe the person: 副主任（男，45岁，分管党建、社区治理）).
+    core = _PARENTHESISED.sub("", value)
+    if core and len(core) <= 20 and not any(ch in core for ch in _SENTENCE_END + "，," + _INTERJECTIONS):
         return fields
     return None
 
@@ -207,10 +220,21 @@ class _Header:
             self.attributes[key] = f"{self.attributes[key]} / {value}"
         else:
             self.attributes[key] = value
+        if key in _ROLE_KEYS:
+            self._describe(value)
         if "date" not in self.attributes and (key in ("日期", "时间", "访谈时间", "访谈日期", "录音时间", "调研时间")):
             date = iso_date(value)
             if date:
                 self.attributes["date"] = date
+
+    def _describe(self, value: str) -> None:
+        """性别 and 年龄 from a person's parenthesis (男，45岁，…), unless the header states them."""
+        for inner in _PARENTHESISED.findall(value):
+            for part in re.split(r"[，,、；;\s]+", inner.strip()):
+                if part in ("男", "女", "男性", "女性"):
+                    self.attributes.setdefault("性别", part[0])
+                elif re.fullmatch(r"\d{1,3}\s*[岁歲]", part):
+                    self.attributes.setdefault("年龄", part[:-1].strip())
 
     def take(self, line: str, lineno: int, before_dialogue: bool, is_marker: bool) -> bool:
         """Consume ``line`` if it is header material; True when consumed."""

@@ -2,7 +2,8 @@
 
 Two different needs:
 
-* ``fold`` maps every character to its simplified form one-for-one, so offsets into the
+* ``fold`` maps every character to its simplified form one-for-one (every one-to-one
+  character mapping of OpenCC's tables, both directions: 著/着, 於/于, 裡/裏/里), so offsets into the
   folded text are offsets into the original. Matching (jieba, codebook rules) runs on
   folded text, which makes it script-insensitive without moving any offset.
 * ``convert`` is OpenCC's full phrase-level conversion, used once at import time when the
@@ -24,16 +25,80 @@ def _opencc_dictionary(name: str) -> Path:
     return Path(opencc.__file__).parent / "dictionary" / name
 
 
-@lru_cache(maxsize=1)
-def _fold_table() -> dict[int, int]:
-    table: dict[int, int] = {}
-    with open(_opencc_dictionary("TSCharacters.txt"), encoding="utf-8") as fh:
+def _dictionary_entries(name: str):
+    """(source, targets) of an OpenCC dictionary file, one line each."""
+    with open(_opencc_dictionary(name), encoding="utf-8") as fh:
         for line in fh:
             src, _, targets = line.rstrip("\n").partition("\t")
-            target = targets.split(" ")[0] if targets else ""
-            if len(src) == 1 and len(target) == 1 and src != target:
-                table[ord(src)] = ord(target)
+            yield src, [t for t in targets.split(" ") if t]
+
+
+def _single(src: str, targets: list[str]) -> str | None:
+    """The one character ``src`` maps to besides itself, or None (a phrase, several, none)."""
+    others = [t for t in targets if t != src]
+    return others[0] if len(src) == 1 and len(others) == 1 and len(others[0]) == 1 else None
+
+
+@lru_cache(maxsize=1)
+def _traditional_table() -> dict[int, int]:
+    """Traditional-only characters to their first simplified form (``traditional_share``)."""
+    table: dict[int, int] = {}
+    for src, targets in _dictionary_entries("TSCharacters.txt"):
+        target = targets[0] if targets else ""
+        if len(src) == 1 and len(target) == 1 and src != target:
+            table[ord(src)] = ord(target)
     return table
+
+
+@lru_cache(maxsize=1)
+def fold_pairs() -> dict[str, str]:
+    """Every one-to-one character mapping of OpenCC's dictionaries, as character → folded form.
+
+    In order of precedence: simplified → traditional (STCharacters, read backwards: 着 → 著
+    makes 著 fold to 着; a traditional character several simplified ones map to folds to the
+    one TSCharacters names first), traditional → simplified (TSCharacters: 於 → 于 於 makes 於
+    fold to 于), then the Taiwan and Hong Kong variant tables both ways (裡 → 裏 → 里). An entry
+    counts when it names exactly one character other than its source. Chains are followed to
+    their end, so every character of a class folds to the same one.
+    """
+    ts_first = {src: targets[0] for src, targets in _dictionary_entries("TSCharacters.txt") if targets}
+    preimages: dict[str, list[str]] = {}
+    for src, targets in _dictionary_entries("STCharacters.txt"):
+        target = _single(src, targets)
+        if target:
+            preimages.setdefault(target, []).append(src)
+    table: dict[str, str] = {}
+    for target, sources in preimages.items():
+        table[target] = ts_first[target] if ts_first.get(target) in sources else sources[0]
+    for src, targets in _dictionary_entries("TSCharacters.txt"):
+        target = _single(src, targets)
+        if target:
+            table.setdefault(src, target)
+    for name in ("TWVariantsRev.txt", "HKVariantsRev.txt", "TWVariants.txt", "HKVariants.txt"):
+        for src, targets in _dictionary_entries(name):
+            target = _single(src, targets)
+            if not target:
+                continue
+            for a, b in ((src, target), (target, src)):
+                if a not in table and table.get(b) != a:
+                    table[a] = b
+                    break
+    folded = {}
+    for ch in table:
+        path = [ch]
+        while path[-1] in table and table[path[-1]] not in path:
+            path.append(table[path[-1]])
+        end = path[-1]
+        if end in table:  # a cycle: its smallest character stands for it
+            end = min(path[path.index(table[end]):])
+        if end != ch:
+            folded[ch] = end
+    return folded
+
+
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, int]:
+    return {ord(a): ord(b) for a, b in fold_pairs().items()}
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +125,7 @@ _CJK_RUN = re.compile("[\u4e00-\u9fff]+")
 @lru_cache(maxsize=1)
 def _traditional_run() -> re.Pattern[str]:
     """Runs of the traditional-only characters counted by ``traditional_share``."""
-    chars = "".join(chr(c) for c in sorted(_fold_table()) if 0x4E00 <= c <= 0x9FFF)
+    chars = "".join(chr(c) for c in sorted(_traditional_table()) if 0x4E00 <= c <= 0x9FFF)
     return re.compile(f"[{chars}]+")
 
 

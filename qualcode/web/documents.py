@@ -3,15 +3,13 @@ codings by status; and correcting a document's case, attributes (the interviewee
 the attribute ``role``, as the manifest's ``role`` column) and speaker roles in place."""
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import func, select
 
+from qualcode.annotate.documents import set_document
 from qualcode.errors import ConfigError
 from qualcode.ingest.speakers import parse_role
-from qualcode.ingest.writer import case_id
 from qualcode.reports.selection import ROLE_KEY
 from qualcode.store import queries, schema as t
-
-MAX_VALUE = 400  # characters of a case name or attribute value
 
 
 def document_rows(project) -> list[dict]:
@@ -37,30 +35,11 @@ def document_rows(project) -> list[dict]:
     return rows
 
 
-def _clean(value: str, what: str) -> str:
-    value = " ".join((value or "").split())
-    if len(value) > MAX_VALUE:
-        raise ConfigError(f"{what} is longer than {MAX_VALUE} characters")
-    return value
-
-
 def set_metadata(project, doc_id: int, case: str | None = None, attributes: dict[str, str] | None = None) -> dict:
     """Change a document's case (``""`` clears it) and attributes (an empty value removes the
-    key; keys not given are kept). Returns the document's row as ``document_rows`` gives it."""
-    with project.store.transaction() as conn:
-        if conn.execute(select(t.documents.c.id).where(t.documents.c.id == doc_id)).first() is None:
-            raise ConfigError(f"no document {doc_id}")
-        if case is not None:
-            conn.execute(update(t.documents).where(t.documents.c.id == doc_id)
-                         .values(case_id=case_id(conn, _clean(case, "the case name") or None)))
-        for key, value in (attributes or {}).items():
-            key = _clean(key, "an attribute name")
-            if not key or key in ("case", "document", "doc_id"):
-                raise ConfigError(f"attribute name {key!r} is not allowed", hint="use another name")
-            value = _clean(value, f"attribute {key}")
-            conn.execute(delete(t.attributes).where(t.attributes.c.document_id == doc_id, t.attributes.c.key == key))
-            if value:
-                conn.execute(insert(t.attributes).values(document_id=doc_id, key=key, value=value))
+    key; keys not given are kept) through ``annotate.documents.set_document``: audited and
+    undoable as ``qualcode docs set``. Returns the document's row as ``document_rows`` gives it."""
+    set_document(project, doc_id, case=case, attributes=attributes)
     return next(r for r in document_rows(project) if r["id"] == doc_id)
 
 

@@ -249,3 +249,15 @@ def test_mis_decoded_passages_are_named_in_the_warnings(runner, project, tmp_pat
     assert listing[0]["warnings"] == 1
     shown = run(runner, project, "docs", "show", "a").output
     assert "warning: passage 1:2 looks mis-decoded (" in shown
+
+
+def test_byte_identical_files_in_one_run_are_imported_once(runner, project, tmp_path):
+    from tests.helpers import QA_TRANSCRIPT, write_text
+
+    first = write_text(tmp_path / "in" / "a-互助站.txt", QA_TRANSCRIPT)
+    write_text(tmp_path / "in" / "b-互助站副本.txt", QA_TRANSCRIPT)
+    result = runner.invoke(cli, ["--project", str(project.root), "import", str(first.parent)])
+    assert result.exit_code == 0, result.output
+    assert "b-互助站副本.txt: duplicate of" in result.output and "a-互助站.txt" in result.output
+    assert result.output.splitlines()[-1].startswith("1 imported, 0 unchanged, 1 skipped")
+    assert sqlite3.connect(project.root / "qualcode.db").execute("select count(*) from documents").fetchone() == (1,)

@@ -510,3 +510,37 @@ def test_metadata_table_rows_above_the_dialogue_are_attributes(source, rows):
     assert doc.attributes["受访人"] == "社区党组织书记A（女，50岁，2016年起任社区书记）"
     assert doc.attributes["整理"] == "访谈者乙，2023年2月24日根据录音整理"
     assert [t.speaker for t in doc.turns] == ["访谈者", "受访者"]
+
+
+def _parsed(lines):
+    from qualcode.ingest.model import RawSource
+
+    return parse(RawSource("header.txt", "txt", lines, "utf-8"))
+
+
+def test_header_with_a_parenthesis_and_a_list_of_interviewers_is_metadata():
+    doc = _parsed([
+        "受访人：河东街道办事处副主任（男，45岁，分管党建、社区治理）", "访谈人：W、Z",
+        "访谈时间：2023年5月6日", "", "问：你好，说说您的工作吧？", "答：好的，我们社区老人多。",
+    ])
+    assert [t.speaker for t in doc.turns] == ["问", "答"]  # the header block is not a turn
+    assert doc.attributes["受访人"] == "河东街道办事处副主任（男，45岁，分管党建、社区治理）"
+    assert doc.attributes["访谈人"] == "W、Z"
+    assert (doc.attributes["性别"], doc.attributes["年龄"], doc.attributes["date"]) == ("男", "45", "2023-05-06")
+
+
+def test_traditional_header_keys_and_half_width_colons():
+    doc = _parsed([
+        "訪談時間：2023年5月6日", "受訪人:王主任（女，50歲）", "訪談地點：河東街道", "訪談人:W、Z", "",
+        "問：你好？", "答：好的，我們社區。",
+    ])
+    assert [(t.speaker, t.role) for t in doc.turns] == [("問", "interviewer"), ("答", "interviewee")]
+    assert doc.attributes["date"] == "2023-05-06"
+    assert doc.attributes["访谈地点"] == "河東街道"  # the key is the simplified one, the value as written
+    assert doc.attributes["受访人"] == "王主任（女，50歲）"
+    assert doc.attributes["访谈人"] == "W、Z"
+
+
+def test_a_long_role_line_is_still_speech():
+    doc = _parsed(["受访人：我觉得吧，社区这几年变化很大，大家都说好。", "访谈人：那具体说说？"])
+    assert [t.speaker for t in doc.turns] == ["受访人", "访谈人"]

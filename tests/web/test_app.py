@@ -168,6 +168,11 @@ def test_speaker_roles_and_attributes_are_corrected_in_place(client, corpus_proj
     assert after["attributes"] == {"role": "书记A", "place": "会议室"}  # the keys left out were removed
     bad = client.post("/api/doc-meta", json={"doc": 4, "case": "x", "attributes": "no equals sign"})
     assert bad.status_code == 400 and queries.document_detail(corpus_project.store, 4)["case"] == "M街道"
+    # the edit is in the audit log like 'qualcode docs set', and undo reverts it
+    from qualcode.annotate.audit import audit_log, undo
+    assert "docs-set" in [e["action"] for e in audit_log(corpus_project)]
+    undo(corpus_project, n=len([e for e in audit_log(corpus_project) if e["action"] == "docs-set"]))
+    assert queries.document_detail(corpus_project.store, 4)["case"] == detail["case"]
 
 
 def test_the_language_switch_keeps_the_page(client):
