@@ -1,4 +1,5 @@
-"""Fixing an import: remove documents and change a document's name, case and attributes.
+"""Fixing an import: remove documents, change a document's name, case and attributes, and
+apply the metadata of a re-import with ``--replace`` to the files that did not change.
 
 Both are audited (``docs-remove``, ``docs-set``) and undoable. A removal first writes the
 document's codings and memos to ``outputs/removed-<doc>-<time>.csv`` (through
@@ -13,6 +14,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import delete, or_, select
 
@@ -21,6 +23,8 @@ from qualcode.annotate.coders import coder_name
 from qualcode.annotate.document_rows import apply_state, state_of
 from qualcode.errors import ConfigError
 from qualcode.files import write_text
+from qualcode.ingest.model import UNCHANGED, ImportReport
+from qualcode.ingest.pipeline import ImportOptions, given_metadata
 from qualcode.ingest.writer import case_id
 from qualcode.store import schema as t
 
@@ -173,3 +177,29 @@ def set_document(project, doc_id: int, case: str | None = None, attributes: dict
         apply_state(conn, doc_id, after)
         record(conn, coder, Event.docs_set(doc_id, before, after, f"{after['name']}: " + "; ".join(changes)))
     return DocumentChange(doc_id, after["name"], changes)
+
+
+def apply_import_metadata(project, report: ImportReport, options: ImportOptions,
+                          coder: str | None = None) -> list[DocumentChange]:
+    """After ``import_paths`` with ``options.replace``: give each document whose file was
+    unchanged the case and attributes this import was given for it (``--case``, ``--attr``,
+    ``--case-from-folder``, the manifest), through ``set_document`` (one undoable ``docs-set``
+    event each). Keys not given are kept; a document already so is left alone. Without
+    ``replace`` nothing is changed. Returns the documents that changed, in the report's order."""
+    if not options.replace:
+        return []
+    out: list[DocumentChange] = []
+    for result in report.results:
+        if result.status != UNCHANGED or result.source is None or result.document is None:
+            continue
+        case, attributes = given_metadata(Path(result.source), options)
+        if case is None and not attributes:
+            continue
+        with project.store.read() as conn:
+            row = conn.execute(select(t.documents.c.id).where(t.documents.c.name == result.document)).first()
+        if row is None:
+            continue
+        change = set_document(project, row[0], case=case, attributes=attributes, coder=coder)
+        if change.changes:
+            out.append(change)
+    return out

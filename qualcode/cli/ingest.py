@@ -39,6 +39,7 @@ def import_():
 @click.pass_context
 def import_files(ctx, paths, case, attrs, manifest, case_from_folder, encoding, style, script, replace, jobs):
     """Import transcripts (files or folders, recursively) into the project (the default)."""
+    from qualcode.annotate.documents import apply_import_metadata
     from qualcode.ingest.pipeline import FAILED, ImportOptions, import_paths
 
     project = open_project(ctx)
@@ -71,6 +72,8 @@ def import_files(ctx, paths, case, attrs, manifest, case_from_folder, encoding, 
     for r in report.results:
         if r.status == "imported":
             click.echo(f"imported: {r.document} ({r.message})")
+    for change in apply_import_metadata(project, report, options):
+        click.echo(f"updated metadata: {change.name} ({'; '.join(change.changes)})")
     click.echo(report.summary())
     if not report.ok:
         ctx.exit(EXIT_PARTIAL)

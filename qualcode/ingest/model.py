@@ -116,6 +116,7 @@ class ImportResult:
     status: str
     message: str = ""
     document: str | None = None
+    source: str | None = None  # the file's path as found (for an unchanged file: its metadata again)
 
 
 @dataclass

@@ -119,7 +119,14 @@ def file_hash(path: Path) -> str:
 
 def metadata_for(path: Path, parsed: ParsedDocument, options: ImportOptions) -> tuple[str | None, dict[str, str]]:
     """Case and attributes, by precedence: command line > manifest > folder > file header."""
-    attrs = dict(parsed.attributes)
+    case, given = given_metadata(path, options)
+    return case, {**parsed.attributes, **given}
+
+
+def given_metadata(path: Path, options: ImportOptions) -> tuple[str | None, dict[str, str]]:
+    """The case and attributes the import was given for ``path`` (command line > manifest >
+    folder), without those read from the file itself; None and {} when none was given."""
+    attrs: dict[str, str] = {}
     case = None
     if options.case_from_folder:
         case = path.parent.name
@@ -263,7 +270,7 @@ def import_paths(
             continue
         if digest in known:
             _record(report, progress, ImportResult(files.shown_name(path), UNCHANGED, f"already imported as {known[digest]}",
-                                                   known[digest]))
+                                                   known[digest], source=str(path)))
         elif digest in first_with:
             shown, first = files.shown_name(path), files.shown_name(first_with[digest])
             _record(report, progress, ImportResult(

@@ -481,6 +481,14 @@ def api_doc_meta(ws: Workspace, body: dict) -> dict:
     return {"message": "saved", "case": row["case"], "role_code": row["role_code"], "attributes": row["attributes"]}
 
 
+def api_doc_remove(ws: Workspace, body: dict) -> dict:
+    """Remove a document; ``confirm`` must be its name, as typed by the researcher."""
+    removed = documents.remove(ws.project, int(body["doc"]), str(body.get("confirm", "")), coder=ws.coder)
+    return {"message": text("docs.removed", body.get("lang", ws.lang), name=removed.name, codings=removed.codings,
+                            memos=removed.memos, backup=removed.backup),
+            "backup": removed.backup, "reload": True}
+
+
 def api_doc_role(ws: Workspace, body: dict) -> dict:
     n = documents.set_role(ws.project, int(body["doc"]), str(body.get("speaker", "")), str(body.get("role", "")))
     return {"message": f"{n} passages"}
@@ -489,7 +497,7 @@ def api_doc_role(ws: Workspace, body: dict) -> dict:
 API = {
     "code": api_code, "decide": api_decide, "recode": api_recode, "remove": api_remove, "memo": api_memo,
     "undo": api_undo, "new-code": api_new_code, "review": api_review, "doc-meta": api_doc_meta,
-    "doc-role": api_doc_role, "adjudicate": api_adjudicate,
+    "doc-role": api_doc_role, "doc-remove": api_doc_remove, "adjudicate": api_adjudicate,
 }
 
 

@@ -1,11 +1,12 @@
 """The documents page: every document with its case, interviewee code, attributes and
-codings by status; and correcting a document's case, attributes (the interviewee code is
-the attribute ``role``, as the manifest's ``role`` column) and speaker roles in place."""
+codings by status; correcting a document's case, attributes (the interviewee code is
+the attribute ``role``, as the manifest's ``role`` column) and speaker roles in place; and
+removing a document once its name was typed again."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from qualcode.annotate.documents import set_document
+from qualcode.annotate.documents import Removed, remove_documents, set_document
 from qualcode.errors import ConfigError
 from qualcode.ingest.speakers import parse_role
 from qualcode.reports.selection import ROLE_KEY
@@ -41,6 +42,18 @@ def set_metadata(project, doc_id: int, case: str | None = None, attributes: dict
     undoable as ``qualcode docs set``. Returns the document's row as ``document_rows`` gives it."""
     set_document(project, doc_id, case=case, attributes=attributes)
     return next(r for r in document_rows(project) if r["id"] == doc_id)
+
+
+def remove(project, doc_id: int, confirm: str, coder: str | None = None) -> Removed:
+    """Remove a document as ``qualcode docs remove`` (its codings and memos written to
+    ``outputs/removed-<doc>-<time>.csv`` first; one undoable ``docs-remove`` event), only if
+    ``confirm`` is the document's name: a removal is never one click."""
+    row = next((r for r in queries.list_documents(project.store) if r["id"] == doc_id), None)
+    if row is None:
+        raise ConfigError(f"no document {doc_id}")
+    if " ".join((confirm or "").split()) != row["name"]:
+        raise ConfigError(f"not removed: type the document's name ({row['name']}) to confirm")
+    return remove_documents(project, [doc_id], coder=coder)[0]
 
 
 def set_role(project, doc_id: int, speaker: str, role: str) -> int:

@@ -261,3 +261,38 @@ def test_byte_identical_files_in_one_run_are_imported_once(runner, project, tmp_
     assert "b-互助站副本.txt: duplicate of" in result.output and "a-互助站.txt" in result.output
     assert result.output.splitlines()[-1].startswith("1 imported, 0 unchanged, 1 skipped")
     assert sqlite3.connect(project.root / "qualcode.db").execute("select count(*) from documents").fetchone() == (1,)
+
+
+def test_reimport_with_replace_applies_the_new_case_and_attributes_to_an_unchanged_file(runner, project, tmp_path):
+    from qualcode.annotate.audit import audit_log, undo
+
+    def sets():
+        return [e["summary"] for e in audit_log(project) if e["action"] == "docs-set"]
+
+    f = write_text(tmp_path / "a.txt", QA_TRANSCRIPT)
+    assert run(runner, project, "import", str(f), "--case", "A", "--attr", "wave=1").exit_code == 0
+
+    def show():
+        return json.loads(run(runner, project, "docs", "show", "a", "--format", "json").output)
+
+    plain = run(runner, project, "import", str(f), "--case", "B", "--attr", "wave=2")
+    assert plain.exit_code == 0 and "unchanged: already imported as a" in plain.output
+    assert "updated metadata" not in plain.output
+    assert (show()["case"], show()["attributes"]["wave"]) == ("A", "1")
+    assert sets() == []
+
+    replaced = run(runner, project, "import", str(f), "--case", "B", "--attr", "wave=2", "--replace")
+    assert replaced.exit_code == 0, replaced.output
+    assert "updated metadata: a (case: A → B; attribute wave: 1 → 2)" in replaced.output
+    assert replaced.output.splitlines()[-1] == "0 imported, 1 unchanged, 0 skipped, 0 failed"
+    doc = show()
+    assert (doc["case"], doc["attributes"]["wave"]) == ("B", "2")
+    assert doc["attributes"]["访谈地点"] == "社区办公室"  # read from the file, kept
+    assert sets() == ["a: case: A → B; attribute wave: 1 → 2"]
+
+    again = run(runner, project, "import", str(f), "--case", "B", "--replace")
+    assert "updated metadata" not in again.output  # already so: no event
+    assert len(sets()) == 1
+    assert audit_log(project, limit=1)[0]["action"] == "docs-set"
+    undo(project, 1)
+    assert (show()["case"], show()["attributes"]["wave"]) == ("A", "1")

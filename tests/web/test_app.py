@@ -263,3 +263,33 @@ def test_the_reader_shows_a_speaker_who_is_named_by_the_role_once(client):
     metas = re.findall(r'<span class="speaker role-(\w+)">([^<]*)</span>\s*(<span class="role">([^<]*)</span>)?', page)
     same = [m for m in metas if m[1] in ("访谈者", "受访者")]
     assert same and all(m[2] == "" for m in same)  # 访谈者, not 访谈者 访谈者
+
+
+def test_removing_a_document_needs_csrf_and_its_name_saves_a_csv_and_undo_restores_it(client, corpus_project):
+    before = queries.document_detail(corpus_project.store, 4)
+    codings = annotate.list_codings(corpus_project, doc="4")
+    assert codings
+    assert 'class="remove-doc" data-name="' + before["name"] + '"' in client.get("/").text
+    outputs = corpus_project.root / "outputs"
+    body = {"doc": 4, "confirm": before["name"]}
+    assert client.post("/api/doc-remove", json=body, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert client.post("/api/doc-remove", json=body, headers={"Origin": "http://evil.example"}).status_code == 403
+    wrong = client.post("/api/doc-remove", json={"doc": 4, "confirm": "yes"})
+    assert wrong.status_code == 400 and before["name"] in wrong.json()["error"]
+    assert 4 in [d["id"] for d in queries.list_documents(corpus_project.store)]
+    assert not list(outputs.glob("removed-*.csv"))
+    r = client.post("/api/doc-remove", json=body)
+    assert r.status_code == 200, r.text
+    assert 4 not in [d["id"] for d in queries.list_documents(corpus_project.store)]
+    assert 'data-doc="4"' not in client.get("/").text
+    [backup] = outputs.glob("removed-*.csv")
+    assert r.json()["backup"] == backup.relative_to(corpus_project.root).as_posix()
+    import csv
+    with backup.open(encoding="utf-8-sig", newline="") as f:
+        saved = [row for row in csv.DictReader(f) if row["kind"] == "coding"]
+    assert sorted(int(row["id"]) for row in saved) == sorted(c["id"] for c in codings)
+    assert annotate.audit_log(corpus_project, limit=1)[0]["action"] == "docs-remove"
+    assert client.post("/api/undo", json={}).status_code == 200
+    after = queries.document_detail(corpus_project.store, 4)
+    assert (after["name"], after["case"], after["attributes"]) == (before["name"], before["case"], before["attributes"])
+    assert sorted(c["id"] for c in annotate.list_codings(corpus_project, doc="4")) == sorted(c["id"] for c in codings)

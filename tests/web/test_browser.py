@@ -259,3 +259,27 @@ def test_settle_a_disagreement_side_by_side_with_a_reason_by_keys(page, served, 
     page.find_element(*_by("body")).send_keys("u")  # undo: the settlement and its consensus coding go
     _wait(page, lambda d: _shown(d, ".adjudication", "data-unit") == first[0])
     assert annotate.list_codings(corpus_project, coder="consensus", doc="4", code="construction/hub") == []
+
+
+def test_removing_a_document_asks_for_its_name_first(page, served, corpus_project):
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from qualcode.store import queries
+
+    name = queries.document_detail(corpus_project.store, 2)["name"]
+    _open(page, served.base + "/")
+    for typed in (None, "not the name", name):
+        page.find_element(*_by("#doc-2 .remove-doc")).click()
+        prompt = WebDriverWait(page, 10).until(ec.alert_is_present())
+        assert name in prompt.text
+        if typed is None:
+            prompt.dismiss()
+        else:
+            prompt.send_keys(typed)
+            prompt.accept()
+        if typed != name:
+            assert 2 in [d["id"] for d in queries.list_documents(corpus_project.store)]
+    _wait(page, lambda d: not d.find_elements(*_by("#doc-2")))
+    assert 2 not in [d["id"] for d in queries.list_documents(corpus_project.store)]
+    assert annotate.audit_log(corpus_project, limit=1)[0]["action"] == "docs-remove"

@@ -528,6 +528,16 @@
         flash(T.saved, "ok");
       });
     });
+    document.querySelectorAll(".remove-doc").forEach(function (b) {
+      b.addEventListener("click", async function () {
+        const name = b.dataset.name;
+        const typed = window.prompt(T.confirm_remove_doc.replace("{name}", name), "");
+        if (typed === null) return;
+        if (typed.trim() !== name) { flash(T.not_removed, "bad"); return; }
+        const data = await post("doc-remove", {doc: b.closest("tr").dataset.doc, confirm: typed.trim()});
+        if (data) { flashAfterReload(data.message); location.reload(); }
+      });
+    });
     document.querySelectorAll(".role-select").forEach(function (s) {
       s.addEventListener("change", async function () {
         const data = await post("doc-role", {doc: s.closest("tr").dataset.doc, speaker: s.dataset.speaker, role: s.value});
