@@ -83,13 +83,20 @@ def fold_pairs() -> dict[str, str]:
                 if a not in table and table.get(b) != a:
                     table[a] = b
                     break
+    # A standard simplified form (a first target of TSCharacters that is not itself converted)
+    # never folds away: 么 stays 么 (not 幺), 覆 stays 覆, so 什么 and 覆盖 keep their words
+    # for jieba, and most texts keep fold's no-op fast path.
+    simplified = {targets[0] for _, targets in _dictionary_entries("TSCharacters.txt") if targets}
+    simplified -= {src for src, first in ts_first.items() if first != src}
     folded = {}
     for ch in table:
+        if ch in simplified:
+            continue
         path = [ch]
-        while path[-1] in table and table[path[-1]] not in path:
+        while path[-1] in table and path[-1] not in simplified and table[path[-1]] not in path:
             path.append(table[path[-1]])
         end = path[-1]
-        if end in table:  # a cycle: its smallest character stands for it
+        if end in table and end not in simplified:  # a cycle: its smallest character stands for it
             end = min(path[path.index(table[end]):])
         if end != ch:
             folded[ch] = end

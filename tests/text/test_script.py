@@ -44,3 +44,13 @@ def test_simplified_and_its_opencc_traditional_fold_alike(text):
         # wherever OpenCC's conversion is the one-to-one mapping (or leaves the character)
         if t == s or PAIRS.get(s) == t:
             assert fold(s) == fold(t), (s, t)
+
+
+def test_a_standard_simplified_character_never_folds_away():
+    """fold maps to the simplified form; a character that already is one stays, so the words
+    jieba knows (什么, 覆盖, 了解) survive folding and plain simplified text is left as it is."""
+    entries = list(_dictionary_entries("TSCharacters.txt"))
+    converted = {src for src, targets in entries if targets and targets[0] != src}
+    simplified = {targets[0] for _, targets in entries if targets} - converted
+    assert [c for c in sorted(simplified) if fold(c) != c] == []
+    assert fold("我们说什么，这么多，覆盖了") == "我们说什么，这么多，覆盖了"
