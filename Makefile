@@ -41,8 +41,12 @@ pytest: $(STAMP)
 check-wheel: $(STAMP)
 	bash scripts/check-wheel $(BIN)/python
 
+# make benchmark SIZE=10000: that many interviews (default 1,000); PG=auto starts a throwaway
+# PostgreSQL server (scripts/pg-test-server) for the same steps, PG= skips it, PG=URL uses a server
+SIZE ?= 1000
+PG ?= auto
 benchmark: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --interviews $(SIZE) $(if $(PG),--postgres $(PG))
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache build dist

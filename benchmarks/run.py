@@ -1,4 +1,4 @@
-"""qualcode benchmarks: a synthetic N-interview corpus, timed against raw jieba (issue 9).
+"""qualcode benchmarks: a synthetic N-interview corpus, timed against raw jieba (issues 9, 21).
 
 Every step runs as its own subprocess (through a tiny launcher, see ``_LAUNCHER``), timed
 by wall clock, with its peak memory taken from the kernel (``wait4`` rusage: the largest
@@ -9,9 +9,12 @@ single process, workers included) and from a 10 Hz sampler of the whole process 
     python benchmarks/run.py --smoke         # 20 interviews, well under a minute (CI)
     python benchmarks/run.py --keep /tmp/b   # keep corpus and projects; reuse the corpus next time
     python benchmarks/run.py --profile /tmp/prof   # also profile import and autocode (pyinstrument)
+    python benchmarks/run.py --interviews 10000 --postgres auto   # = make benchmark SIZE=10000
 
-Targets (issue 9) are judged for the full corpus; a smoke run prints them too, but its
-figures are dominated by start-up costs.
+It reports raw jieba and rjieba (jieba-rs), import (a new project's jieba-rs, jieba, --jobs 2),
+autocode, every report, ``docs list``, ``code add``, peak memory and the database size, on
+SQLite and, with ``--postgres``, on PostgreSQL as well. Targets (issue 21) are judged for the
+size run; a smoke run prints them too, but its figures are dominated by start-up costs.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -151,7 +155,7 @@ def _document_texts(corpus: Path) -> list[str]:
 
     manifest = load_manifest(corpus / "manifest.csv")
     texts = []
-    for path, reason in collect([corpus], manifest):
+    for path, reason, *_ in collect([corpus], manifest):
         if reason:
             continue
         parsed = parse(read_source(path))
@@ -161,23 +165,35 @@ def _document_texts(corpus: Path) -> list[str]:
     return texts
 
 
-def internal_jieba(corpus: Path) -> dict:
-    """Raw jieba.lcut over the stored text: dictionary load, then segmentation (parsing untimed)."""
+def internal_segment(corpus: Path) -> dict:
+    """Raw jieba.lcut and rjieba.cut (jieba-rs) over the stored text, no user words: dictionary
+    load, then segmentation (parsing untimed); the boundaries they disagree on."""
     import logging
 
     texts = _document_texts(corpus)
+    figs: dict = {"documents": len(texts), "characters": sum(map(len, texts))}
     import jieba
+    import rjieba
 
     jieba.setLogLevel(logging.WARNING)
-    t0, c0 = time.perf_counter(), time.process_time()
-    jieba.initialize()
-    t1 = time.perf_counter()
-    tokens = 0
-    for text in texts:
-        tokens += len(jieba.lcut(text))
-    t2, c2 = time.perf_counter(), time.process_time()
-    return {"documents": len(texts), "characters": sum(map(len, texts)), "tokens": tokens,
-            "init_seconds": t1 - t0, "cut_seconds": t2 - t1, "cpu_seconds": c2 - c0}
+    cuts = {}
+    for key, init, cut in (("jieba", jieba.initialize, jieba.lcut), ("rjieba", rjieba.Jieba, None)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        made = init()
+        t1 = time.perf_counter()
+        cutter = cut or (lambda text, tk=made: tk.cut(text, True))
+        cuts[key] = [cutter(text) for text in texts]
+        t2, c2 = time.perf_counter(), time.process_time()
+        figs.update({f"{key}_init": t1 - t0, f"{key}_cut": t2 - t1, f"{key}_cpu": c2 - c0,
+                     f"{key}_tokens": sum(map(len, cuts[key]))})
+    same = union = 0
+    for a, b in zip(cuts["jieba"], cuts["rjieba"]):
+        ends_a = set(accumulate(map(len, a)))
+        ends_b = set(accumulate(map(len, b)))
+        same += len(ends_a & ends_b)
+        union += len(ends_a | ends_b)
+    figs["boundary_jaccard"] = same / max(union, 1)
+    return figs
 
 
 def internal_match(project_dir: Path) -> dict:
@@ -303,14 +319,6 @@ def _corpus(bench: Bench) -> Path:
     return corpus
 
 
-def _fresh_project(bench: Bench, name: str) -> Path:
-    path = bench.work / name
-    if path.exists():
-        shutil.rmtree(path)
-    bench.run(f"init {name}", bench.qualcode() + ["init", str(path)])
-    return path
-
-
 def _report_commands(bench: Bench) -> dict[str, list[str]] | None:
     """The 'report' subcommands offered by this qualcode, or None when there is no 'report'."""
     step = bench.run("report --help", bench.qualcode() + ["report", "--help"], check=False)
@@ -355,6 +363,154 @@ def _label(step: Step, label: str) -> str:
     return label + (" --proposed" if "--proposed" in step.argv else "")
 
 
+def _rate(chars: int, seconds: float | None) -> str:
+    return "—" if not seconds else f"{chars / seconds / 1e6:.2f} M chars/s"
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+class Postgres:
+    """A PostgreSQL server for the benchmark: the URL given, or a throwaway one started with
+    ``scripts/pg-test-server`` (``--postgres auto``) and stopped at the end. One fresh
+    database per project."""
+
+    def __init__(self, spec: str):
+        self.dir = None
+        if spec == "auto":
+            out = subprocess.run(["bash", str(ROOT / "scripts" / "pg-test-server"), "start"], capture_output=True,
+                                 text=True, check=True).stdout
+            found = dict(re.findall(r"export (\w+)=(\S+)", out))
+            self.url, self.dir = found["QUALCODE_TEST_PG"], found["QUALCODE_TEST_PG_DIR"]
+        else:
+            self.url = spec
+
+    def database(self, name: str) -> str:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
+        return make_url(self.url).set(database=name).render_as_string(hide_password=False)
+
+    @staticmethod
+    def size(url: str) -> int:
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            return conn.execute("select pg_database_size(current_database())").fetchone()[0]
+
+    def stop(self) -> None:
+        if self.dir:
+            subprocess.run(["bash", str(ROOT / "scripts" / "pg-test-server"), "stop", self.dir], capture_output=True)
+
+
+def _fresh_project(bench: Bench, name: str, db: str | None = None, segmenter: str | None = None) -> Path:
+    path = bench.work / name
+    if path.exists():
+        shutil.rmtree(path)
+    bench.run(f"init {name}", bench.qualcode() + ["init", str(path)] + (["--db", db] if db else []))
+    if segmenter:  # a new project segments with jieba-rs; the setting picks the other one
+        config = path / "qualcode.toml"
+        text = re.sub(r'(?m)^segmenter = .*\n', "", config.read_text(encoding="utf-8"))
+        config.write_text(text.replace("[project]\n", f'[project]\nsegmenter = "{segmenter}"\n', 1), encoding="utf-8")
+    return path
+
+
+def _import(bench: Bench, label: str, proj: Path, corpus: Path, n_files: int, extra: list[str] = ()) -> Step:
+    step = bench.run(label, bench.qualcode() + ["--project", str(proj), "import", str(corpus), "--manifest",
+                                                 str(corpus / "manifest.csv"), *extra])
+    summary = step.stdout.strip().splitlines()[-1] if step.stdout.strip() else ""
+    if not re.match(rf"{n_files} imported", summary):
+        print(f"warning: {label}: {summary!r} (expected {n_files} imported)", file=sys.stderr)
+    return step
+
+
+def _median_steps(bench: Bench, label: str, argvs: list[list[str]]) -> tuple[float, int]:
+    steps = [bench.run(f"{label} #{i}", argv, check=False) for i, argv in enumerate(argvs)]
+    failed = [s for s in steps if not s.ok]
+    if failed:
+        print(f"warning: {label}: {failed[0].stderr.strip()[-300:] or failed[0].stdout.strip()[-300:]}", file=sys.stderr)
+    return statistics.median(s.seconds for s in steps), max(s.peak for s in steps)
+
+
+def _backend(bench: Bench, backend: str, db: str | None, corpus: Path, n_files: int) -> dict:
+    """Import, autocode, every report, ``docs list`` and ``code add`` on one backend; figures by name."""
+    q = bench.qualcode()
+    tag = "" if backend == "SQLite" else f" [{backend}]"
+    figs: dict = {}
+    proj = _fresh_project(bench, "project" if backend == "SQLite" else "project-pg", db)
+    imp = _import(bench, "import" + tag, proj, corpus, n_files)
+    if db is None:  # the SQLite run comes first: the corpus's figures from its database
+        with sqlite3.connect(proj / "qualcode.db") as con:
+            docs, chars = con.execute("select count(*), coalesce(sum(n_chars), 0) from documents").fetchone()
+            passages = con.execute("select count(*) from passages").fetchone()[0]
+            speech = con.execute("select coalesce(sum(\"end\" - start), 0) from passages").fetchone()[0]
+        bench.info.update(documents=docs, stored_chars=chars, passages=passages, passage_chars=speech)
+    chars, speech = bench.info["stored_chars"], bench.info["passage_chars"]
+    figs["import"] = imp.seconds
+    bench.results.append(Result(f"qualcode import (jieba-rs){tag}", imp.seconds, imp.cpu_seconds,
+                                f"{_rate(chars, imp.seconds)} (by CPU time {_rate(chars, imp.cpu_seconds)})", imp.peak,
+                                "≥ 2 M chars/s", _verdict(chars / imp.seconds >= 2e6)))
+
+    ac = bench.run("autocode" + tag, q + ["--project", str(proj), "autocode"])
+    figs["autocode"] = ac.seconds
+    if "Re-segmented" in ac.stdout:
+        print("warning: autocode re-segmented documents; tokens were not reused", file=sys.stderr)
+    bench.results.append(Result("autocode (passages)" + tag, ac.seconds, ac.cpu_seconds,
+                                f"{_rate(speech, ac.seconds)} (by CPU time {_rate(speech, ac.cpu_seconds)})", ac.peak,
+                                "≥ 10 M chars/s", _verdict(speech / ac.seconds >= 10e6)))
+    if backend == "SQLite":
+        with sqlite3.connect(proj / "qualcode.db") as con:
+            bench.info["codings"] = con.execute("select count(*) from codings").fetchone()[0]
+            bench.info["code_for_code_add"] = con.execute("select code from codings order by id limit 1").fetchone()[0]
+
+    reports = _report_commands(bench) or {}
+    for sub in reports:
+        if sub == "all":
+            help_all = _help_of(bench, "report", "all")
+            runs = [("--no-plots", ["--no-plots"], "< 10 s", 10.0), ("(with plots)", [], "", None)]
+            if bench.args.smoke:
+                runs = runs[:1]  # the plots alone take longer than the smoke budget
+            for what, extra, target, limit in runs:
+                s = _run_report(bench, proj, "all", f"report all {what}{tag}", extra if "--no-plots" in help_all else [])
+                figs[f"report all {what}"] = s.seconds if s.ok else None
+                bench.results.append(Result(_label(s, f"report all {what}") + tag, s.seconds if s.ok else None,
+                                            s.cpu_seconds, "" if s.ok else f"failed (exit {s.returncode})", s.peak,
+                                            target, ("" if limit is None else _verdict(s.ok and s.seconds < limit))))
+            continue
+        s = _run_report(bench, proj, sub, f"report {sub}{tag}", [])
+        figs[f"report {sub}"] = s.seconds if s.ok else None
+        bench.results.append(Result(_label(s, f"report {sub}") + tag, s.seconds if s.ok else None, s.cpu_seconds,
+                                    "" if s.ok else f"failed (exit {s.returncode}): {s.stderr.strip()[-80:]}", s.peak,
+                                    "< 2 s", _verdict(s.ok and s.seconds < 2)))
+
+    n = 3 if bench.args.smoke else 5
+    base = q + ["--project", str(proj)]
+    t, peak = _median_steps(bench, "docs list" + tag, [base + ["docs", "list"]] * n)
+    figs["docs list"] = t
+    bench.results.append(Result("docs list (median)" + tag, t, None, "", peak, "< 0.3 s", _verdict(t < 0.3)))
+    docs = bench.info["documents"]
+    passages = [f"{1 + (docs * (i + 1)) // (n + 1)}:3" for i in range(n)]  # documents spread over the project
+    code = bench.info["code_for_code_add"]
+    t, peak = _median_steps(bench, "code add" + tag, [base + ["code", "add", p, code] for p in passages])
+    figs["code add"] = t
+    bench.results.append(Result("code add (median)" + tag, t, None, "", peak, "< 0.3 s", _verdict(t < 0.3)))
+
+    if db is None:
+        size = sum(f.stat().st_size for f in proj.glob("qualcode.db*"))
+        bench.info["project_bytes"] = _size(proj)
+    else:
+        size = Postgres.size(db)
+    figs["db_bytes"] = size
+    bench.results.append(Result("database size" + tag, None, None, f"{size / MIB:.1f} MiB for {docs:,} interviews",
+                                None, "", ""))
+    figs["project"] = proj
+    return figs
+
+
 def benchmark(args: argparse.Namespace) -> Bench:
     if args.keep:
         work = Path(args.keep).resolve()
@@ -367,91 +523,71 @@ def benchmark(args: argparse.Namespace) -> Bench:
     bench.info.update(machine())
     t_start = time.perf_counter()
     q = bench.qualcode()
+    pg = None
     try:
         corpus = _corpus(bench)
         files = [p for p in corpus.rglob("*") if p.is_file() and ".generator" not in p.parts and p.name != "manifest.csv"]
         bench.info.update(interviews=len(files), corpus_bytes=sum(p.stat().st_size for p in files))
 
-        # 1. raw jieba over the text qualcode stores
-        jstep, jieba_figs = bench.internal("raw jieba.lcut", "jieba", corpus)
-        jieba_total = jieba_figs["init_seconds"] + jieba_figs["cut_seconds"]
-        bench.info["jieba"] = jieba_figs
-        chars = jieba_figs["characters"]
-        jieba_cpu = jieba_figs["cpu_seconds"]
-        bench.results.append(Result(
-            "raw jieba.lcut", jieba_total, jieba_cpu,
-            f"{chars / 1e6:.2f} M chars, {chars / jieba_figs['cut_seconds'] / 1e6:.2f} M chars/s "
-            f"(dictionary load {jieba_figs['init_seconds']:.2f} s)", jstep.peak, "reference", ""))
+        # 1. raw segmenters over the text qualcode stores (the floor import cannot go below)
+        sstep, seg = bench.internal("raw segmenters", "segment", corpus)
+        bench.info["segment"] = seg
+        chars = seg["characters"]
+        for name, key in (("raw jieba.lcut", "jieba"), ("raw rjieba.cut (jieba-rs)", "rjieba")):
+            bench.results.append(Result(
+                name, seg[f"{key}_init"] + seg[f"{key}_cut"], seg[f"{key}_cpu"],
+                f"{chars / 1e6:.2f} M chars, {_rate(chars, seg[f'{key}_cut'])} (dictionary load {seg[f'{key}_init']:.2f} s; "
+                f"by CPU time {_rate(chars, seg[f'{key}_cpu'])})",
+                sstep.peak, "reference", ""))
 
-        # 2. import, single process and --jobs 2
-        manifest = corpus / "manifest.csv"
-        proj = _fresh_project(bench, "project")
-        imp1 = bench.run("import", q + ["--project", str(proj), "import", str(corpus), "--manifest", str(manifest)])
-        proj2 = _fresh_project(bench, "project-jobs2")
-        imp2 = bench.run("import --jobs 2", q + ["--project", str(proj2), "import", str(corpus), "--manifest",
-                                                  str(manifest), "--jobs", "2"])
-        for step in (imp1, imp2):
-            summary = step.stdout.strip().splitlines()[-1] if step.stdout.strip() else ""
-            if not re.match(rf"{len(files)} imported", summary):
-                print(f"warning: {step.name}: {summary!r} (expected {len(files)} imported)", file=sys.stderr)
-        r1, r2 = imp1.seconds / jieba_total, imp2.seconds / jieba_total
-        bench.results.append(Result("qualcode import", imp1.seconds, imp1.cpu_seconds,
-                                    f"{r1:.2f} × jieba (by CPU time {imp1.cpu_seconds / jieba_cpu:.2f} ×)", imp1.peak,
-                                    "≤ 1.5 × jieba", "PASS" if r1 <= 1.5 else "MISS"))
-        bench.results.append(Result("qualcode import --jobs 2", imp2.seconds, imp2.cpu_seconds,
-                                    f"{r2:.2f} × jieba", imp2.peak,
-                                    "< 1.0 × jieba", "PASS" if r2 < 1.0 else "MISS"))
-        with sqlite3.connect(proj / "qualcode.db") as con:
-            docs, stored = con.execute("select count(*), coalesce(sum(n_chars), 0) from documents").fetchone()
-            passages = con.execute("select count(*) from passages").fetchone()[0]
-            speech = con.execute("select coalesce(sum(\"end\" - start), 0) from passages").fetchone()[0]
-        bench.info.update(documents=docs, stored_chars=stored, passages=passages, passage_chars=speech)
+        # 2. SQLite: import (jieba-rs, the default of a new project), autocode, reports, everyday commands
+        sq = _backend(bench, "SQLite", None, corpus, len(files))
+        proj = sq.pop("project")
+        bench.info["sqlite"] = sq
 
-        # 3. autocode from stored tokens
-        ac = bench.run("autocode", q + ["--project", str(proj), "autocode"])
-        rate = speech / ac.seconds
-        with sqlite3.connect(proj / "qualcode.db") as con:
-            bench.info["codings"] = con.execute("select count(*) from codings").fetchone()[0]
-        if "Re-segmented" in ac.stdout:
-            print("warning: autocode re-segmented documents; tokens were not reused", file=sys.stderr)
-        bench.results.append(Result("autocode (passages)", ac.seconds, ac.cpu_seconds,
-                                    f"{rate / 1e6:.2f} M chars/s (by CPU time {speech / ac.cpu_seconds / 1e6:.2f})", ac.peak,
-                                    "≥ 10 M chars/s", "PASS" if rate >= 10e6 else "MISS"))
+        # 3. the other import variants, on SQLite
+        rs_cut = seg["rjieba_cut"] + seg["rjieba_init"]
+        chars = bench.info["stored_chars"]
+        pj = _fresh_project(bench, "project-jieba", segmenter="jieba")
+        imp = _import(bench, "import (jieba)", pj, corpus, len(files))
+        jieba_total = seg["jieba_init"] + seg["jieba_cut"]
+        bench.results.append(Result("qualcode import (jieba)", imp.seconds, imp.cpu_seconds,
+                                    f"{_rate(chars, imp.seconds)}; {imp.seconds / jieba_total:.2f} × raw jieba", imp.peak,
+                                    "", ""))
+        shutil.rmtree(pj, ignore_errors=True)
+        p2 = _fresh_project(bench, "project-jobs2")
+        imp2 = _import(bench, "import --jobs 2", p2, corpus, len(files), ["--jobs", "2"])
+        bench.results.append(Result("qualcode import --jobs 2 (jieba-rs)", imp2.seconds, imp2.cpu_seconds,
+                                    f"{_rate(chars, imp2.seconds)}; {sq['import'] / imp2.seconds:.2f} × faster than one process",
+                                    imp2.peak, "faster than one process", _verdict(imp2.seconds < sq["import"])))
+        shutil.rmtree(p2, ignore_errors=True)
+        bench.info["import_vs_raw_rjieba"] = round(sq["import"] / rs_cut, 2)
+
         mstep, mfigs = bench.internal("autocode breakdown", "match", proj)
         bench.info["autocode_breakdown"] = mfigs
         bench.results.append(Result(
             "  in-process: RuleSet.match_document only", mfigs["match_seconds"], None,
-            f"{mfigs['characters'] / mfigs['match_seconds'] / 1e6:.2f} M chars/s (read {mfigs['read_seconds']:.2f} s, "
+            f"{_rate(mfigs['characters'], mfigs['match_seconds'])} (read {mfigs['read_seconds']:.2f} s, "
             f"units {mfigs['units_seconds']:.2f} s, setup {mfigs['setup_seconds']:.2f} s)", mstep.peak, "diagnostic", ""))
 
-        # 4. reports (being written in issue 5: use what exists)
-        reports = _report_commands(bench)
-        if reports is None or "all" not in reports:
-            for label, target in (("report all --no-plots", "< 5 s"), ("report all (with plots)", "")):
-                bench.results.append(Result(label, None, None, "not available yet", None, target, "n/a"))
-        else:
-            help_all = _help_of(bench, "report", "all")
-            # --plots/--no-plots, --no-plots alone, or --plots alone (plots off by default)
-            with_plots = ["--plots"] if re.search(r"--plots\b", help_all) else []
-            no_plots = ["--no-plots"] if "--no-plots" in help_all else ([] if with_plots else None)
-            if no_plots is not None:
-                s = _run_report(bench, proj, "all", "report all --no-plots", no_plots)
-                bench.results.append(Result(_label(s, "report all " + (" ".join(no_plots) or "(no plots)")), s.seconds if s.ok else None, s.cpu_seconds,
-                                            "" if s.ok else f"failed (exit {s.returncode})", s.peak, "< 5 s",
-                                            ("PASS" if s.seconds < 5 else "MISS") if s.ok else "MISS"))
-            s = _run_report(bench, proj, "all", "report all with plots", with_plots)
-            bench.results.append(Result(_label(s, "report all " + (" ".join(with_plots) or "(with plots)")),
-                                        s.seconds if s.ok else None, s.cpu_seconds,
-                                        "" if s.ok else f"failed (exit {s.returncode})", s.peak, "", ""))
-        for pattern, label in ((r"co-?occ", "co-occurrence"), (r"satur", "saturation")):
-            sub = next((n for n in (reports or {}) if re.search(pattern, n)), None)
-            if sub is None:
-                bench.results.append(Result(f"report {label}", None, None, "not available yet", None, "< 1 s", "n/a"))
-                continue
-            s = _run_report(bench, proj, sub, f"report {sub}", [])
-            bench.results.append(Result(_label(s, f"report {sub}"), s.seconds if s.ok else None, s.cpu_seconds,
-                                        "" if s.ok else f"failed (exit {s.returncode})", s.peak, "< 1 s",
-                                        ("PASS" if s.seconds < 1 else "MISS") if s.ok else "MISS"))
+        # 4. PostgreSQL: the same steps
+        if args.postgres:
+            try:
+                pg = Postgres(args.postgres)
+                pgf = _backend(bench, "PostgreSQL", pg.database("qualcode_bench"), corpus, len(files))
+                pgf.pop("project")
+                bench.info["postgresql"] = pgf
+                for key, target in (("import", 2.0), ("autocode", 2.0)):
+                    ratio = pgf[key] / sq[key]
+                    bench.results.append(Result(f"PostgreSQL ÷ SQLite: {key}", None, None, f"{ratio:.2f} ×", None,
+                                                f"< {target:g} ×", _verdict(ratio < target)))
+                ratios = [pgf[k] / sq[k] for k in sq if k.startswith("report") and sq[k] and pgf.get(k)]
+                if ratios:
+                    bench.results.append(Result("PostgreSQL ÷ SQLite: reports", None, None,
+                                                f"{min(ratios):.2f}–{max(ratios):.2f} ×", None, "", ""))
+            except (subprocess.CalledProcessError, OSError, ImportError) as exc:
+                print(f"warning: no PostgreSQL run: {exc}", file=sys.stderr)
+                bench.results.append(Result("PostgreSQL", None, None, f"not run ({type(exc).__name__})", None, "", "n/a"))
 
         # 5. start-up
         n = 3 if args.smoke else 9
@@ -464,19 +600,20 @@ def benchmark(args: argparse.Namespace) -> Bench:
                                     "< 0.3 s and < 5 ×", "PASS" if th < 0.3 and th / tp < 5 else "MISS"))
 
         # 6. memory and disk
-        big = max((s for s in bench.steps), key=lambda s: s.peak)
-        bench.results.append(Result("peak memory, any step", None, None, f"largest: {big.name}", big.peak, "< 1.5 GiB",
-                                    "PASS" if big.peak < 1.5 * GIB else "MISS"))
-        bench.info["project_bytes"] = _size(proj)
-        bench.info["db_bytes"] = sum(f.stat().st_size for f in proj.glob("qualcode.db*"))
+        # qualcode's own steps: the in-process references hold every token list at once
+        big = max((s for s in bench.steps if s.name not in ("raw segmenters", "autocode breakdown")), key=lambda s: s.peak)
+        bench.results.append(Result("peak memory, any step", None, None, f"largest: {big.name}", big.peak, "< 2 GiB",
+                                    _verdict(big.peak < 2 * GIB)))
+        bench.info["db_bytes"] = sq["db_bytes"]
         bench.results.append(Result("project size on disk", None, None,
-                                    f"{bench.info['project_bytes'] / MIB:.1f} MiB (database "
-                                    f"{bench.info['db_bytes'] / MIB:.1f} MiB; corpus {bench.info['corpus_bytes'] / MIB:.1f} MiB)",
+                                    f"{bench.info['project_bytes'] / MIB:.1f} MiB (corpus {bench.info['corpus_bytes'] / MIB:.1f} MiB)",
                                     None, "", ""))
 
         if args.profile:
             profile(bench, corpus, Path(args.profile).resolve())
     finally:
+        if pg is not None:
+            pg.stop()
         bench.info["total_seconds"] = round(time.perf_counter() - t_start, 1)
         bench.info["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
         bench.info["work"] = str(work)
@@ -541,6 +678,8 @@ def header(bench: Bench) -> str:
             f"corpus: {i['interviews']} interviews (seed {bench.args.seed}), {i['corpus_bytes'] / MIB:.1f} MiB of files; "
             f"{i['documents']} documents, {i['passages']:,} passages, {i['stored_chars']:,} characters stored; "
             f"{i.get('codings', 0):,} codings proposed")
+    if "segment" in i:
+        lines.append(f"token boundaries of raw jieba and rjieba (no user words): Jaccard {i['segment']['boundary_jaccard']:.5f}")
     if max(i["loadavg_start"][0], (i.get("loadavg_end") or [0])[0]) > (i["nproc"] or 1):
         lines.append("NOTE: the load average exceeded the number of CPUs (other processes were running): wall-clock "
                      "figures are inflated; the CPU column and the CPU-time ratios are the fairer comparison")
@@ -549,13 +688,15 @@ def header(bench: Bench) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="qualcode benchmarks against raw jieba (issue 9).")
+    ap = argparse.ArgumentParser(description="qualcode benchmarks against raw jieba (issues 9, 21).")
     ap.add_argument("--interviews", type=int, default=None, help="interviews to generate (default 1000; smoke 20)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--chars", type=int, default=6000, help="mean characters of speech per interview")
     ap.add_argument("--keep", metavar="DIR", help="keep corpus, projects and logs in DIR (a kept corpus is reused)")
     ap.add_argument("--smoke", action="store_true", help="a small run (20 interviews) for CI")
     ap.add_argument("--profile", metavar="DIR", help="also profile import and autocode with pyinstrument")
+    ap.add_argument("--postgres", metavar="URL", help="also run on PostgreSQL: a server URL whose role may create "
+                    "databases, or 'auto' to start a throwaway server with scripts/pg-test-server")
     ap.add_argument("--json", metavar="FILE", help="write all figures as JSON")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--verbose", "-v", action="store_true", help="print each step as it finishes")
@@ -564,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.internal:
         sys.path.insert(0, str(ROOT))
         kind, path = args.internal
-        figs = {"jieba": internal_jieba, "match": internal_match}[kind](Path(path))
+        figs = {"segment": internal_segment, "match": internal_match}[kind](Path(path))
         print(json.dumps(figs))
         return 0
     if args.interviews is None:

@@ -14,6 +14,7 @@ from qualcode.data import data_path
 from qualcode.errors import ConfigError, ProjectNotFound, QualcodeError
 from qualcode.store import Store, queries
 from qualcode.text.segment import Segmenter, read_dictionary
+from qualcode.vocabulary import SEGMENTERS, SegmenterKind
 
 CONFIG_NAME = "qualcode.toml"
 DB_NAME = "qualcode.db"
@@ -57,7 +58,15 @@ def find_root(start: Path | None = None) -> Path:
 
 
 # [project] settings and the type each must have (a project may add keys of its own)
-_SETTING_TYPES: dict[str, type] = {"name": str, "db": str, "codebook": str, "default_coder": str}
+_SETTING_TYPES: dict[str, type] = {"name": str, "db": str, "codebook": str, "default_coder": str, "segmenter": str,
+                                   "lang": str}
+# The languages reports are written in ([project] lang, report --lang); a project made with the
+# default (Chinese) codebook writes Chinese reports.
+REPORT_LANGUAGES = ("zh", "en")
+DEFAULT_REPORT_LANGUAGE = "zh"
+# The segmenter a project made by 'qualcode init' uses; a project without the setting (made
+# before it existed) keeps jieba, so its stored tokens stay valid (docs/segmentation.md).
+NEW_PROJECT_SEGMENTER = SegmenterKind.JIEBA_RS
 
 
 def check_settings(settings: dict[str, Any], config: Path) -> None:
@@ -70,6 +79,14 @@ def check_settings(settings: dict[str, Any], config: Path) -> None:
         if value is not None and (not isinstance(value, kind) or not str(value).strip() or "\x00" in str(value)):
             raise ConfigError(f"{config}: [project] {key} must be a non-empty text in quotes, not {value!r:.40}",
                               hint=f'e.g. {key} = "..."')
+    segmenter = project.get("segmenter")
+    if segmenter is not None and segmenter not in SEGMENTERS:
+        raise ConfigError(f"{config}: [project] segmenter must be one of {', '.join(SEGMENTERS)}, not {segmenter!r:.40}",
+                          hint='e.g. segmenter = "jieba-rs" (changing it re-segments at the next autocode)')
+    lang = project.get("lang")
+    if lang is not None and lang not in REPORT_LANGUAGES:
+        raise ConfigError(f"{config}: [project] lang must be one of {', '.join(REPORT_LANGUAGES)}, not {lang!r:.40}",
+                          hint='e.g. lang = "zh" (the language of the reports)')
 
 
 def _db_url(root: Path, db: str) -> str:
@@ -136,10 +153,12 @@ class Project:
                 "name": name or root.name,
                 "db": db or DB_NAME,
                 "default_coder": _default_coder(),
+                "segmenter": str(NEW_PROJECT_SEGMENTER),
             }
         }
         if codebook:
             settings["project"]["codebook"] = codebook
+            settings["project"]["lang"] = DEFAULT_REPORT_LANGUAGE  # the default codebook is Chinese
         (root / CONFIG_NAME).write_text(tomli_w.dumps(settings), encoding="utf-8")
         return cls(root)
 
@@ -151,6 +170,11 @@ class Project:
     @property
     def name(self) -> str:
         return self.settings.get("project", {}).get("name", self.root.name)
+
+    @property
+    def report_lang(self) -> str:
+        """The language reports are written in (``[project] lang``; Chinese when not set)."""
+        return self.settings.get("project", {}).get("lang", DEFAULT_REPORT_LANGUAGE)
 
     @property
     def default_coder(self) -> str:
@@ -223,9 +247,14 @@ class Project:
         rel = self.settings.get("project", {}).get("codebook")
         return (self.root / rel) if rel else None
 
+    @property
+    def segmenter_kind(self) -> SegmenterKind:
+        """``segmenter`` in qualcode.toml; ``jieba`` for a project made before the setting existed."""
+        return SegmenterKind(self.settings.get("project", {}).get("segmenter", SegmenterKind.JIEBA))
+
     def segmenter(self, codebook=None):
-        """jieba with the project's user words (see ``user_words``)."""
-        return Segmenter(self.user_words(codebook))
+        """The project's segmenter (``segmenter_kind``) with its user words (see ``user_words``)."""
+        return Segmenter(self.user_words(codebook), self.segmenter_kind)
 
     # -- documents ------------------------------------------------------------------------
     def document_id(self, ref: str | int) -> int:

@@ -48,6 +48,13 @@ class Unit(StrEnum):
     SPAN = "span"  # a coding made by hand on any stretch of text
 
 
+class SegmenterKind(StrEnum):
+    """The word segmenter a project tokenises with (``segmenter`` in qualcode.toml)."""
+
+    JIEBA = "jieba"  # jieba in Python: projects made before the setting existed keep it
+    JIEBA_RS = "jieba-rs"  # the same algorithm and dictionary in Rust (rjieba), about 20x faster
+
+
 class MemoTarget(StrEnum):
     """What a memo is attached to."""
 
@@ -70,3 +77,4 @@ CODING_UNITS = values(Unit.PASSAGE, Unit.SENTENCE)  # what autocode, a codebook 
 AGREEMENT_UNITS = values(Unit.PASSAGE, Unit.SENTENCE, Unit.DOCUMENT, Unit.CHAR)
 COOCCURRENCE_UNITS = values(Unit.PASSAGE, Unit.SENTENCE, Unit.DOCUMENT, Unit.PROXIMITY)
 MEMO_TARGETS = values(*MemoTarget)
+SEGMENTERS = values(*SegmenterKind)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qualcode.autocode.run import autocode
+from qualcode.autocode.scoring import clear_confidence, scorer_setting
+from qualcode.autocode.suggest import attach_confidence
 from qualcode.errors import ConfigError
 from qualcode.ingest.manifest import load_manifest
 from qualcode.ingest.pipeline import ImportOptions, import_paths
@@ -54,6 +56,10 @@ def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = No
     coded = autocode(project, codebook)
     progress(f"Auto-coded {coded.units} passages in {coded.documents} documents with "
              f"{Path(coded.codebook).name}: {coded.summary()}")
+    if scorer_setting(project) == "combined":
+        progress(f"Combined scorer: confidence on {attach_confidence(project, codebook)} open rule proposals")
+    else:
+        clear_confidence(project.store)
     reviewed = queries.count_counted_codings(project.store)
     selection = Selection(proposed=reviewed == 0)
     if reviewed == 0:
@@ -62,7 +68,7 @@ def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = No
         progress(f"Reporting on {reviewed} accepted and manual codings (proposals are left out)")
     output = Path(output) if output else project.root / "outputs"
     data = load(project, selection, codebook=codebook)
-    written = report_all(project, output, options=ReportOptions(plots=plots), data=data)
+    written = report_all(project, output, options=ReportOptions(plots=plots, lang=project.report_lang), data=data)
     for line in chain_summary(chain(data)):  # the framework's chain: where each case breaks
         progress(f"Chain: {line}")
     return RunResult(output, written, selection)

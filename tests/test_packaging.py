@@ -53,3 +53,14 @@ def test_help_imports_no_heavy_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "Usage: qualcode" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "loaded:"
+
+
+def test_everyday_commands_import_no_numerical_library():
+    """What ``docs list``, ``docs show`` and ``code add`` load (the project, its store, table
+    output, manual coding) brings in neither numpy nor scikit-learn nor the REFI-QDA importer."""
+    code = ("import sys\n"
+            "import qualcode.project, qualcode.store.queries, qualcode.exchange.tables, qualcode.annotate.codings\n"
+            "heavy = ('numpy', 'pandas', 'sklearn', 'scipy', 'jieba', 'qualcode.exchange.qdpx')\n"
+            "print('loaded:', *[m for m in heavy if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "loaded:"

@@ -16,7 +16,7 @@ DOCS = (ROOT / "README.md").read_text(encoding="utf-8") + "".join(
     p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("*.md")))
 
 
-@pytest.mark.parametrize("enum", [v.Status, v.Origin, v.Role, v.Unit, v.MemoTarget], ids=lambda e: e.__name__)
+@pytest.mark.parametrize("enum", [v.Status, v.Origin, v.Role, v.Unit, v.MemoTarget, v.SegmenterKind], ids=lambda e: e.__name__)
 def test_every_value_is_documented(enum):
     missing = [m.value for m in enum if f"`{m.value}`" not in DOCS]
     assert missing == []

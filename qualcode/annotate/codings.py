@@ -25,7 +25,6 @@ from qualcode.annotate.decisions import (
 )
 from qualcode.annotate.memos import insert_memo
 from qualcode.annotate.resolve import canonical_passage, resolve_code, resolve_coding
-from qualcode.autocode.run import sync_codes
 from qualcode.codebook.dump import dumps
 from qualcode.codebook.edit import insert_code_text
 from qualcode.codebook.load import parse_codebook
@@ -33,6 +32,7 @@ from qualcode.codebook.model import Code, CodebookError
 from qualcode.errors import EXIT_PARTIAL, ConfigError, NotFound, QualcodeError
 from qualcode.store import queries, schema as t, utcnow
 from qualcode.store.locking import lock_rows
+from qualcode.store.queries import sync_codes
 from qualcode.text.script import fold
 from qualcode.vocabulary import ORIGINS, STATUSES
 

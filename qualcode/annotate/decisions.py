@@ -24,9 +24,8 @@ from __future__ import annotations
 
 from sqlalchemy import and_, insert, select, update
 
-from qualcode.autocode.run import AUTOCODER
-from qualcode.autocode.suggest import SUGGESTER
 from qualcode.store import queries, schema as t
+from qualcode.store.queries import AUTOCODER, SUGGESTER
 from qualcode.vocabulary import Origin, Status
 
 PROPOSAL_ORIGINS = (Origin.RULE.value, Origin.MODEL.value)

@@ -12,7 +12,8 @@ Orders: ``document`` (reading order), ``confidence`` (most likely first), ``unce
 model proposals (issue 7: a probability in [0, 1]); for rule proposals, whose score is the
 summed weight of the counted occurrences, ``1 - 0.5 ** score``: one plain term (score 1)
 is a coin toss (0.5), each further unit of evidence halves the remaining doubt. A proposal
-without a score counts as 0.5.
+without a score counts as 0.5. A proposal with a ``confidence`` (written by ``autocode`` when
+the project uses the combined scorer, ``[autocode] scorer = "combined"``) is ordered by it.
 """
 from __future__ import annotations
 
@@ -38,8 +39,10 @@ KEYS = {
 }
 
 
-def probability(origin: str | None, score) -> float:
+def probability(origin: str | None, score, confidence: float | None = None) -> float:
     """A proposal's probability of being right, comparable across origins (see module doc)."""
+    if confidence is not None:
+        return min(max(float(confidence), 0.0), 1.0)
     try:
         s = float(score)
     except (TypeError, ValueError):
@@ -127,7 +130,7 @@ class ReviewSession:
         # that others decided is shown as the open proposal it is for this coder
         rows = open_proposals(rows, self.coder or "")
         for r in rows:
-            r["_p"] = probability(r["origin"], r["score"])
+            r["_p"] = probability(r["origin"], r["score"], r.get("confidence"))
         place = lambda r: (r["document_id"], r["start"], r["end"], r["code"], r["id"])  # noqa: E731
         if self.order == "confidence":
             rows.sort(key=lambda r: (-r["_p"], *place(r)))

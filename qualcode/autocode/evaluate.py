@@ -4,6 +4,15 @@ Comparison is per (passage, code): a gold row marks its passage as carrying the 
 so does a proposal. Only documents that appear in the gold file are scored, and every
 passage of those documents counts as coded by the gold coder (absence = negative).
 Stages roll codes up to their top-level parent.
+
+Averages. ``micro`` pools the counts of every code. ``macro`` is the unweighted mean of the
+per-code precision, recall and F1 over **every code in the gold file or the predictions**
+(the same set for all three), computed from unrounded values; a metric that is undefined
+for a code (precision of a code never predicted, recall of a code not in the gold file)
+counts as 0, as scikit-learn's ``precision_recall_fscore_support(average="macro",
+zero_division=0)``. A code's F1 is ``2·tp / (2·tp + fp + fn)``: 0 when the code was
+never predicted or never in the gold file. The per-code rows show an undefined precision
+or recall as empty.
 """
 from __future__ import annotations
 
@@ -70,6 +79,11 @@ def load_gold(store, path: Path) -> tuple[set[tuple[int, str]], set[int]]:
     return pairs, docs
 
 
+def gold_documents(store, path: Path) -> set[int]:
+    """The ids of the documents a gold file covers."""
+    return load_gold(store, Path(path))[1]
+
+
 def predicted_pairs(store, doc_ids: set[int], origins: tuple[str, ...], statuses: tuple[str, ...]) -> set[tuple[int, str]]:
     k = t.codings
     query = select(k.c.passage_id, k.c.code).where(k.c.document_id.in_(sorted(doc_ids)), k.c.passage_id.is_not(None),
@@ -82,11 +96,26 @@ def predicted_pairs(store, doc_ids: set[int], origins: tuple[str, ...], statuses
         return {(pid, code) for pid, code in conn.execute(query)}
 
 
-def _scores(gold: set, pred: set) -> dict:
-    tp, fp, fn = len(gold & pred), len(pred - gold), len(gold - pred)
+def prf(tp: int, fp: int, fn: int) -> tuple[float | None, float | None, float]:
+    """Unrounded precision, recall (None when undefined) and F1 (0 when undefined)."""
     precision = tp / (tp + fp) if tp + fp else None
     recall = tp / (tp + fn) if tp + fn else None
-    f1 = (2 * precision * recall / (precision + recall)) if precision and recall else (0.0 if precision is not None and recall is not None else None)
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+    return precision, recall, f1
+
+
+def macro_average(counts: list[tuple[int, int, int]]) -> dict[str, float | None]:
+    """Macro precision/recall/F1 over the codes whose (tp, fp, fn) are given: the mean of the
+    unrounded per-code values, an undefined value counting 0 (``zero_division=0``)."""
+    if not counts:
+        return {"precision": None, "recall": None, "f1": None}
+    per = [prf(*c) for c in counts]
+    return {k: sum(v[i] or 0.0 for v in per) / len(per) for i, k in enumerate(("precision", "recall", "f1"))}
+
+
+def _scores(gold: set, pred: set) -> dict:
+    tp, fp, fn = len(gold & pred), len(pred - gold), len(gold - pred)
+    precision, recall, f1 = prf(tp, fp, fn)
     return {"gold": len(gold), "predicted": len(pred), "tp": tp, "fp": fp, "fn": fn,
             "precision": _r(precision), "recall": _r(recall), "f1": _r(f1)}
 
@@ -95,8 +124,19 @@ def _r(x):
     return None if x is None else round(x, 3)
 
 
+def scores_by_code(gold: set[tuple[int, str]], pred: set[tuple[int, str]]) -> dict[str, dict]:
+    """Micro and macro precision/recall/F1 (unrounded) of (passage, code) pairs; macro over
+    every code in ``gold`` ∪ ``pred``."""
+    codes = sorted({c for _, c in gold | pred})
+    counts = [(len({g for g in gold if g[1] == c} & pred), len({p for p in pred if p[1] == c} - gold),
+               len({g for g in gold if g[1] == c} - pred)) for c in codes]
+    p, r, f = prf(len(gold & pred), len(pred - gold), len(gold - pred))
+    return {"micro": {"precision": p, "recall": r, "f1": f}, "macro": macro_average(counts)}
+
+
 def evaluate(store, gold_path: Path, origins=("rule",), statuses=()) -> list[dict]:
-    """Rows per code, per stage, then micro and macro averages over codes."""
+    """Rows per code, per stage, then micro and macro averages over codes (macro: over every
+    code in the gold file or the predictions, an undefined value counting 0)."""
     gold, docs = load_gold(store, Path(gold_path))
     pred = predicted_pairs(store, docs, tuple(origins), tuple(statuses))
     rows = []
@@ -108,11 +148,9 @@ def evaluate(store, gold_path: Path, origins=("rule",), statuses=()) -> list[dic
     for top in sorted({c for _, c in gs | ps}):
         rows.append({"level": "stage", "code": top, **_scores({g for g in gs if g[1] == top}, {p for p in ps if p[1] == top})})
     rows.append({"level": "micro", "code": "all codes", **_scores(gold, pred)})
-    per_code = [r for r in rows if r["level"] == "code"]
-    macro = {}
-    for k in ("precision", "recall", "f1"):
-        defined = [r[k] for r in per_code if r[k] is not None]
-        macro[k] = _r(sum(defined) / len(defined)) if defined else None
+    # every code in gold ∪ predicted, undefined = 0, from unrounded values (module docstring)
+    macro = {k: _r(v) for k, v in macro_average([(r["tp"], r["fp"], r["fn"]) for r in rows
+                                                 if r["level"] == "code"]).items()}
     rows.append({"level": "macro", "code": "all codes", "gold": len(gold), "predicted": len(pred),
                  "tp": None, "fp": None, "fn": None, **macro})
     return rows

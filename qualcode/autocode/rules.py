@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 
 from qualcode.codebook.graph import dependency_order
-from qualcode.codebook.model import Codebook, CodebookError, Term
+from qualcode.codebook.model import ENTITY_INFIXES, Codebook, CodebookError, Negation, Term
 from qualcode.codebook.patterns import PatternError, compile_pattern
 from qualcode.text.script import fold
 
@@ -41,8 +41,10 @@ _ANY, _NONE, _NEAR_A, _NEAR_B, _REGEX = -1, -2, -3, -4, -5
 
 _BY_POSITION = itemgetter(1, 2, 0)  # evidence (term, start, end) by start, end, term
 
-# A negator separated from the term by clause punctuation does not negate it.
+# A negator separated from the term by clause punctuation does not negate it (negation
+# ``bound: clause``); with ``bound: sentence`` only the end of a sentence stops it.
 _CLAUSE_BREAK = re.compile(r"[，。！？；：、,.!?;:…—\n\r\t]")
+_BREAKS = {"clause": _CLAUSE_BREAK, "sentence": re.compile(r"[。！？；!?;\n\r]")}
 
 
 @dataclass
@@ -132,22 +134,49 @@ class Hit:
     absent: bool = False  # from ``absent: true`` rules: negative evidence for the code
 
 
-class _Neg:
-    __slots__ = ("regex", "window", "maxlen", "substring", "texts")
+def _alternation(texts: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(t) for t in sorted(set(texts), key=lambda s: (-len(s), s))))
 
-    def __init__(self, negators: tuple[Term, ...], window: int):
-        texts = sorted({fold(t.text) for t in negators}, key=lambda s: (-len(s), s))
-        self.texts = texts
-        self.regex = re.compile("|".join(re.escape(t) for t in texts))
-        self.window = window
-        self.maxlen = max(len(t) for t in texts)
-        self.substring = frozenset(fold(t.text) for t in negators if t.substring)
+
+class _Neg:
+    """A rule's negation settings, compiled: negators before the term (within ``window``),
+    after-negators after it (starting within ``after``), both inside one clause (``breaks``)."""
+
+    __slots__ = ("regex", "window", "maxlen", "substring", "texts", "after", "after_regex", "after_maxlen",
+                 "breaks")
+
+    def __init__(self, neg: Negation):
+        negators, after_negators = neg.negators or (), neg.after_negators or ()
+        before = {fold(t.text) for t in negators}
+        after = {fold(t.text) for t in after_negators}
+        # every string the negation reads (the document path scans for all of them at once)
+        self.texts = sorted(before | after, key=lambda s: (-len(s), s))
+        self.regex = _alternation(before) if before else None
+        self.window = neg.window or 0
+        self.maxlen = max(map(len, before), default=0)
+        self.after = neg.after or 0
+        self.after_regex = _alternation(after) if after else None
+        self.after_maxlen = max(map(len, after), default=0)
+        self.substring = frozenset(fold(t.text) for t in (*negators, *after_negators) if t.substring)
+        self.breaks = _BREAKS[neg.bound or "clause"]
+
+
+class _Entity:
+    """The entity-name guard: organisation suffixes (optionally after 管理, 工作 …) that make
+    a term right before them part of a name."""
+
+    __slots__ = ("regex", "suffixes", "first")
+
+    def __init__(self, suffixes: Sequence[str]):
+        self.suffixes = tuple(suffixes)
+        self.regex = re.compile(f"(?:{_alternation(ENTITY_INFIXES).pattern})?(?:{_alternation(suffixes).pattern})")
+        self.first = frozenset(s[0] for s in (*ENTITY_INFIXES, *suffixes))
 
 
 class _Rule:
     __slots__ = (
         "index", "position", "code_index", "rule_id", "needs_any", "n_all", "near", "min_hits", "min_terms",
-        "threshold", "neg", "needs_context", "unit", "roles", "attrs", "requires", "unless", "regex",
+        "threshold", "neg", "needs_context", "unit", "roles", "attrs", "requires", "unless", "regex", "entity",
     )
     index: int  # in RuleSet._rules (dependency order)
     position: int  # in codebook order
@@ -160,6 +189,7 @@ class _Rule:
     min_terms: int
     threshold: float | None
     neg: _Neg | None
+    entity: _Entity | None  # the entity-name guard, unless the rule counts names (entity_names: true)
     needs_context: bool
     unit: frozenset[str] | None
     roles: frozenset[str] | None
@@ -197,7 +227,9 @@ class RuleSet:
         # for rules the first one triggered, so frequent context words (居民, 小区) cost little.
         table: dict[str, list[tuple]] = {}
         context_table: dict[str, list[tuple]] = {}
-        neg_cache: dict[tuple, _Neg] = {}
+        neg_cache: dict[Negation, _Neg] = {}
+        suffixes = [fold(s) for s in codebook.effective_entity_suffixes() if s]
+        entity = _Entity(suffixes) if suffixes else None
         attr_names: set[str] = set()
         rx_parts: list[str] = []
         rx_all_combinable = True
@@ -230,14 +262,13 @@ class RuleSet:
                 near = rule.near
                 cr.near = (near.within, near.measure == "tokens", near.ordered) if near else None
                 neg = codebook.effective_negation(code, rule)
-                if neg.enabled and neg.negators:
-                    assert neg.window is not None  # effective settings inherit the default window
-                    key = (neg.negators, neg.window)
-                    if key not in neg_cache:
-                        neg_cache[key] = _Neg(neg.negators, neg.window)
-                    cr.neg = neg_cache[key]
+                if neg.enabled and (neg.negators or neg.after_negators):
+                    if neg not in neg_cache:
+                        neg_cache[neg] = _Neg(neg)
+                    cr.neg = neg_cache[neg]
                 else:
                     cr.neg = None
+                cr.entity = None if rule.entity_names else entity
                 scope = codebook.effective_scope(code, rule)
                 cr.unit = frozenset(scope.unit) if scope.unit is not None else None
                 cr.roles = frozenset(scope.role) if scope.role is not None else None
@@ -436,7 +467,7 @@ class RuleSet:
 
         The terms are found by one automaton pass over the whole document; token boundaries,
         scope and unit membership are checked on arrays, and a term is tested for negation
-        only when a negator ends close enough before it. Only units with candidate
+        only when a negator is close enough before or after it. Only units with candidate
         occurrences reach the rule evaluation, which is the same as ``match``'s.
         """
         n_units = len(doc.spans)
@@ -456,8 +487,9 @@ class RuleSet:
         edge = np.zeros(len(folded) + 1, dtype=bool)  # token boundaries and unit edges
         edge[token_ends] = edge[starts] = edge[stops] = True
         found = scanner.scan(_wide(folded), starts, stops)
-        span, key, _, end = found
+        span, key, start, end = found
         negator_ends = [end[is_negator[key]] for is_negator in scanner.negators]  # ascending
+        negator_starts = [np.sort(start[is_negator[key]]) for is_negator in scanner.negators]
 
         trigger = self._occurrences(scanner.trigger, found, edge, scope)
         regex: dict[tuple[int, int], list] = {}
@@ -483,11 +515,11 @@ class RuleSet:
         trigger = trigger.where(~dead[trigger.span, trigger.rule])
         context = context.where(~dead[context.span, context.rule])
         occ: list[dict[int, list]] = [{} for _ in range(n_units)]
-        self._append(trigger, starts, negator_ends, occ)
+        self._append(trigger, starts, negator_ends, negator_starts, occ)
         for (i, rule), found_rx in regex.items():
             if not dead[i, rule]:
                 occ[i].setdefault(rule, []).extend(found_rx)
-        self._append(context, starts, negator_ends, occ)
+        self._append(context, starts, negator_ends, negator_starts, occ)
         for i in range(n_units):
             if occ[i]:
                 result[i] = self._decide(occ[i], _SpanText(folded, int(starts[i]), int(stops[i]), token_ends))
@@ -514,11 +546,13 @@ class RuleSet:
             keep &= scope[span, uses.rule[use]]
         return _Found(uses, span[keep], use[keep], start[keep], end[keep])
 
-    def _append(self, found: _Found, starts: np.ndarray, negator_ends: list, occ: list[dict[int, list]]) -> None:
+    def _append(self, found: _Found, starts: np.ndarray, negator_ends: list, negator_starts: list,
+                occ: list[dict[int, list]]) -> None:
         """Append ``found`` to ``occ[unit][rule]`` as ``_collect``'s tuples (offsets in the unit)."""
         negatable = found.uses.negation[found.use] & (self._neg_index[found.rule] >= 0)
         if negatable.any():
-            negatable[negatable] = self._near_negator(found.start[negatable], found.rule[negatable], negator_ends)
+            negatable[negatable] = self._near_negator(found.start[negatable], found.end[negatable],
+                                                      found.rule[negatable], negator_ends, negator_starts)
         base = starts[found.span]
         table = found.uses.uses
         for i, r, u, s, e, neg in zip(found.span.tolist(), found.rule.tolist(), found.use.tolist(),
@@ -529,17 +563,24 @@ class RuleSet:
                 occ[i][r] = lst = []
             lst.append((t[1], s, e, t[3], t[4], neg))
 
-    def _near_negator(self, start: np.ndarray, rule: np.ndarray, negator_ends: list) -> np.ndarray:
+    def _near_negator(self, start: np.ndarray, end: np.ndarray, rule: np.ndarray, negator_ends: list,
+                      negator_starts: list) -> np.ndarray:
         """Whether a negator of the rule's negation settings ends within its window before
-        ``start``: only then can ``_negated`` find one, so only then is it asked."""
+        ``start``, or one starts within its ``after`` window after ``end``: only then can
+        ``_negated`` find one, so only then is it asked."""
         out = np.zeros(len(start), dtype=bool)
         which = self._neg_index[rule]
         for k in np.unique(which).tolist():
-            ends, sel = negator_ends[k], which == k
-            s = start[sel]
+            neg, ends, firsts, sel = self._negs[k], negator_ends[k], negator_starts[k], which == k
+            s, e = start[sel], end[sel]
             j = np.searchsorted(ends, s, side="right") - 1  # the last negator ending at or before s
             near = j >= 0
-            near[near] = ends[j[near]] >= s[near] - self._negs[k].window
+            near[near] = ends[j[near]] >= s[near] - neg.window
+            if neg.after_regex is not None:
+                j = np.searchsorted(firsts, e, side="left")  # the first negator starting at or after e
+                after = j < len(firsts)
+                after[after] = firsts[j[after]] <= e[after] + neg.after
+                near |= after
             out[sel] = near
         return out
 
@@ -595,7 +636,7 @@ class RuleSet:
         for sub in cr.unless:
             if sub & fired_codes:
                 return None
-        neg = cr.neg
+        neg, entity = cr.neg, cr.entity
         counted: list[tuple] = []  # any / all / regex occurrences
         all_seen: set[int] = set()
         near_a: list[tuple] = []
@@ -604,7 +645,9 @@ class RuleSet:
             slot = o[0]
             if slot == _NONE:
                 return None
-            if neg is not None and o[5] and _negated(text.folded, o[1], neg, text.ends):
+            if neg is not None and o[5] and _negated(text.folded, o[1], o[2], neg, text.ends, slot == _REGEX):
+                continue
+            if entity is not None and _entity_name(text.folded, o[1], o[2], entity, text.ends):
                 continue
             if slot >= 0:
                 all_seen.add(slot)
@@ -869,24 +912,63 @@ def _gap(left_end: int, right_start: int, ends: Sequence[int], by_tokens: bool) 
     return max(0, first_right - last_left - 1)
 
 
-def _negated(folded: str, start: int, neg: _Neg, ends: Sequence[int]) -> bool:
-    """A negator ends within ``window`` characters before ``start``, in the same clause."""
-    lo = start - neg.window - neg.maxlen
-    for m in neg.regex.finditer(folded, lo if lo > 0 else 0, start):
-        ns, ne = m.span()
-        if start - ne > neg.window:
-            continue
-        if ne < start and _CLAUSE_BREAK.search(folded, ne, start):
-            continue
-        if m.group() not in neg.substring:
-            # Whole-token negators only (不 yes, 不断/不少/不仅 no), except right before the
-            # term, where jieba may glue them to it (不满意 -> 不/满意 or 不满意).
-            if not _at_boundary(ns, ends, len(folded)):
+def _negated(folded: str, start: int, end: int, neg: _Neg, ends: Sequence[int], inside: bool = False) -> bool:
+    """The occurrence ``[start, end)`` is negated: a negator ends within ``window`` characters
+    before it, or an after-negator starts within ``after`` characters after it, in the same
+    clause (``neg.breaks``). ``inside`` (regular-expression matches): also a negator inside the
+    match within ``window`` before the match's last token (楼组长并不是党员, 委员，但我不是党员)."""
+    n = len(folded)
+    if neg.regex is not None:
+        lo = start - neg.window - neg.maxlen
+        for m in neg.regex.finditer(folded, lo if lo > 0 else 0, start):
+            ns, ne = m.span()
+            if start - ne > neg.window:
                 continue
-            if ne != start and not _at_boundary(ne, ends, len(folded)):
+            if ne < start and neg.breaks.search(folded, ne, start):
                 continue
-        return True
+            if m.group() not in neg.substring:
+                # Whole-token negators only (不 yes, 不断/不少/不仅 no), except right before the
+                # term, where jieba may glue them to it (不满意 -> 不/满意 or 不满意).
+                if not _at_boundary(ns, ends, n):
+                    continue
+                if ne != start and not _at_boundary(ne, ends, n):
+                    continue
+            return True
+        if inside:
+            # the match's last token is treated like a term: a negator before it inside the match
+            i = bisect_left(ends, end) - 1
+            last = ends[i] if i >= 0 and ends[i] > start else start
+            lo = last - neg.window - neg.maxlen
+            for m in neg.regex.finditer(folded, lo if lo > start else start, last):
+                ns, ne = m.span()
+                if last - ne > neg.window or (ne < last and neg.breaks.search(folded, ne, last)):
+                    continue
+                if m.group() in neg.substring or (_at_boundary(ns, ends, n) and _at_boundary(ne, ends, n)):
+                    return True
+    if neg.after_regex is not None:
+        hi = end + neg.after + neg.after_maxlen
+        for m in neg.after_regex.finditer(folded, end, hi if hi < n else n):
+            ns, ne = m.span()
+            if ns - end > neg.after:
+                break
+            if ns > end and neg.breaks.search(folded, end, ns):
+                break
+            if m.group() not in neg.substring and not (_at_boundary(ns, ends, n) and _at_boundary(ne, ends, n)):
+                continue
+            return True
     return False
+
+
+def _entity_name(folded: str, start: int, end: int, entity: _Entity, ends: Sequence[int]) -> bool:
+    """The occurrence ``[start, end)`` is part of an organisation's name: an organisation
+    suffix follows it and ends on a token boundary (退休党员|支部, 应急|管理局), and it is not
+    itself the name of an organisation (a term such as 党群服务中心 names one on purpose)."""
+    if end >= len(folded) or folded[end] not in entity.first:
+        return False
+    m = entity.regex.match(folded, end)
+    if m is None or not _at_boundary(m.end(), ends, len(folded)):
+        return False
+    return not folded[start:end].endswith(entity.suffixes)
 
 
 def _at_boundary(p: int, ends: Sequence[int], n: int) -> bool:

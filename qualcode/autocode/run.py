@@ -12,15 +12,19 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from qualcode.autocode.rules import Document, compile_rules
 from qualcode.store import insert_rows, schema as t, utcnow
+from qualcode.store.queries import (  # re-exported: their home is the store, which every feature uses
+    AUTOCODER as AUTOCODER,
+    SUGGESTER as SUGGESTER,
+    sync_codes as sync_codes,
+)
 from qualcode.text.script import fold
 from qualcode.text.segment import Segmenter, pack_tokens
 from qualcode.vocabulary import CODING_UNITS
 
-AUTOCODER = "autocode"
 _to_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False), without a new encoder per call
 UNITS = CODING_UNITS
 
@@ -45,19 +49,6 @@ class AutocodeReport:
     def summary(self) -> str:
         return (f"{self.added} added, {self.updated} updated, {self.removed} removed, "
                 f"{self.unchanged} unchanged, {self.decided} decisions kept")
-
-
-def sync_codes(conn, codebook, version: str) -> None:
-    """Mirror the codebook's codes into the store (for reports and foreign tools)."""
-    existing = {p: i for p, i in conn.execute(select(t.codes.c.path, t.codes.c.id))}
-    for sort, code in enumerate(codebook.codes):
-        row = dict(path=code.path, parent=code.parent, label=code.label_zh or code.label_en or code.id,
-                   label_en=code.label_en,
-                   definition=code.definition, color=code.color, sort=sort, codebook_version=version)
-        if code.path in existing:
-            conn.execute(update(t.codes).where(t.codes.c.id == existing[code.path]).values(**row))
-        else:
-            conn.execute(insert(t.codes).values(**row))
 
 
 CHUNK = 50  # documents read, coded and written per transaction: few round trips, short write locks
@@ -96,53 +87,93 @@ def _retokenize(conn, doc_id: int, text: str, passage_rows, segmenter: Segmenter
 
 def _autocode_documents(conn, doc_ids: list[int], ruleset, segmenter, version, unit, dry_run, report) -> None:
     d, p = t.documents, t.passages
-    docs = conn.execute(
-        select(d.c.id, d.c.text, d.c.dict_version, t.cases.c.name.label("case"))
-        .select_from(d.outerjoin(t.cases, d.c.case_id == t.cases.c.id)).where(d.c.id.in_(doc_ids)).order_by(d.c.id)
-    ).all()
+    docs = _rows(conn, select(d.c.id, d.c.text, d.c.dict_version, t.cases.c.name)
+                 .select_from(d.outerjoin(t.cases, d.c.case_id == t.cases.c.id))
+                 .where(d.c.id.in_(doc_ids)).order_by(d.c.id))
     attrs: dict[int, dict] = {i: {} for i in doc_ids}
-    for doc_id, key, value in conn.execute(select(t.attributes.c.document_id, t.attributes.c.key, t.attributes.c.value)
-                                           .where(t.attributes.c.document_id.in_(doc_ids))):
+    for doc_id, key, value in _rows(conn, select(t.attributes.c.document_id, t.attributes.c.key, t.attributes.c.value)
+                                    .where(t.attributes.c.document_id.in_(doc_ids))):
         attrs[doc_id][key] = value
-    roles = dict(conn.execute(select(t.speakers.c.id, t.speakers.c.role).where(t.speakers.c.document_id.in_(doc_ids))).all())
+    roles = dict(_rows(conn, select(t.speakers.c.id, t.speakers.c.role).where(t.speakers.c.document_id.in_(doc_ids))))
     passages: dict[int, list[tuple]] = {i: [] for i in doc_ids}
-    for doc_id, *row in conn.execute(
-            select(p.c.document_id, p.c.id, p.c.start, p.c.end, p.c.speaker_id, p.c.tokens)
-            .where(p.c.document_id.in_(doc_ids)).order_by(p.c.document_id, p.c.seq)):
-        passages[doc_id].append(tuple(row))
+    for row in _rows(conn, select(p.c.document_id, p.c.id, p.c.start, p.c.end, p.c.speaker_id, p.c.tokens)
+                     .where(p.c.document_id.in_(doc_ids)).order_by(p.c.document_id, p.c.seq)):
+        passages[row[0]].append(row[1:])
     sentences: dict[int, list] = {}
     if unit == "sentence":
         q = (select(t.sentences.c.passage_id, t.sentences.c.start, t.sentences.c.end)
              .join(p, p.c.id == t.sentences.c.passage_id)
              .where(p.c.document_id.in_(doc_ids)).order_by(t.sentences.c.passage_id, t.sentences.c.seq))
-        for pid, s, e in conn.execute(q):
+        for pid, s, e in _rows(conn, q):
             sentences.setdefault(pid, []).append((s, e))
 
     wanted: dict[int, dict[tuple, dict]] = {}
-    for doc in docs:
-        rows = passages[doc.id]
-        if doc.dict_version != segmenter.version and not dry_run:
-            rows = _retokenize(conn, doc.id, doc.text, rows, segmenter)
+    evidence = _EvidenceJSON()
+    for doc_id, text, dict_version, case in docs:
+        rows = passages[doc_id]
+        if dict_version != segmenter.version and not dry_run:
+            rows = _retokenize(conn, doc_id, text, rows, segmenter)
             report.retokenized += 1
-        if doc.case:
-            attrs[doc.id]["case"] = doc.case
-        document, pids = rules_document(doc.text, rows, sentences, unit, attrs[doc.id], roles)
-        found = wanted[doc.id] = {}
+        if case:
+            attrs[doc_id]["case"] = case
+        document, pids = rules_document(text, rows, sentences, unit, attrs[doc_id], roles)
+        found = wanted[doc_id] = {}
         report.units += len(pids)
         report.characters += sum(end - start for start, end in document.spans)
         for (start, end), pid, hits in zip(document.spans, pids, ruleset.match_document(document)):
-            for hit in hits:
-                evidence = {"rule": hit.rule, "score": hit.score,
-                            "terms": [[term, start + s, start + e] for term, s, e in hit.evidence]}
+            if not hits:
+                continue
+            for hit, encoded in zip(hits, evidence.unit(hits, start)):
                 found[(start, end, hit.code)] = dict(
-                    document_id=doc.id, passage_id=pid, start=start, end=end, code=hit.code, rule=hit.rule,
-                    evidence=_to_json(evidence), score=f"{hit.score:g}", absent=int(hit.absent),
+                    document_id=doc_id, passage_id=pid, start=start, end=end, code=hit.code, rule=hit.rule,
+                    evidence=encoded, score=f"{hit.score:g}", absent=int(hit.absent),
                 )
         report.documents += 1
 
     codes = {c.path for c in ruleset.codebook.codes}
     sync_proposals(conn, wanted, origin="rule", unit=unit, coder=AUTOCODER, codes=codes,
                    version=version, report=report, dry_run=dry_run, compare=("rule", "evidence", "score", "absent"))
+
+
+def _rows(conn, query) -> list[tuple]:
+    """A query's rows as the DB-API cursor's plain tuples (no SQLAlchemy Row per row): for
+    columns that need no result processing (integers, strings, bytes)."""
+    result = conn.execute(query)
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    return rows
+
+
+class _EvidenceJSON:
+    """The evidence of a unit's hits as ``_to_json({"rule", "score", "terms"})`` gives it, byte
+    for byte, built from strings encoded once per run (rule ids and terms repeat)."""
+
+    def __init__(self):
+        self._strings: dict[str, str] = {}
+
+    def _string(self, value: str) -> str:
+        encoded = self._strings.get(value)
+        if encoded is None:
+            encoded = self._strings[value] = _to_json(value)
+        return encoded
+
+    def unit(self, hits, start: int) -> list[str]:
+        """One JSON text per hit; evidence offsets move from the unit to the document (+ ``start``)."""
+        out = []
+        string = self._string
+        for hit in hits:
+            score = hit.score
+            if type(score) is not float or score != score or score in (_INF, -_INF):
+                # not a plain finite float: let the encoder write it (NaN, Infinity, int)
+                out.append(_to_json({"rule": hit.rule, "score": score,
+                                     "terms": [[term, start + s, start + e] for term, s, e in hit.evidence]}))
+                continue
+            terms = ", ".join(f"[{string(term)}, {start + s}, {start + e}]" for term, s, e in hit.evidence)
+            out.append(f'{{"rule": {string(hit.rule)}, "score": {score!r}, "terms": [{terms}]}}')
+        return out
+
+
+_INF = float("inf")
 
 
 def rules_document(text: str, passage_rows, sentence_rows: dict, unit: str, attrs: dict, roles: dict):
@@ -194,16 +225,16 @@ def sync_proposals(conn, wanted: dict[int, dict[tuple, dict]], *, origin: str, u
     if not doc_ids:
         return
     settled: dict[int, set[tuple]] = {i: set() for i in doc_ids}  # still produced, but coded by hand
-    for doc_id, *key in conn.execute(select(k.c.document_id, k.c.start, k.c.end, k.c.code).where(
+    for doc_id, start, end, code in _rows(conn, select(k.c.document_id, k.c.start, k.c.end, k.c.code).where(
             k.c.document_id.in_(doc_ids), k.c.origin != origin, k.c.status == "accepted")):
-        if wanted[doc_id].pop(tuple(key), None) is not None:
-            settled[doc_id].add(tuple(key))
+        if wanted[doc_id].pop((start, end, code), None) is not None:
+            settled[doc_id].add((start, end, code))
     existing: dict[int, list] = {i: [] for i in doc_ids}
-    for row in conn.execute(
-            select(k.c.id, k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.status, *(k.c[c] for c in compare))
-            .where(k.c.document_id.in_(doc_ids), k.c.origin == origin, k.c.unit == unit).order_by(k.c.id)).mappings():
-        if row["code"] in codes:
-            existing[row["document_id"]].append(row)
+    names = ("id", "document_id", "start", "end", "code", "status", *compare)
+    for fetched in _rows(conn, select(*(k.c[c] for c in names))
+                         .where(k.c.document_id.in_(doc_ids), k.c.origin == origin, k.c.unit == unit).order_by(k.c.id)):
+        if fetched[4] in codes:
+            existing[fetched[1]].append(dict(zip(names, fetched)))
     now = utcnow()
     stale, new = [], []
     changes = getattr(report, "changes", None) if dry_run else None

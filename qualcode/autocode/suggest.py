@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from qualcode import __version__
+from qualcode.autocode.combined import CombinedScorer, Evidence, Example, codebook_examples
 from qualcode.autocode.estimator import (  # `x as x`: explicit re-exports, see below
     DEFAULT_THRESHOLD,
     PassageClassifier,
@@ -45,9 +46,10 @@ from qualcode.autocode.estimator import (  # `x as x`: explicit re-exports, see 
     _word_tokens as _word_tokens,
     make_vectorizer,
 )
+from qualcode.autocode.evaluate import gold_documents, macro_average
 from qualcode.autocode.rules import compile_rules
-from qualcode.autocode.run import rules_document, sync_proposals
-from qualcode.errors import NotFound, QualcodeError, not_found
+from qualcode.autocode.run import SUGGESTER, rules_document, sync_proposals
+from qualcode.errors import ConfigError, NotFound, QualcodeError, not_found
 from qualcode.store import queries, schema as t, utcnow
 from qualcode.store.queries import passage_ref
 from qualcode.text.script import fold
@@ -57,14 +59,16 @@ from qualcode.text.segment import pack_tokens, token_spans
 # feature callables as qualcode.autocode.suggest.{PassageClassifier,_word_tokens,_clause_text}:
 # those names stay importable from here so that such models still load.
 
-SUGGESTER = "suggest"  # the coder recorded on model proposals
 MODEL_DIR = "models"
 MODEL_FILE = "suggest.joblib"
 SIDECAR_FILE = "suggest.json"
 MODEL_FORMAT = 1
 
 EVAL_COLUMNS = ["level", "code", "examples", "model_precision", "model_recall", "model_f1",
-                "rule_precision", "rule_recall", "rule_f1", "prefer"]
+                "rule_precision", "rule_recall", "rule_f1", "prefer",
+                "combined_precision", "combined_recall", "combined_f1"]
+SCORER_FILE = "scorer.joblib"
+SCORER_SIDECAR = "scorer.json"
 SIMILAR_COLUMNS = ["rank", "passage", "document", "speaker", "similarity", "text"]
 
 
@@ -372,23 +376,45 @@ class EvaluationReport:
     threshold: float
     skipped: list[dict]
     unlisted: int
+    tested: list[str] = field(default_factory=list)  # names of the documents scored (never tuned or trained on)
+    tuned: list[str] = field(default_factory=list)  # names of the documents the rules were tuned on (never scored)
+    tested_passages: int = 0
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict:
     precision = tp / (tp + fp) if tp + fp else None
     recall = tp / (tp + fn) if tp + fn else None
-    if precision is None or recall is None:
-        f1 = None
-    else:
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
     r = lambda x: None if x is None else round(x, 3)  # noqa: E731
     return {"precision": r(precision), "recall": r(recall), "f1": r(f1)}
 
 
-def _rule_hits(project, codebook, passages: list[Passage]) -> dict[int, set[str]]:
-    """passage id → codes the rule auto-coder gives it (passage units, run afresh)."""
+def tuned_documents(project, refs: Sequence[str] = ()) -> dict[int, str]:
+    """Document id → name of the documents the rules were tuned on: ``refs`` (document names
+    or ids, or gold CSV files whose documents count) plus ``[autocode] tuned_on`` in
+    qualcode.toml."""
+    setting = project.settings.get("autocode", {}).get("tuned_on", [])
+    if isinstance(setting, str):
+        setting = [setting]
+    if not isinstance(setting, list):
+        raise ConfigError("qualcode.toml: [autocode] tuned_on must be a list of document names or gold CSV files",
+                          hint='e.g. tuned_on = ["corpus/gold/tune.csv"]')
+    ids: list[int] = []
+    for ref in [str(r) for r in setting] + list(refs):
+        path = Path(ref) if Path(ref).is_absolute() else project.root / ref
+        if ref.lower().endswith(".csv") and (path.is_file() or Path(ref).is_file()):
+            ids += sorted(gold_documents(project.store, path if path.is_file() else Path(ref)))
+        else:
+            ids.append(project.document_id(ref))
+    with project.store.read() as conn:
+        names = dict(conn.execute(select(t.documents.c.id, t.documents.c.name).where(t.documents.c.id.in_(ids))).all())
+    return {i: names[i] for i in sorted(set(ids))}
+
+
+def _rule_evidence(project, codebook, passages: list[Passage]) -> dict[int, dict[str, Evidence]]:
+    """passage id → code → what the rule auto-coder finds in it (passage units, run afresh)."""
     ruleset = compile_rules(codebook)
-    out: dict[int, set[str]] = {}
+    out: dict[int, dict[str, Evidence]] = {}
     by_doc: dict[int, list[Passage]] = {}
     for p in passages:
         by_doc.setdefault(p.document_id, []).append(p)
@@ -409,8 +435,15 @@ def _rule_hits(project, codebook, passages: list[Passage]) -> dict[int, set[str]
             document, pids = rules_document(text, prows, {}, "passage", attrs, roles)
             for pid, hits in zip(pids, ruleset.match_document(document)):
                 if hits:
-                    out.setdefault(pid, set()).update(h.code for h in hits)
+                    out.setdefault(pid, {}).update((h.code, Evidence.from_hit(h)) for h in hits)
     return out
+
+
+def _rule_hits(project, codebook, passages: list[Passage]) -> dict[int, set[str]]:
+    """passage id → codes the rule auto-coder gives it (passage units, run afresh; negative
+    evidence does not count)."""
+    return {pid: {c for c, ev in found.items() if not ev.absent}
+            for pid, found in _rule_evidence(project, codebook, passages).items()}
 
 
 def group_folds(doc_of_passage: Sequence[int], n_splits: int) -> list[tuple[list[int], list[int]]]:
@@ -422,13 +455,20 @@ def group_folds(doc_of_passage: Sequence[int], n_splits: int) -> list[tuple[list
 
 
 def evaluate(project, codes: Sequence[str] | None = None, coder: str | None = None, folds: int = 5,
-             threshold: float = DEFAULT_THRESHOLD, codebook=None, **params) -> EvaluationReport:
-    """Cross-validated precision/recall/F1 per code (folds grouped by document), with the
-    rule auto-coder's figures on the same passages; micro and macro averages last."""
+             threshold: float = DEFAULT_THRESHOLD, codebook=None, tuned_on: Sequence[str] = (),
+             **params) -> EvaluationReport:
+    """Cross-validated precision/recall/F1 per code (folds grouped by document), next to the
+    rule auto-coder's and the combined scorer's on the same passages; micro and macro last.
+
+    Honest comparison: only documents that neither the model was trained on (in that fold)
+    nor the rules were tuned on (``tuned_on`` and ``[autocode] tuned_on``) are scored; the
+    tuned documents are always on the training side. ``tested`` names the scored documents.
+    """
     codebook = codebook or project.codebook()
     ts = training_set(project, codebook, codes, coder)
     if not ts.passages:
         raise _no_training_data(ts, coder)
+    tuned = tuned_documents(project, tuned_on)
     if len(ts.documents) < 2:
         raise QualcodeError("cross-validation needs coded passages in at least 2 documents, found 1",
                             hint="code passages in another interview first")
@@ -443,16 +483,35 @@ def evaluate(project, codes: Sequence[str] | None = None, coder: str | None = No
         raise QualcodeError(f"too few examples to evaluate any code ({msgs})",
                             hint=f"each code needs at least {need} coded passages and {need} without it")
     docs = [p.document_id for p in ts.passages]
-    n_splits = min(int(folds), len(ts.documents))
-    if n_splits < 2:
+    pool = [i for i, d in enumerate(docs) if d not in tuned]  # passages that may be scored
+    pool_docs = sorted({docs[i] for i in pool})
+    if not pool_docs:
+        raise QualcodeError("every coded document was used to tune the rules: none is left to score both on",
+                            hint="code another interview, or list fewer documents in [autocode] tuned_on")
+    n_splits = min(int(folds), len(pool_docs))
+    if n_splits < 2 and not tuned:
         raise QualcodeError("cross-validation needs at least 2 folds", hint="use --folds 2 or more")
-    splits = group_folds(docs, n_splits)
+    test_sets = [pool] if n_splits < 2 else [[pool[j] for j in b] for _, b in group_folds([docs[i] for i in pool], n_splits)]
+    splits = []
+    for test_idx in test_sets:
+        held = set(test_idx)
+        splits.append(([i for i in range(len(docs)) if i not in held], test_idx))
     wanted = set(evaluated)
     gold = [ls & wanted for ls in ts.labels]
     predicted: list[set[str]] = [set() for _ in ts.passages]
+    combined: list[set[str]] = [set() for _ in ts.passages]
+    evidence = _rule_evidence(project, codebook, ts.passages)
+    seeds = codebook_examples(codebook, project.segmenter(codebook))
+    examples = [Example(p.tokens, evidence.get(p.id, {}), {c: int(c in ls) for c in ts.codes})
+                for p, ls in zip(ts.passages, ts.labels)]
     fold_docs = []
     for train_idx, test_idx in splits:
         fold_docs.append((sorted({docs[i] for i in train_idx}), sorted({docs[i] for i in test_idx})))
+        scorer = CombinedScorer(ts.codes, random_state=proto.random_state or 0)
+        scorer.fit(seeds + [examples[i] for i in train_idx])
+        cproba = scorer.predict_proba([examples[i] for i in test_idx])
+        for pos, i in enumerate(test_idx):
+            combined[i] = {c for j, c in enumerate(scorer.codes) if cproba[pos, j] >= threshold}
         est = PassageClassifier(**proto.get_params())
         est.fit([ts.passages[i].tokens for i in train_idx], [gold[i] for i in train_idx])
         if not est.classes_:
@@ -460,34 +519,44 @@ def evaluate(project, codes: Sequence[str] | None = None, coder: str | None = No
         proba = est.predict_proba([ts.passages[i].tokens for i in test_idx])
         for pos, i in enumerate(test_idx):
             predicted[i] = {c for j, c in enumerate(est.classes_) if proba[pos, j] >= threshold}
-    hits = _rule_hits(project, codebook, ts.passages)
-    rules = [hits.get(p.id, set()) & wanted for p in ts.passages]
+    rules = [{c for c, ev in evidence.get(p.id, {}).items() if not ev.absent} & wanted for p in ts.passages]
+    tested = sorted(pool)
+    gold_t = [gold[i] for i in tested]
+    preds = {"model": [predicted[i] for i in tested], "rule": [rules[i] for i in tested],
+             "combined": [combined[i] & wanted for i in tested]}
 
     rows: list[dict[str, Any]] = []
-    totals = {"model": [0, 0, 0], "rule": [0, 0, 0]}
+    totals = {name: [0, 0, 0] for name in preds}
+    per_code: dict[str, list[tuple[int, int, int]]] = {name: [] for name in preds}
     for code in evaluated:
-        row: dict[str, Any] = {"level": "code", "code": code, "examples": sum(code in g for g in gold)}
-        for name, pred in (("model", predicted), ("rule", rules)):
-            tp = sum(code in g and code in p for g, p in zip(gold, pred))
-            fp = sum(code not in g and code in p for g, p in zip(gold, pred))
-            fn = sum(code in g and code not in p for g, p in zip(gold, pred))
+        row: dict[str, Any] = {"level": "code", "code": code, "examples": sum(code in g for g in gold_t)}
+        for name, pred in preds.items():
+            tp = sum(code in g and code in p for g, p in zip(gold_t, pred))
+            fp = sum(code not in g and code in p for g, p in zip(gold_t, pred))
+            fn = sum(code in g and code not in p for g, p in zip(gold_t, pred))
             for i, v in enumerate((tp, fp, fn)):
                 totals[name][i] += v
+            per_code[name].append((tp, fp, fn))
             row.update({f"{name}_{k}": v for k, v in _prf(tp, fp, fn).items()})
         row["prefer"] = _prefer(row["model_f1"], row["rule_f1"])
         rows.append(row)
     micro: dict[str, Any] = {"level": "micro", "code": "all codes", "examples": sum(r["examples"] for r in rows)}
     macro: dict[str, Any] = {"level": "macro", "code": "all codes", "examples": micro["examples"]}
-    for name in ("model", "rule"):
+    for name in preds:
         micro.update({f"{name}_{k}": v for k, v in _prf(*totals[name]).items()})
-        for k in ("precision", "recall", "f1"):
-            defined = [r[f"{name}_{k}"] for r in rows if r[f"{name}_{k}"] is not None]
-            macro[f"{name}_{k}"] = round(sum(defined) / len(defined), 3) if defined else None
+        # over every evaluated code, an undefined value counting 0, from unrounded values
+        macro.update({f"{name}_{k}": None if v is None else round(v, 3)
+                      for k, v in macro_average([c for c in per_code[name] if any(c)]).items()})
     for r in (micro, macro):
         r["prefer"] = _prefer(r["model_f1"], r["rule_f1"])
     rows += [micro, macro]
+    with project.store.read() as conn:
+        names = dict(conn.execute(select(t.documents.c.id, t.documents.c.name)
+                                  .where(t.documents.c.id.in_(pool_docs))).all())
     return EvaluationReport(rows=rows, folds=fold_docs, passages=len(ts.passages), documents=len(ts.documents),
-                            threshold=threshold, skipped=reported, unlisted=len(skipped) - len(reported))
+                            threshold=threshold, skipped=reported, unlisted=len(skipped) - len(reported),
+                            tested=[names[d] for d in pool_docs], tuned=sorted(tuned.values()),
+                            tested_passages=len(tested))
 
 
 def _prefer(model_f1, rule_f1) -> str:
@@ -621,3 +690,190 @@ def similar(project, passage: str, k: int = 10) -> SimilarResult:
     q = info[passages[index].ref]
     return SimilarResult(query={"passage": q["passage"], "document": q["document"], "speaker": q["speaker"],
                                 "text": q["text"]}, rows=rows)
+
+
+# ---------------------------------------------------------------------------- the combined scorer
+
+
+@dataclass
+class ScorerReport:
+    model: str
+    path: Path
+    codebook_version: str
+    codebook_examples: int
+    decisions: int  # (passage, code) decisions learned from
+    counts: dict[str, dict[str, int]]  # code → codebook_positive/negative, positive/negative
+    rule_weights: dict[str, float]  # code → weight of "a rule for this code fired"
+
+
+def _stored_evidence(conn, passage_ids: Sequence[int]) -> dict[int, dict[str, Evidence]]:
+    """passage id → code → the evidence of the rule codings stored on it (any status)."""
+    k = t.codings
+    out: dict[int, dict[str, Evidence]] = {}
+    ids = sorted(set(passage_ids))
+    for at in range(0, len(ids), 500):
+        q = select(k.c.passage_id, k.c.code, k.c.evidence, k.c.score, k.c.absent).where(
+            k.c.origin == "rule", k.c.passage_id.in_(ids[at:at + 500]))
+        for pid, code, evidence, score, absent in conn.execute(q):
+            try:
+                ev = Evidence.from_json(json.loads(evidence) if evidence else {}, score, absent)
+            except ValueError:
+                ev = Evidence.from_json({}, score, absent)
+            old = out.setdefault(pid, {}).get(code)
+            if old is None or ev.score > old.score:
+                out[pid][code] = ev
+    return out
+
+
+def decision_examples(project, codebook, coder: str | None = None) -> list[Example]:
+    """The researcher's decisions as examples: accepted (any origin, manual included) =
+    positive, rejected = negative, per (passage, code); codes outside the codebook are left out."""
+    known = {c.path for c in codebook.codes}
+    k = t.codings
+    with project.store.read() as conn:
+        q = select(k.c.document_id).where(k.c.status.in_(("accepted", "rejected"))).distinct()
+        if coder:
+            q = q.where(k.c.coder == coder)
+        doc_ids = sorted(i for (i,) in conn.execute(q))
+    passages = load_passages(project.store, doc_ids)
+    by_doc: dict[int, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.document_id, []).append(p)
+    with project.store.read() as conn:
+        accepted = _codings_by_passage(conn, by_doc, ("accepted",), coder=coder, doc_ids=doc_ids)
+        rejected = _codings_by_passage(conn, by_doc, ("rejected",), coder=coder, doc_ids=doc_ids)
+        labelled = [p for p in passages if p.id in accepted or p.id in rejected]
+        evidence = _stored_evidence(conn, [p.id for p in labelled])
+    out = []
+    for p in labelled:
+        labels = {c: 0 for c in rejected.get(p.id, ()) if c in known}
+        labels.update({c: 1 for c in accepted.get(p.id, ()) if c in known})  # accepted wins over a rejection
+        if labels:
+            out.append(Example(p.tokens, evidence.get(p.id, {}), labels))
+    return out
+
+
+BACKGROUND = 2000  # at most this many unlabelled passages as weak negatives
+
+
+def background_examples(project, limit: int = BACKGROUND) -> list[Example]:
+    """An even sample (every k-th, in document order) of the passages nobody decided on, with
+    the evidence of the rule codings stored on them: the combined scorer's weak negatives."""
+    k = t.codings
+    with project.store.read() as conn:
+        decided = {pid for (pid,) in conn.execute(select(k.c.passage_id).where(
+            k.c.status.in_(("accepted", "rejected")), k.c.passage_id.is_not(None)))}
+    passages = [p for p in load_passages(project.store) if p.id not in decided]
+    every = max(1, -(-len(passages) // limit))
+    sample = passages[::every]
+    with project.store.read() as conn:
+        evidence = _stored_evidence(conn, [p.id for p in sample])
+    return [Example(p.tokens, evidence.get(p.id, {}), source="background") for p in sample]
+
+
+def scorer_paths(project) -> tuple[Path, Path]:
+    base = project.root / MODEL_DIR
+    return base / SCORER_FILE, base / SCORER_SIDECAR
+
+
+def train_scorer(project, codebook=None, coder: str | None = None, seed: int = 0) -> ScorerReport:
+    """Fit the combined scorer on the codebook's examples and the decisions so far; store it in models/."""
+    import joblib
+    import sklearn
+
+    codebook = codebook or project.codebook()
+    seeds = codebook_examples(codebook, project.segmenter(codebook))
+    decisions = decision_examples(project, codebook, coder)
+    scorer = CombinedScorer([c.path for c in codebook.codes], random_state=seed).fit(
+        seeds + decisions, background=background_examples(project))
+    n_decisions = sum(len(e.labels) for e in decisions)
+    blob = json.dumps([[e.tokens, sorted(e.labels.items())] for e in decisions] + [codebook.version, seed, coder],
+                      ensure_ascii=False, sort_keys=True)
+    model_id = "scorer-" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
+    weights = scorer.rule_weights()
+    sidecar = {
+        "format": MODEL_FORMAT, "model": model_id, "created_at": utcnow(),
+        "codebook_version": codebook.version, "coder": coder, "seed": seed,
+        "codebook_examples": len(seeds), "decisions": n_decisions,
+        "counts": scorer.counts_, "rule_weights": weights,
+        "scikit_learn": sklearn.__version__, "qualcode": __version__,
+    }
+    model_path, sidecar_path = scorer_paths(project)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_model = model_path.with_name(model_path.name + ".part")
+    tmp_side = sidecar_path.with_name(sidecar_path.name + ".part")
+    joblib.dump({"model": model_id, "scorer": scorer}, tmp_model)
+    tmp_side.write_text(json.dumps(sidecar, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp_model.replace(model_path)
+    tmp_side.replace(sidecar_path)
+    return ScorerReport(model_id, model_path, codebook.version, len(seeds), n_decisions, scorer.counts_, weights)
+
+
+def scorer_info(project) -> dict:
+    """The stored combined scorer's sidecar (JSON); NotFound when none was trained."""
+    _, sidecar_path = scorer_paths(project)
+    if not sidecar_path.is_file():
+        raise NotFound("no combined scorer", hint="train one: qualcode suggest scorer train")
+    try:
+        return json.loads(sidecar_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise QualcodeError(f"{sidecar_path}: unreadable scorer description ({exc})",
+                            hint="retrain: qualcode suggest scorer train") from None
+
+
+SCORER_COLUMNS = ["code", "codebook_positive", "codebook_negative", "positive", "negative", "rule_weight"]
+
+
+def scorer_rows(info: dict) -> list[dict]:
+    """One row per code of a stored scorer's sidecar (``suggest scorer show``)."""
+    weights = info.get("rule_weights", {})
+    return [{"code": code, **counts, "rule_weight": None if code not in weights else round(weights[code], 3)}
+            for code, counts in info.get("counts", {}).items()]
+
+
+def load_scorer(project, codebook) -> CombinedScorer | None:
+    """The stored combined scorer, or None when there is none or it was trained on another
+    codebook version (or cannot be read)."""
+    import joblib
+
+    model_path, sidecar_path = scorer_paths(project)
+    try:
+        info = json.loads(sidecar_path.read_text(encoding="utf-8"))
+        if info.get("codebook_version") != codebook.version:
+            return None
+        payload = joblib.load(model_path)
+    except Exception:  # missing, truncated or from an incompatible scikit-learn: train afresh
+        return None
+    if not isinstance(payload, dict) or payload.get("model") != info.get("model"):
+        return None
+    return payload["scorer"]
+
+
+def attach_confidence(project, codebook=None) -> int:
+    """Write the combined scorer's confidence on every open rule proposal (the stored scorer,
+    trained first when there is none for this codebook version); how many were scored.
+    ``qualcode.autocode.scoring.scorer_setting`` says whether a project uses it."""
+    codebook = codebook or project.codebook()
+    k = t.codings
+    scorer = load_scorer(project, codebook)
+    if scorer is None:
+        train_scorer(project, codebook)
+        scorer = load_scorer(project, codebook)
+    assert scorer is not None
+    column = {c: j for j, c in enumerate(scorer.codes)}
+    with project.store.read() as conn:
+        open_rows = conn.execute(select(k.c.id, k.c.document_id, k.c.passage_id, k.c.code).where(
+            k.c.origin == "rule", k.c.status == "proposed", k.c.passage_id.is_not(None))).all()
+    if not open_rows:
+        return 0
+    passages = {p.id: p for p in load_passages(project.store, {r.document_id for r in open_rows})}
+    pids = sorted({r.passage_id for r in open_rows if r.passage_id in passages})
+    with project.store.read() as conn:
+        evidence = _stored_evidence(conn, pids)
+    proba = scorer.predict_proba([Example(passages[pid].tokens, evidence.get(pid, {})) for pid in pids])
+    row_of = {pid: i for i, pid in enumerate(pids)}
+    values = [{"cid": r.id, "conf": round(float(proba[row_of[r.passage_id], column[r.code]]), 4)}
+              for r in open_rows if r.passage_id in row_of and r.code in column]
+    with project.store.transaction() as conn:
+        conn.execute(update(k).where(k.c.id == bindparam("cid")).values(confidence=bindparam("conf")), values)
+    return len(values)

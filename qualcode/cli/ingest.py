@@ -39,7 +39,6 @@ def import_():
 @click.pass_context
 def import_files(ctx, paths, case, attrs, manifest, case_from_folder, encoding, style, script, replace, jobs):
     """Import transcripts (files or folders, recursively) into the project (the default)."""
-    from qualcode.annotate.documents import apply_import_metadata
     from qualcode.ingest.pipeline import FAILED, ImportOptions, import_paths
 
     project = open_project(ctx)
@@ -72,8 +71,11 @@ def import_files(ctx, paths, case, attrs, manifest, case_from_folder, encoding, 
     for r in report.results:
         if r.status == "imported":
             click.echo(f"imported: {r.document} ({r.message})")
-    for change in apply_import_metadata(project, report, options):
-        click.echo(f"updated metadata: {change.name} ({'; '.join(change.changes)})")
+    if replace:  # only --replace updates an unchanged file's metadata; annotate is not loaded otherwise
+        from qualcode.annotate.documents import apply_import_metadata
+
+        for change in apply_import_metadata(project, report, options):
+            click.echo(f"updated metadata: {change.name} ({'; '.join(change.changes)})")
     click.echo(report.summary())
     if not report.ok:
         ctx.exit(EXIT_PARTIAL)

@@ -18,11 +18,52 @@ def file_option(f):
                         help="Write the table to this file (.csv, .json or .xlsx) instead of printing it.")(f)
 
 
+def lang_option(f):
+    return click.option("--lang", type=click.Choice(["zh", "en"]),
+                        help="Language of captions, notes, column headers and plots (default: the project's "
+                             "lang setting, zh).")(f)
+
+
+def codebook_examples_option(f):
+    return click.option("--codebook-examples", is_flag=True,
+                        help="Where a code has no quote of its own, show the codebook's invented example, "
+                             "labelled as such.")(f)
+
+
+def display_lang_option(f):
+    def remember(ctx, param, value):
+        ctx.meta["report_lang"] = value
+        return value
+
+    return click.option("--lang", type=click.Choice(["zh", "en"]), expose_value=False, callback=remember,
+                        help="Column headers and code labels in this language, on screen and in an .xlsx file "
+                             "(CSV and JSON keep the column ids).")(f)
+
+
 def _load(ctx, selection):
     from qualcode.reports import load
 
     project = open_project(ctx)
-    return project, load(project, selection)
+    data = load(project, selection)
+    ctx.meta["report_codes"] = frozenset(data.codes["code"])
+    return project, data
+
+
+def _in_language(df):
+    """``df`` with the code labels in ``--lang`` and the header to show per column."""
+    from qualcode.reports.labels import header
+    from qualcode.reports.render.common import code_columns
+
+    ctx = click.get_current_context()
+    lang = ctx.meta.get("report_lang")
+    columns = [str(c) for c in df.columns]
+    if not lang:
+        return df, columns
+    if lang == "en" and "label" in df.columns and "label_en" in df.columns:
+        df = df.assign(label=[en or zh for zh, en in zip(df["label"], df["label_en"])])
+    keep = code_columns(columns, ctx.meta.get("report_codes", frozenset()))
+    titles = [c if c in keep else header(c, lang) for c in columns]
+    return df, [t if titles.count(t) == 1 else f"{t} ({c})" for t, c in zip(titles, columns)]  # never two alike
 
 
 def _footer(line: str, fmt: str, output) -> None:
@@ -38,12 +79,16 @@ def _emit(df, fmt, output, name):
     columns = [str(c) for c in df.columns]
     if output:
         suffix = Path(output).suffix.lower().lstrip(".")
-        write_rows(records(df), columns, suffix if suffix in ("csv", "json", "xlsx") else "csv", Path(output),
-                   sheet=name)
+        kind = suffix if suffix in ("csv", "json", "xlsx") else "csv"
+        if kind == "xlsx":  # for people: headers in --lang
+            df, titles = _in_language(df)
+            write_rows([dict(zip(titles, r.values())) for r in records(df)], titles, kind, Path(output), sheet=name)
+        else:
+            write_rows(records(df), columns, kind, Path(output), sheet=name)
         click.echo(f"Wrote {len(df)} rows to {output}")
     elif fmt == "table":
-        cols, rows = display_rows(df)
-        render([dict(zip(cols, r)) for r in rows], cols, fmt)
+        df, titles = _in_language(df)
+        render([dict(zip(titles, r)) for r in display_rows(df)[1]], titles, fmt)
     else:
         render(records(df), columns, fmt)
 
@@ -58,6 +103,7 @@ def report():
 @click.option("--by", help="Count passages per group instead: role (role type), case or a document attribute.")
 @click.option("--no-rollup", is_flag=True, help="Count each code as coded (parents do not include sub-codes).")
 @output_option
+@display_lang_option
 @file_option
 @click.pass_context
 def report_frequencies(ctx, selection, by, no_rollup, fmt, output):
@@ -75,6 +121,7 @@ def report_frequencies(ctx, selection, by, no_rollup, fmt, output):
 @click.option("--value", type=click.Choice(["codings", "passages", "share", "presence"]), default="codings",
               show_default=True, help="Cell value.")
 @output_option
+@display_lang_option
 @file_option
 @click.pass_context
 def report_cases(ctx, selection, by, value, fmt, output):
@@ -89,6 +136,7 @@ def report_cases(ctx, selection, by, value, fmt, output):
 @selection_options
 @click.option("--by", default="case", show_default=True, help="case, role (role type) or any document attribute.")
 @output_option
+@display_lang_option
 @file_option
 @click.pass_context
 def report_framework(ctx, selection, by, fmt, output):
@@ -112,6 +160,7 @@ def report_framework(ctx, selection, by, fmt, output):
               help="N = every passage, interviewer turns and headers included (default: codable passages).")
 @click.option("--matrix", is_flag=True, help="Print the code × code count matrix instead of the pair table.")
 @output_option
+@display_lang_option
 @file_option
 @click.pass_context
 def report_cooccurrence(ctx, selection, unit, window, level, min_count, all_units,
@@ -159,6 +208,7 @@ def saturation_options(f):
 @click.option("--level", type=click.IntRange(0), help="Count codes rolled up to this depth (0 = stages).")
 @click.option("--curve", is_flag=True, help="Print new and cumulative codes per interview instead of the summary.")
 @output_option
+@display_lang_option
 @file_option
 @click.pass_context
 def report_saturation(ctx, selection, order, manifest, base, run_length,
@@ -193,6 +243,7 @@ def report_saturation(ctx, selection, order, manifest, base, run_length,
 @click.option("--max-chars", type=click.IntRange(10), default=120, show_default=True, help="Trim quotes to this length.")
 @click.option("--context", type=click.IntRange(0), default=30, show_default=True, help="Characters of context each side.")
 @output_option
+@display_lang_option
 @file_option
 @click.pass_context
 def report_quotes(ctx, selection, k, codes, rollup, max_chars, context,
@@ -211,15 +262,17 @@ def report_quotes(ctx, selection, k, codes, rollup, max_chars, context,
               help="case, or a document attribute (community, estate, period …).")
 @click.option("--max-chars", type=click.IntRange(10), default=80, show_default=True, help="Trim quotes to this length.")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False),
-              help="Also draw one chain figure per case (PNG + SVG) into this directory.")
+              help="Also draw one chain figure per case (PNG, SVG and PDF) into this directory, in the "
+                   "project's report language.")
 @output_option
+@display_lang_option
 @file_option
 @click.pass_context
 def report_chain(ctx, selection, by, max_chars, plot_dir, fmt, output):
     """The framework's chain per case: each link present, absent or not discussed, and where it breaks."""
     from qualcode.reports.chain import chain, chain_summary
 
-    _, data = _load(ctx, selection)
+    project, data = _load(ctx, selection)
     df = chain(data, by=by, max_chars=max_chars)
     if fmt == "table" and not output:
         shown = df[["case", "link", "label", "status", "interviews", "roles", "quote", "quote_by"]]
@@ -228,10 +281,12 @@ def report_chain(ctx, selection, by, max_chars, plot_dir, fmt, output):
         _emit(df, fmt, output, "chain")
     _footer("\n".join(chain_summary(df)), fmt, output)
     if plot_dir:
-        from qualcode.reports.plots import write_chain_plots
+        from qualcode.reports.plots import FORMATS, code_labels, write_chain_plots
 
-        paths = write_chain_plots(df, Path(plot_dir))
-        click.echo(f"Wrote {len(paths) // 2} chain figures (PNG + SVG) to {plot_dir}", err=fmt != "table")
+        lang = project.report_lang
+        paths = write_chain_plots(df, Path(plot_dir), lang=lang, labels=code_labels(data.codes, lang))
+        click.echo(f"Wrote {len(paths) // len(FORMATS)} chain figures (PNG, SVG and PDF) to {plot_dir}",
+                   err=fmt != "table")
 
 
 @report.command("subcodes")
@@ -242,6 +297,7 @@ def report_chain(ctx, selection, by, max_chars, plot_dir, fmt, output):
               help="One row per case and sub-code (codings, passages, interviews, quote) instead of the matrix.")
 @click.option("--max-chars", type=click.IntRange(10), default=60, show_default=True, help="Trim quotes to this length.")
 @output_option
+@display_lang_option
 @file_option
 @click.pass_context
 def report_subcodes(ctx, selection, by, long_, max_chars, fmt, output):
@@ -260,6 +316,7 @@ def report_subcodes(ctx, selection, by, long_, max_chars, fmt, output):
 @click.option("--no-rollup", is_flag=True, help="Count each code as coded (parents do not include sub-codes).")
 @click.option("--all", "all_rows", is_flag=True, help="Also list code × role × case cells with no interview.")
 @output_option
+@display_lang_option
 @file_option
 @click.pass_context
 def report_interviews(ctx, selection, by, no_rollup, all_rows, fmt, output):
@@ -273,25 +330,28 @@ def report_interviews(ctx, selection, by, no_rollup, all_rows, fmt, output):
 
 @report.command("codebook")
 @selection_options
+@codebook_examples_option
 @output_option
+@display_lang_option
 @file_option
 @click.pass_context
-def report_codebook(ctx, selection, fmt, output):
-    """The codebook as an appendix table: code, definition, criteria, example, counts."""
+def report_codebook(ctx, selection, codebook_examples, fmt, output):
+    """The codebook as an appendix table: code, definition, criteria, a quote from the project's codings, counts."""
     from qualcode.reports.codebook import codebook_table
 
     _, data = _load(ctx, selection)
-    _emit(codebook_table(data), fmt, output, "codebook")
+    _emit(codebook_table(data, codebook_examples=codebook_examples), fmt, output, "codebook")
 
 
 def _report_options(by, unit, window, level, all_units, order, manifest, base, run_length, threshold, initial, stop,
-                    leaf_only, k, no_plots):
+                    leaf_only, k, no_plots, lang, codebook_examples):
     from qualcode.reports.bundle import ReportOptions
 
     return ReportOptions(by=by, unit=unit, window=window, level=level, order=order,
                          manifest=Path(manifest) if manifest else None, base=base, run=run_length,
                          threshold=threshold, initial=initial, stop=stop, k=k, plots=not no_plots,
-                         all_units=all_units, leaf_only=leaf_only)
+                         all_units=all_units, leaf_only=leaf_only, lang=lang or "",
+                         codebook_examples=codebook_examples)
 
 
 report_options = packed_options("options", [
@@ -304,6 +364,8 @@ report_options = packed_options("options", [
     *_SATURATION,
     click.option("-k", "k", type=click.IntRange(1), default=3, show_default=True, help="Quotes per code."),
     click.option("--no-plots", is_flag=True, help="Skip the PNG/SVG plots (faster)."),
+    lang_option,
+    codebook_examples_option,
 ], _report_options)
 """The parameters of ``report all``, passed as one ``ReportOptions``."""
 
@@ -333,10 +395,13 @@ def _print_written(result, root: Path) -> None:
 @report_options
 @click.pass_context
 def report_all_cmd(ctx, selection, output, options):
-    """Every table and plot: xlsx, CSV, Markdown, LaTeX, docx, HTML, PNG + SVG."""
+    """Every table and plot: xlsx, CSV, Markdown, LaTeX, docx, HTML, PNG (300 dpi), SVG and PDF."""
+    from dataclasses import replace
+
     from qualcode.reports.bundle import report_all
 
     project, data = _load(ctx, selection)
+    options = replace(options, lang=options.lang or project.report_lang)
     result = report_all(project, Path(output), options=options, data=data)
     click.echo(f"Reports on {data.selection.describe()} written to {output}:")
     _print_written(result, Path(output))

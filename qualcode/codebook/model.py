@@ -28,9 +28,29 @@ COLOR_RE = re.compile(r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
 DEFAULT_NEGATORS = (
     "不", "没", "没有", "未", "无", "并非", "并不", "并没", "并没有", "不是", "从不", "从没",
     "从未", "毫无", "不太", "不大", "不怎么", "没怎么", "不够", "没什么", "没啥", "谈不上",
-    "算不上", "缺乏", "缺少", "难以", "不再", "不愿", "不愿意", "不肯",
+    "算不上", "缺乏", "缺少", "难以", "不再", "不愿", "不愿意", "不肯", "并不是",
 )
 DEFAULT_NEGATION_WINDOW = 3
+# Negation after the term (满意度不高, 问题没解决): what may follow a term and deny it. Only
+# predicates of failure, not bare 不/没, which after a term usually negate something else
+# (党员不怕苦, 站长不是社区指派的).
+DEFAULT_AFTER_NEGATORS = (
+    "不高", "不好", "不行", "不够", "不足", "不到位", "不理想", "不明显", "不落实", "没落实", "没有落实", "未落实",
+    "没解决", "没有解决", "未解决", "没能解决", "解决不了", "没用", "没有用", "不管用", "没效果", "没有效果",
+    "没作用", "没有作用", "不起作用", "没起作用", "没下文", "没有下文", "不了了之", "没办成", "没办好", "没搞定",
+    "没修好", "没弄好",
+)
+DEFAULT_NEGATION_AFTER = 2
+# What ends the reach of a negator: any clause punctuation, or only the end of a sentence.
+NEGATION_BOUNDS = ("clause", "sentence")
+# Organisation names: a code's word right before one of these (optionally with 管理, 工作 …
+# between) names a body (退休党员支部, 应急办, 应急管理局) and is not evidence of the mechanism.
+# Single characters that are also verbs (站, 处, 所) are left out: 党员站出来 is not a name.
+DEFAULT_ENTITY_SUFFIXES = (
+    "支部", "党支部", "总支", "党总支", "党委", "工委", "办", "办公室", "局", "委员会", "中心", "科", "服务站",
+    "工作站", "公司", "协会", "学会", "工作室", "服务社", "联合会",
+)
+ENTITY_INFIXES = ("管理", "工作", "服务", "事务", "保障", "指挥", "综合")
 
 
 class CodebookError(QualcodeError):
@@ -74,24 +94,28 @@ class Negation:
     """Negation guard settings; ``None`` fields inherit from the enclosing level."""
 
     enabled: bool | None = None
-    window: int | None = None
+    window: int | None = None  # characters before the term a negator may end
     negators: tuple[Term, ...] | None = None
+    after: int | None = None  # characters after the term an after-negator may start (0: right after)
+    after_negators: tuple[Term, ...] | None = None  # empty: no negation after the term
+    bound: str | None = None  # one of NEGATION_BOUNDS
 
     def merged_over(self, base: Negation) -> Negation:
+        def pick(name: str) -> Any:
+            mine = getattr(self, name)
+            return mine if mine is not None else getattr(base, name)
+
         if self.enabled is False:
-            return Negation(False, base.window, base.negators)
+            return replace(base, enabled=False)
         enabled: bool | None
         if self.enabled is not None:
             enabled = self.enabled
-        elif self.window is not None or self.negators is not None:
+        elif any(getattr(self, k) is not None for k in ("window", "negators", "after", "after_negators", "bound")):
             enabled = True  # giving settings switches the guard on
         else:
             enabled = base.enabled
-        return Negation(
-            enabled,
-            self.window if self.window is not None else base.window,
-            self.negators if self.negators is not None else base.negators,
-        )
+        return Negation(enabled, pick("window"), pick("negators"), pick("after"), pick("after_negators"),
+                        pick("bound"))
 
     def to_yaml(self) -> Any:
         if self.enabled is False:
@@ -101,6 +125,12 @@ class Negation:
             d["window"] = self.window
         if self.negators is not None:
             d["negators"] = [t.to_yaml() for t in self.negators]
+        if self.after is not None:
+            d["after"] = self.after
+        if self.after_negators is not None:
+            d["after_negators"] = [t.to_yaml() for t in self.after_negators]
+        if self.bound is not None:
+            d["bound"] = self.bound
         return d if d else True
 
 
@@ -170,6 +200,7 @@ class Rule:
     unless_codes: tuple[str, ...] = ()
     note: str | None = None
     absent: bool = False  # negative evidence: what this rule finds says the code's mechanism is missing
+    entity_names: bool = False  # True: a term inside an organisation's name (应急办) counts too
     explicit_id: bool = field(default=True, compare=False)
 
     def to_yaml(self) -> dict[str, Any]:
@@ -180,6 +211,8 @@ class Rule:
             d["note"] = self.note
         if self.absent:
             d["absent"] = True
+        if self.entity_names:
+            d["entity_names"] = True
         for key in ("any", "all", "none"):
             terms = getattr(self, key)
             if terms:
@@ -258,6 +291,7 @@ class Codebook:
     negation: Negation = field(default_factory=Negation)  # codebook-wide defaults
     scope: Scope = field(default_factory=Scope)
     source: str | None = None  # the file it was loaded from; not content
+    entity_suffixes: tuple[str, ...] | None = None  # None: DEFAULT_ENTITY_SUFFIXES; empty: no guard
 
     def __post_init__(self) -> None:
         self._index = {c.path: c for c in self.codes}
@@ -287,13 +321,18 @@ class Codebook:
         return [c for c in self.codes if c.path.startswith(prefix)]
 
     def effective_negation(self, code: Code, rule: Rule) -> Negation:
-        base = Negation(True, DEFAULT_NEGATION_WINDOW, tuple(Term(n) for n in DEFAULT_NEGATORS))
+        base = Negation(True, DEFAULT_NEGATION_WINDOW, tuple(Term(n) for n in DEFAULT_NEGATORS),
+                        DEFAULT_NEGATION_AFTER, tuple(Term(n) for n in DEFAULT_AFTER_NEGATORS), NEGATION_BOUNDS[0])
         n = self.negation.merged_over(base)
         if code.negation is not None:
             n = code.negation.merged_over(n)
         if rule.negation is not None:
             n = rule.negation.merged_over(n)
         return n
+
+    def effective_entity_suffixes(self) -> tuple[str, ...]:
+        """The organisation-name suffixes of the entity-name guard (the codebook's, or the defaults)."""
+        return self.entity_suffixes if self.entity_suffixes is not None else DEFAULT_ENTITY_SUFFIXES
 
     def effective_scope(self, code: Code, rule: Rule) -> Scope:
         s = self.scope
@@ -349,6 +388,8 @@ class Codebook:
             defaults["negation"] = self.negation.to_yaml()
         if self.scope != Scope():
             defaults["scope"] = self.scope.to_yaml()
+        if self.entity_suffixes is not None:
+            defaults["entity_suffixes"] = list(self.entity_suffixes)
         if defaults:
             d["defaults"] = defaults
         d["codes"] = [self._code_dict(c) for c in self.roots()]

@@ -17,6 +17,7 @@ from qualcode.codebook.model import (
     COLOR_RE,
     FORMAT,
     ID_RE,
+    NEGATION_BOUNDS,
     ROLE_VALUES,
     UNIT_KINDS,
     Code,
@@ -34,18 +35,18 @@ from qualcode.text.script import fold
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TOP_KEYS = ("format", "name", "title", "description", "defaults", "codes")
-_DEFAULT_KEYS = ("negation", "scope")
+_DEFAULT_KEYS = ("negation", "scope", "entity_suffixes")
 _CODE_KEYS = (
     "id", "label", "definition", "include", "exclude", "examples", "counter_examples", "color",
     "exclusive", "scope", "negation", "rules", "meta", "children",
 )
 _RULE_KEYS = (
     "id", "note", "any", "all", "none", "regex", "near", "min_hits", "min_terms", "threshold",
-    "negation", "scope", "requires_codes", "unless_codes", "absent",
+    "negation", "scope", "requires_codes", "unless_codes", "absent", "entity_names",
 )
 _TERM_KEYS = ("term", "substring", "weight", "negation")
 _NEAR_KEYS = ("terms", "with", "within_chars", "within_tokens", "ordered")
-_NEG_KEYS = ("window", "negators")
+_NEG_KEYS = ("window", "negators", "after", "after_negators", "bound")
 _SCOPE_KEYS = ("unit", "role", "attributes")
 _LABEL_KEYS = ("zh", "en")
 _EXAMPLE_KEYS = ("quote", "gloss", "speaker")
@@ -205,12 +206,16 @@ class Validator:
         title = self.text(top["title"][1], "title") if "title" in top else None
         description = self.text(top["description"][1], "description") if "description" in top else None
         negation, scope = Negation(), Scope()
+        entity_suffixes: tuple[str, ...] | None = None
         if "defaults" in top:
             d = self.mapping(top["defaults"][1], "defaults", _DEFAULT_KEYS) or {}
             if "negation" in d:
                 negation = self.negation(d["negation"][1], "defaults.negation") or Negation()
             if "scope" in d:
                 scope = self.scope(d["scope"][1], "defaults.scope") or Scope()
+            if "entity_suffixes" in d:
+                suffixes = self.text_list(d["entity_suffixes"][1], "defaults.entity_suffixes", allow_scalar=True)
+                entity_suffixes = tuple(dict.fromkeys(fold(s) for s in suffixes))
         codes: list[Code] = []
         if "codes" not in top:
             self.err(root, "(root)", "missing 'codes': the list of top-level codes")
@@ -223,7 +228,7 @@ class Validator:
         if self.problems:
             return None
         return Codebook(name=name or default_name, codes=codes, title=title, description=description,
-                        negation=negation, scope=scope, source=self.source)
+                        negation=negation, scope=scope, source=self.source, entity_suffixes=entity_suffixes)
 
     # -- codes
 
@@ -449,6 +454,9 @@ class Validator:
         if "absent" in m:
             kw["absent"] = self.boolean(m["absent"][1], f"{ypath}.absent")
             ok = ok and kw["absent"] is not None
+        if "entity_names" in m:
+            kw["entity_names"] = self.boolean(m["entity_names"][1], f"{ypath}.entity_names")
+            ok = ok and kw["entity_names"] is not None
         for key in ("requires_codes", "unless_codes"):
             if key in m:
                 refs = []
@@ -500,9 +508,22 @@ class Validator:
             return None
         window = self.integer(m["window"][1], f"{ypath}.window", 0) if "window" in m else None
         negators = self.terms(m["negators"][1], f"{ypath}.negators") if "negators" in m else None
-        if ("window" in m and window is None) or ("negators" in m and not negators):
+        after = self.integer(m["after"][1], f"{ypath}.after", 0) if "after" in m else None
+        after_negators = None
+        if "after_negators" in m:  # an empty list switches negation after the term off
+            node_after = m["after_negators"][1]
+            after_negators = () if isinstance(node_after, yaml.SequenceNode) and not node_after.value else \
+                self.terms(node_after, f"{ypath}.after_negators")
+        bound = self.text(m["bound"][1], f"{ypath}.bound") if "bound" in m else None
+        if bound is not None and bound not in NEGATION_BOUNDS:
+            self.err(m["bound"][1], f"{ypath}.bound",
+                     f"bound must be one of {', '.join(NEGATION_BOUNDS)} (where a negator's reach ends), not {bound!r}")
             return None
-        return Negation(None, window, negators)
+        if (("window" in m and window is None) or ("negators" in m and not negators)
+                or ("after" in m and after is None) or ("bound" in m and bound is None)
+                or ("after_negators" in m and after_negators is None)):
+            return None
+        return Negation(None, window, negators, after, after_negators, bound)
 
     def scope(self, node: yaml.Node, ypath: str) -> Scope | None:
         m = self.mapping(node, ypath, _SCOPE_KEYS)

@@ -16,8 +16,24 @@ See docs/exchange.md for the mapping of qualcode's model onto REFI-QDA.
 """
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from qualcode.errors import ExchangeError
-from qualcode.exchange.qdc import export_qdc, import_qdc, read_qdc
-from qualcode.exchange.qdpx import export_qdpx, import_qdpx
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qualcode.exchange.qdc import export_qdc, import_qdc, read_qdc
+    from qualcode.exchange.qdpx import export_qdpx, import_qdpx
 
 __all__ = ["ExchangeError", "export_qdc", "export_qdpx", "import_qdc", "import_qdpx", "read_qdc"]
+
+# The REFI-QDA modules load on first use: every listing command prints through
+# ``qualcode.exchange.tables``, which must not bring in the importer, the auto-coder and numpy.
+_MODULE_OF = {"export_qdc": "qdc", "import_qdc": "qdc", "read_qdc": "qdc", "export_qdpx": "qdpx",
+              "import_qdpx": "qdpx"}
+
+
+def __getattr__(name: str):
+    if name in _MODULE_OF:
+        return getattr(importlib.import_module(f"qualcode.exchange.{_MODULE_OF[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

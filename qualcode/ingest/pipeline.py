@@ -9,6 +9,7 @@ import errno
 import hashlib
 import os
 import stat
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -211,18 +212,23 @@ def prepare(path: Path, options: ImportOptions, segmenter: Segmenter, content_ha
 
 
 # -- the writer ------------------------------------------------------------------------------
-_WORKER_SEGMENTER: Segmenter  # in a worker process of import_paths: set by _worker_init
+# In a worker process of import_paths (and in the importing process for --jobs 1): set once
+# by _worker_init, so the options (the manifest included) are sent to a worker once rather
+# than pickled with every chunk of files.
+_WORKER_SEGMENTER: Segmenter
+_WORKER_OPTIONS: ImportOptions
 
 
-def _worker_init(words: list[str]) -> None:
-    global _WORKER_SEGMENTER
-    _WORKER_SEGMENTER = Segmenter(words)
+def _worker_init(words: list[str], kind: str, options: ImportOptions) -> None:
+    global _WORKER_SEGMENTER, _WORKER_OPTIONS
+    _WORKER_SEGMENTER = Segmenter(words, kind)
+    _WORKER_OPTIONS = options
 
 
 def _worker_prepare(args):
-    path, options, digest, rel = args
+    path, digest, rel = args
     try:
-        return path, prepare(path, options, _WORKER_SEGMENTER, digest, rel), None
+        return path, prepare(path, _WORKER_OPTIONS, _WORKER_SEGMENTER, digest, rel), None
     except QualcodeError as exc:
         return path, None, exc
     except Exception as exc:  # a bug must not stop the folder: report it as failed
@@ -279,34 +285,60 @@ def import_paths(
             first_with[digest] = path
             fresh.append((path, digest, rel_paths[path]))
 
-    for path, prepared, error in _prepared(fresh, options, words, jobs):
-        shown = files.shown_name(path)
-        if error is not None:
-            if isinstance(error, InputFileError):
-                result = ImportResult(shown, SKIPPED, files.shown_name(error.message))
-            elif isinstance(error, QualcodeError):
-                result = ImportResult(shown, FAILED, files.shown_name(error.message))
-            else:
-                result = ImportResult(shown, FAILED, f"{shown}: internal error while reading ({type(error).__name__})")
-        else:
-            try:
-                result = writer.write(project, prepared, replace=options.replace)
-            except QualcodeError as exc:
-                result = ImportResult(shown, FAILED, files.shown_name(exc.message))
-        _record(report, progress, result)
+    prepared_docs = _prepared(fresh, options, words, project.segmenter_kind, jobs)
+    done = False
+    while not done:
+        # Documents are written in batches, one transaction each (fewer commits), every
+        # document inside its own savepoint: a document that fails is rolled back alone, and a
+        # killed import leaves whole documents only (the open batch is never committed).
+        # Results are reported once their batch is committed.
+        batch: list[ImportResult] = []
+        with project.store.transaction() as conn:
+            started = time.monotonic()
+            done = True
+            for path, prepared, error in prepared_docs:
+                batch.append(_written(conn, project, path, prepared, error, options))
+                if len(batch) >= BATCH_DOCUMENTS or time.monotonic() - started >= BATCH_SECONDS:
+                    done = False
+                    break
+        for result in batch:
+            _record(report, progress, result)
     return report
 
 
-def _prepared(todo: list[tuple[Path, str, str]], options: ImportOptions, words: list[str], jobs: int):
+# A batch of the import ends after this many documents or seconds, whichever comes first:
+# commits are few, and a batch never holds the project's write lock for long.
+BATCH_DOCUMENTS = 20
+BATCH_SECONDS = 1.0
+
+
+def _written(conn, project, path: Path, prepared: PreparedDocument | None, error, options: ImportOptions) -> ImportResult:
+    """Write one prepared document in a savepoint of ``conn``; the result, or why it was not."""
+    shown = files.shown_name(path)
+    if error is not None:
+        if isinstance(error, InputFileError):
+            return ImportResult(shown, SKIPPED, files.shown_name(error.message))
+        if isinstance(error, QualcodeError):
+            return ImportResult(shown, FAILED, files.shown_name(error.message))
+        return ImportResult(shown, FAILED, f"{shown}: internal error while reading ({type(error).__name__})")
+    assert prepared is not None
+    try:
+        with conn.begin_nested():
+            return writer.write_in(conn, project, prepared, replace=options.replace)
+    except QualcodeError as exc:
+        return ImportResult(shown, FAILED, files.shown_name(exc.message))
+
+
+def _prepared(todo: list[tuple[Path, str, str]], options: ImportOptions, words: list[str], kind: str, jobs: int):
     """(path, PreparedDocument or None, error) for each (path, content hash, relative path), in order."""
     if jobs <= 1 or len(todo) < 2:
-        _worker_init(words)
-        for path, digest, rel in todo:
-            yield _worker_prepare((path, options, digest, rel))
+        _worker_init(words, kind, options)
+        for item in todo:
+            yield _worker_prepare(item)
         return
 
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(words,)) as pool:
-        yield from pool.map(_worker_prepare, [(p, options, d, r) for p, d, r in todo], chunksize=8)
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(words, kind, options)) as pool:
+        yield from pool.map(_worker_prepare, todo, chunksize=8)
 
 
 def _record(report: ImportReport, progress, result: ImportResult) -> None:

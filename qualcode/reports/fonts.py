@@ -2,8 +2,11 @@
 
 ``mplfonts`` ships Noto Sans CJK SC (SIL Open Font License); we register its file with
 matplotlib's font manager without importing that package (which would change global
-settings). ``QUALCODE_CJK_FONT=/path/font.otf`` overrides it; a system font with CJK glyphs
-is the last resort.
+settings). Noto Sans CJK is a pan-CJK font: traditional characters (黨 組織 關係) draw as
+well as simplified ones. ``QUALCODE_CJK_FONT=/path/font.otf`` overrides it (a path that is not a
+file is an error, not a silent fallback); a system font with CJK glyphs is the last resort.
+The font has one weight, so the plots draw bold text as an outline instead of asking for a
+bold face (which matplotlib would replace, with a warning).
 """
 from __future__ import annotations
 
@@ -37,8 +40,11 @@ def cjk_family() -> str:
     """Register the CJK font with matplotlib and return its family name."""
     from matplotlib import font_manager
 
-    candidates = [Path(p) for p in [os.environ.get("QUALCODE_CJK_FONT")] if p] + [packaged_font()]
-    for path in candidates:
+    chosen = os.environ.get("QUALCODE_CJK_FONT")
+    if chosen and not Path(chosen).is_file():
+        raise ConfigError(f"QUALCODE_CJK_FONT={chosen} is not a font file",
+                          hint="point it at an .otf/.ttf/.ttc with Chinese characters, or unset it to use Noto Sans CJK")
+    for path in [Path(chosen) if chosen else None, packaged_font()]:
         if path is not None and path.is_file():
             font_manager.fontManager.addfont(str(path))
             return font_manager.FontProperties(fname=str(path)).get_name()

@@ -84,6 +84,13 @@ def _document_paths(conn) -> None:
 
 
 MIGRATIONS.append((7, "documents are identified by their relative path on re-import", _document_paths))
+
+
+def _confidence(conn) -> None:
+    add_column_if_missing(conn, t.codings, "confidence")
+
+
+MIGRATIONS.append((8, "the combined scorer's confidence on codings", _confidence))
 SCHEMA_VERSION = max(v for v, _, _ in MIGRATIONS)
 
 

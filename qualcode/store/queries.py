@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from qualcode.errors import NotFound, not_found
 from qualcode.store import schema as t
@@ -218,6 +218,19 @@ def codebook_rows(store, codebook) -> list[dict]:
     ]
 
 
+def sync_codes(conn, codebook, version: str) -> None:
+    """Mirror the codebook's codes into the store (for reports and foreign tools)."""
+    existing = {p: i for p, i in conn.execute(select(t.codes.c.path, t.codes.c.id))}
+    for sort, code in enumerate(codebook.codes):
+        row = dict(path=code.path, parent=code.parent, label=code.label_zh or code.label_en or code.id,
+                   label_en=code.label_en,
+                   definition=code.definition, color=code.color, sort=sort, codebook_version=version)
+        if code.path in existing:
+            conn.execute(update(t.codes).where(t.codes.c.id == existing[code.path]).values(**row))
+        else:
+            conn.execute(insert(t.codes).values(**row))
+
+
 # ---------------------------------------------------------------------------- rows by id (annotate, merge, sheets, review)
 
 
@@ -251,6 +264,10 @@ def passage_ref_of(conn, passage_id: int | None) -> str:
 
 
 # ---------------------------------------------------------------------------- which codings count
+
+# the coders recorded on the program's own proposals (autocode, suggest): they belong to no coder
+AUTOCODER = "autocode"
+SUGGESTER = "suggest"
 
 
 def counted(proposed: bool = False):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -140,6 +141,8 @@ codings = Table(
     Column("pinned_at", String(40), nullable=True),
     Column("pinned_by", String(200), nullable=True),
     Column("pin_note", Text, nullable=True),
+    # the combined scorer's probability that the proposal is right (schema 8; empty: rules only)
+    Column("confidence", Float, nullable=True),
 )
 Index("ix_documents_file", documents.c.file_name, documents.c.case_id)  # re-import identity
 Index("ix_codings_doc", codings.c.document_id, codings.c.start)

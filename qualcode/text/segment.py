@@ -1,8 +1,9 @@
 """Sentences and tokens, with code-point offsets.
 
-Tokenisation runs jieba on the script-folded text (``script.fold``), so traditional-script
-passages are segmented with jieba's simplified dictionary and token offsets still refer to
-the original characters. Tokens are stored as an array of lengths per passage; later steps
+Tokenisation runs jieba (in Python, or jieba-rs through rjieba: the project's ``segmenter``
+setting, docs/segmentation.md) on the script-folded text (``script.fold``), so
+traditional-script passages are segmented with jieba's simplified dictionary and token
+offsets still refer to the original characters. Tokens are stored as an array of lengths per passage; later steps
 rebuild boundaries from it and never re-segment.
 """
 from __future__ import annotations
@@ -13,11 +14,13 @@ import re
 import warnings
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import accumulate
 from pathlib import Path
 
+from qualcode.errors import ConfigError
 from qualcode.text.script import fold
+from qualcode.vocabulary import SEGMENTERS, SegmenterKind
 
 # A sentence ends after terminal punctuation (and any closing quotes/brackets after it), or
 # at a line break inside a passage.
@@ -66,6 +69,36 @@ def token_spans(blob: bytes, offset: int = 0) -> list[tuple[int, int]]:
     return spans
 
 
+def _user_freq(suggested: int) -> int:
+    """The frequency a user word is added with: high enough to stay whole (both implementations)."""
+    return max(suggested, 1000)
+
+
+def _jieba_tokenizer(words: list[str]):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tk = jieba.Tokenizer()
+    tk.initialize()
+    for w in words:
+        tk.add_word(w, freq=_user_freq(tk.suggest_freq(w)))
+    return tk, lambda text: tk.cut(text, HMM=True)
+
+
+def _rjieba_tokenizer(words: list[str]):
+    try:
+        import rjieba
+    except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
+        raise ConfigError("segmenter = \"jieba-rs\" needs the rjieba package, which is not installed",
+                          hint="pip install rjieba, or set segmenter = \"jieba\" in qualcode.toml") from None
+    tk = rjieba.Jieba()
+    for w in words:  # rjieba has no load_userdict: one add_word per word, as jieba does
+        tk.add_word(w, _user_freq(tk.suggest_freq(w)), None)
+    return tk, lambda text: tk.cut(text, True)
+
+
 def read_dictionary(path: Path) -> list[str]:
     """Words from a jieba-style user dictionary (``word [freq] [tag]`` per line, # comments)."""
     if not path.exists():
@@ -79,26 +112,37 @@ def read_dictionary(path: Path) -> list[str]:
 
 
 class Segmenter:
-    """A jieba tokenizer with the project's user words (codebook terms, dictionary.txt)."""
+    """A jieba tokenizer with the project's user words (codebook terms, dictionary.txt).
 
-    def __init__(self, words: Iterable[str] = ()):
+    ``kind`` is the implementation (``SegmenterKind``): ``jieba`` (Python) or ``jieba-rs``
+    (the same algorithm and dictionary in Rust, through ``rjieba``). Both get the same user
+    words with the same frequency, and both yield tokens tiling the text exactly, so token
+    offsets are code points, half-open, whichever runs. ``version`` names what the tokens
+    depend on (the words, and the implementation unless it is ``jieba``, so that projects
+    segmented before the setting existed keep their version): documents whose stored
+    version differs are re-segmented by the next autocode.
+    """
+
+    def __init__(self, words: Iterable[str] = (), kind: str = SegmenterKind.JIEBA):
+        if kind not in SEGMENTERS:
+            raise ConfigError(f"unknown segmenter {kind!r}", hint=f"choose one of {', '.join(SEGMENTERS)}")
+        self.kind = SegmenterKind(kind)
         self.words = sorted({fold(w) for w in (*DEFAULT_TERMS, *words) if w and w.strip()})
-        self.version = hashlib.sha256("\n".join(self.words).encode("utf-8")).hexdigest()[:16]
+        key = "\n".join(self.words)
+        if self.kind != SegmenterKind.JIEBA:
+            key = f"segmenter={self.kind}\n{key}"
+        self.version = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
         self._tokenizer = None
+        self._cut: Callable[[str], Iterable[str]] | None = None
 
     @property
     def tokenizer(self):
+        """The underlying tokenizer (``jieba.Tokenizer`` or ``rjieba.Jieba``), built on first use."""
         if self._tokenizer is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                import jieba
-
-            jieba.setLogLevel(logging.WARNING)
-            tk = jieba.Tokenizer()
-            tk.initialize()
-            for w in self.words:
-                tk.add_word(w, freq=max(tk.suggest_freq(w), 1000))
-            self._tokenizer = tk
+            if self.kind == SegmenterKind.JIEBA_RS:
+                self._tokenizer, self._cut = _rjieba_tokenizer(self.words)
+            else:
+                self._tokenizer, self._cut = _jieba_tokenizer(self.words)
         return self._tokenizer
 
     def token_lengths(self, text: str) -> list[int]:
@@ -107,7 +151,10 @@ class Segmenter:
 
     def folded_token_lengths(self, folded: str) -> list[int]:
         """``token_lengths`` of text that is already ``fold``-ed (import folds a document once)."""
-        return list(map(len, self.tokenizer.cut(folded, HMM=True)))
+        if self._cut is None:
+            self.tokenizer  # noqa: B018 - builds the tokenizer and self._cut
+        assert self._cut is not None
+        return list(map(len, self._cut(folded)))
 
     def passage_tokens(self, folded: str, spans: list[tuple[int, int]]) -> list[bytes]:
         """Packed tokens of each passage ``folded[start:end]`` of a folded document.

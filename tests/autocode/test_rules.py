@@ -127,6 +127,95 @@ def test_codebook_default_negation_applies_to_all_rules():
     assert fires(rs, "不认可")
 
 
+def test_negation_after_the_term():
+    rs = ruleset("- any: [满意度, 问题, 解决]\n")
+    assert fires(rs, "满意度很高")
+    assert not fires(rs, "满意度不高")
+    assert not fires(rs, "这个问题一直没解决")  # 没解决 starts two characters after 问题
+    assert fires(rs, "问题，一直没解决")  # clause punctuation stops it
+
+
+def test_after_negators_are_predicates_of_failure_not_every_negator():
+    rs = ruleset("- any: [党员]\n")
+    assert fires(rs, "党员不怕苦")  # 不 after the term negates something else
+    assert not fires(rs, "我不是党员")
+    assert not fires(rs, "我并不是党员")
+
+
+def test_negation_after_window_and_negators_are_configurable():
+    rs_near = ruleset("- any: [问题]\n  negation: {after: 0}\n")
+    rs_none = ruleset("- any: [问题]\n  negation: {after_negators: []}\n")
+    rs_own = ruleset("- any: [问题]\n  negation: {after_negators: [悬而未决]}\n")
+    assert fires(rs_near, "问题一直没解决") and not fires(rs_near, "问题没解决")
+    assert fires(rs_none, "问题没解决")
+    assert not fires(rs_own, "问题悬而未决") and fires(rs_own, "问题没解决")
+
+
+def test_negation_bound_sentence_reaches_over_commas():
+    rs_clause = ruleset("- any: [认可]\n  negation: {window: 4}\n")
+    rs_sentence = ruleset("- any: [认可]\n  negation: {window: 4, bound: sentence}\n")
+    assert fires(rs_clause, "没有，认可")
+    assert not fires(rs_sentence, "没有，认可")
+    assert fires(rs_sentence, "没有。认可")
+
+
+def test_negation_applies_to_regex_rules_before_after_and_inside():
+    rs = ruleset('- regex: ["委员.{0,8}是党员", "解决了?问题"]\n')
+    assert fires(rs, "我是支部委员，也是党员")
+    assert not fires(rs, "我是支部委员，但我不是党员")  # a negator inside the match, before its last token
+    assert not fires(rs, "他是委员，并不是党员")
+    assert not fires(rs, "并没有解决问题")  # before the match
+    assert not fires(rs, "解决问题不到位")  # after the match
+    off = ruleset('- regex: ["委员.{0,8}是党员"]\n  negation: false\n')
+    assert fires(off, "我是支部委员，但我不是党员")
+
+
+def test_negation_applies_to_both_sides_of_a_proximity_rule():
+    rs = ruleset("- near: {terms: [站长], with: [党员], within_chars: 6}\n")
+    assert fires(rs, "站长是个老党员")
+    assert not fires(rs, "站长不是党员")  # the partner is negated
+    assert not fires(rs, "没有站长，只有党员")  # the anchor is negated
+    assert not fires(rs, "站长没用，党员也在")  # an after-negator on the anchor
+
+
+# ---------------------------------------------------------------- entity names
+
+
+def test_a_term_inside_an_organisation_name_does_not_count():
+    rs = ruleset("- any: [退休党员, 应急]\n")
+    assert fires(rs, "退休党员时间多")
+    assert not fires(rs, "我是退休党员支部的书记")
+    assert not fires(rs, "应急办又让我们填表")
+    assert not fires(rs, "区应急管理局来检查")  # 管理 between the term and the suffix
+    assert fires(rs, "退休党员站出来帮忙")  # 站 alone is a verb here, not a suffix
+
+
+def test_a_rule_can_count_organisation_names():
+    rs = ruleset("- any: [应急]\n  entity_names: true\n")
+    assert fires(rs, "应急办又让我们填表")
+
+
+def test_a_term_that_is_itself_a_name_is_not_guarded():
+    rs = ruleset("- any: [党群服务中心, 支部]\n")
+    assert fires(rs, "党群服务中心工作站挂牌了")
+    assert fires(rs, "支部委员会开会")
+
+
+def test_codebook_sets_the_organisation_suffixes():
+    rs = ruleset("- any: [应急, 退休党员]\n", defaults="defaults:\n  entity_suffixes: [小组]\n")
+    assert fires(rs, "应急办又让我们填表")  # 办 is no longer a suffix
+    assert not fires(rs, "退休党员小组开会")
+    off = ruleset("- any: [应急]\n", defaults="defaults:\n  entity_suffixes: []\n")
+    assert fires(off, "应急管理局来检查")
+
+
+def test_entity_guard_applies_to_regex_and_proximity():
+    rs = ruleset('- regex: ["退休党员"]\n- near: {terms: [应急], with: [物资], within_chars: 4}\n')
+    assert not fires(rs, "退休党员支部开会")
+    assert fires(rs, "应急物资到了")
+    assert not fires(rs, "应急管理局的物资")
+
+
 # ---------------------------------------------------------------- proximity
 
 

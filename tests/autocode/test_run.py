@@ -297,3 +297,20 @@ def test_a_rerun_keeps_an_open_proposal_another_coder_coded_by_hand(coded):
     still = [r for r in rows(coded) if r["code"] == "governance/legitimacy" and r["origin"] == "rule"]
     assert [(r["id"], r["status"]) for r in still] == [(legit["id"], "proposed")]
     assert report.removed == 0
+
+
+def test_evidence_is_written_as_the_json_encoder_writes_it():
+    from qualcode.autocode.rules import Hit
+    from qualcode.autocode.run import _EvidenceJSON
+
+    odd = ['引号"与\\反斜杠', "换行\n制表\t", "\x01控制", "𠮷扩展B", "ascii", "</script>"]
+    hits = [Hit("a", f"a#{term}", score, [(term, 3, 5), ("满意", 0, 2)])
+            for term in odd for score in (1.0, 2.5, 0.1 + 0.2, 1e-7, 1e22, 3)]
+    hits.append(Hit("b", "b#none", 1.0, []))
+    hits.append(Hit("c", "c#nan", float("nan"), [("不", 1, 2)]))
+    encoder = _EvidenceJSON()
+    for start in (0, 17):
+        expected = [json.dumps({"rule": h.rule, "score": h.score,
+                                "terms": [[term, start + s, start + e] for term, s, e in h.evidence]},
+                               ensure_ascii=False) for h in hits]
+        assert encoder.unit(hits, start) == expected

@@ -276,7 +276,8 @@ def test_evaluate_cli(study, runner):
     result = invoke(runner, study, "suggest", "evaluate", "--folds", "2", "--format", "csv")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "level,code,examples,model_precision,model_recall,model_f1,rule_precision,rule_recall,rule_f1,prefer"
+    assert lines[0] == ("level,code,examples,model_precision,model_recall,model_f1,rule_precision,rule_recall,rule_f1,"
+                        "prefer,combined_precision,combined_recall,combined_f1")
     assert [line.split(",")[1] for line in lines[1:]] == [DELIB, CRISIS, "all codes", "all codes"]  # codebook order
     assert "2 folds grouped by document over 96 passages in 4 documents" in result.stderr
 
@@ -462,3 +463,21 @@ def test_help_does_not_import_scikit_learn():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'joblib', 'scipy')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_evaluate_never_scores_the_documents_the_rules_were_tuned_on(study, runner):
+    report = evaluate(study, folds=3, tuned_on=["访谈1"])
+    assert report.tuned == ["访谈1"]
+    assert report.tested == ["访谈2", "访谈3", "访谈4"]
+    for train_docs, test_docs in report.folds:
+        assert 1 in train_docs and 1 not in test_docs  # tuned on: always on the training side
+        assert set(train_docs).isdisjoint(test_docs)
+    assert sorted(d for _, test_docs in report.folds for d in test_docs) == [2, 3, 4]
+    micro = next(r for r in report.rows if r["level"] == "micro")
+    assert micro["examples"] == sum(bool(true_code(r["text"])) for r in queries.passages(study.store, doc_ids=[2, 3, 4]))
+    config = study.root / "qualcode.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[autocode]\ntuned_on = ["访谈2"]\n', encoding="utf-8")
+    result = invoke(runner, study, "suggest", "evaluate", "--folds", "2", "--tuned-on", "访谈1")
+    assert result.exit_code == 0, result.output
+    assert "neither the model was trained on nor the rules tuned on: 访谈3, 访谈4" in result.output
+    assert "Rules tuned on (never scored): 访谈1, 访谈2" in result.output

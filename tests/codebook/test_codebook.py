@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.autocode.rules import Unit, compile_rules
+from qualcode.autocode.rules import Document, Unit, compile_rules
 from qualcode.codebook import Code, CodebookError, dump, dumps, load_codebook, parse_codebook
 from qualcode.errors import QualcodeError
 
@@ -170,6 +170,50 @@ def test_missing_file_is_a_codebook_error(tmp_path):
         load_codebook(tmp_path / "nope.yaml")
 
 
+def test_negation_and_entity_settings_are_checked_with_their_lines(tmp_path):
+    problems = problems_of(tmp_path, """\
+        defaults:
+          entity_suffixes: {办: 1}
+          negation: {after: -1, bound: paragraph}
+        codes:
+          - id: c
+            label: 测试
+            rules:
+              - any: [认可]
+                entity_names: maybe
+                negation: {after_negators: 不高, windows: 2}
+        """)
+    assert problems == [
+        "cb.yaml:2: defaults.entity_suffixes: expected a list, got a mapping",
+        "cb.yaml:3: defaults.negation.after: must be at least 0, got -1",
+        "cb.yaml:3: defaults.negation.bound: bound must be one of clause, sentence (where a negator's reach ends), "
+        "not 'paragraph'",
+        "cb.yaml:9: codes[c].rules[0].entity_names: expected true or false, got text",
+        "cb.yaml:10: codes[c].rules[0].negation: unknown key 'windows'; did you mean 'window'?",
+    ]
+
+
+def test_negation_and_entity_settings_round_trip(tmp_path):
+    cb = parse_codebook(textwrap.dedent("""\
+        defaults:
+          entity_suffixes: [办, 支部]
+          negation: {window: 2, after: 1, after_negators: [不高], bound: sentence}
+        codes:
+          - id: c
+            label: 测试
+            rules:
+              - any: [认可]
+                entity_names: true
+                negation: {after_negators: []}
+        """), "cb.yaml")
+    again = parse_codebook(dumps(cb), "again.yaml")
+    assert again.version == cb.version
+    assert again.entity_suffixes == ("办", "支部")
+    assert again.codes[0].rules[0].entity_names
+    effective = again.effective_negation(again.codes[0], again.codes[0].rules[0])
+    assert (effective.window, effective.after, effective.bound, effective.after_negators) == (2, 1, "sentence", ())
+
+
 # ---------------------------------------------------------------- model, dump, version
 
 
@@ -280,6 +324,43 @@ def test_default_codebook_codes_its_own_examples_and_not_its_counter_examples(de
 def test_default_codebook_codes_like_a_researcher(default, text, expected):
     _, rs = default
     assert [h.code for h in rs.match(Unit(text, role="interviewee")) if not h.absent] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # negation before, after and inside a match
+    ("我是支部委员，但我不是党员。", []),
+    ("我们楼组长并不是党员骨干，都是普通居民。", []),
+    ("居民的满意度不高，反映的问题一直没解决。", []),
+    # a code's word inside an organisation's name
+    ("我在退休党员支部当组织委员，今天说说停车。", []),
+    ("应急管理局又发来一张表，要我们填表报材料。", ["context/bureaucracy"]),
+    ("合同里列了物业的服务清单，保洁一天两次。", []),
+    # practitioners' words
+    ("我们小区账目公开，每个季度贴在公告栏上。", ["governance/accountability"]),
+    ("年底业主给物业打分，分数低了就扣钱。", ["governance/accountability"]),
+    ("我包一栋楼，这栋楼的大事小事都归我。", ["governance/accountability"]),
+    ("拍个照，回单位交差，就算完成了。", ["context/bureaucracy"]),
+    ("现在居民觉得社区是自己的，有事愿意出来。", ["governance/legitimacy"]),
+    ("加装电梯那回，志愿者挨家挨户上门听意见，开了四次会，一楼住户最后也签了字。",
+     ["mobilization/deliberation"]),
+    ("小区搞了红色物业，物业经理也进了社区党委。", ["embedding"]),
+    ("街道推吹哨报到以后，城管、房管的人一叫就来。", ["mobilization/horizontal"]),
+    ("我们办了时间银行，志愿服务的时长以后可以换服务。", ["mobilization"]),
+])
+def test_default_codebook_reads_practitioners_words_negation_and_names(default, text, expected):
+    _, rs = default
+    hits = rs.match(Unit(text, role="interviewee"))
+    assert [h.code for h in hits if not h.absent] == expected
+    tokens = rs.tokenize(text)
+    assert rs.match_document(Document(text, [(0, len(text))], tokens, ["interviewee"])) == [hits]
+
+
+def test_default_codebook_codes_an_owners_committee_election():
+    cb = load_codebook(DEFAULT)
+    rs = compile_rules(cb)
+    text = "老刘是党员，退休前在厂里当工程师，这次业委会换届，他得了四百多票，当选了业委会主任。"
+    got = {h.code for h in rs.match(Unit(text, role="interviewee")) if not h.absent}
+    assert {"embedding/leadership", "governance/legitimacy"} <= got
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -150,7 +150,7 @@ def test_a_failure_mid_document_leaves_nothing_behind(runner, project, tmp_path,
 
 def test_killed_import_leaves_a_consistent_project(project, tmp_path):
     folder = tmp_path / "many"
-    for i in range(60):
+    for i in range(200):  # many batches (pipeline.BATCH_DOCUMENTS): the kill lands mid-import
         write_text(folder / f"访谈{i:02d}.txt", QA_TRANSCRIPT.replace("二〇一九", f"{2000 + i}") * 20)
     proc = subprocess.Popen(
         [sys.executable, "-m", "qualcode.cli", "--project", str(project.root), "import", str(folder)],
@@ -168,11 +168,67 @@ def test_killed_import_leaves_a_consistent_project(project, tmp_path):
     proc.wait()
     con = db(project)
     docs = con.execute("select id, length(text) from documents").fetchall()
-    assert 2 <= len(docs) < 60
+    assert 2 <= len(docs) < 200
     for doc_id, n in docs:
         n_passages, last_end = con.execute(
             "select count(*), max(end) from passages where document_id=?", (doc_id,)).fetchone()
         assert n_passages == 80 and last_end == n
+
+
+def test_an_import_killed_inside_a_batch_keeps_the_committed_documents_whole(project, tmp_path):
+    folder = tmp_path / "many"
+    for i in range(60):
+        write_text(folder / f"访谈{i:02d}.txt", QA_TRANSCRIPT.replace("二〇一九", f"{2000 + i}") * 20)
+    script = f"""
+import os, signal
+from qualcode.ingest import pipeline, writer
+from qualcode.project import Project
+real, seen = writer.write_in, []
+def write_in(*args, **kwargs):
+    seen.append(1)
+    if len(seen) == 50:  # the process dies as under kill -9 while writing the 50th document
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*args, **kwargs)
+writer.write_in = write_in
+pipeline.import_paths(Project({str(project.root)!r}), [{str(folder)!r}], pipeline.ImportOptions())
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert out.returncode == -9, out.stderr
+    con = db(project)
+    docs = con.execute("select id, length(text) from documents").fetchall()
+    assert 0 < len(docs) < 50  # the batches before the kill are committed, the open one is not
+    for doc_id, n in docs:
+        n_passages, last_end = con.execute(
+            "select count(*), max(end) from passages where document_id=?", (doc_id,)).fetchone()
+        assert n_passages == 80 and last_end == n
+    con.close()
+    fresh = Project(project.root)  # and the import can simply be run again
+    report = pipeline.import_paths(fresh, [folder], pipeline.ImportOptions())
+    assert [r.status for r in report.results].count("imported") == 60 - len(docs)
+    fresh.close()
+
+
+def test_a_document_that_fails_to_write_is_rolled_back_alone(project, tmp_path, monkeypatch):
+    from qualcode.errors import QualcodeError
+    from qualcode.ingest import writer
+
+    folder = tmp_path / "three"
+    for i in range(3):
+        write_text(folder / f"d{i}.txt", QA_TRANSCRIPT.replace("二〇一九", f"{2000 + i}"))
+    real = writer.write_in
+
+    def fails_after_writing(conn, project, prepared, replace=False):
+        result = real(conn, project, prepared, replace)
+        if prepared.file_name == "d1.txt":  # written, then refused: its savepoint is rolled back
+            raise QualcodeError("d1.txt: refused")
+        return result
+
+    monkeypatch.setattr(writer, "write_in", fails_after_writing)
+    report = pipeline.import_paths(project, [folder], pipeline.ImportOptions())
+    assert [(r.status, r.message) for r in report.results if r.status != "imported"] == [("failed", "d1.txt: refused")]
+    con = db(project)
+    assert sorted(n for (n,) in con.execute("select file_name from documents")) == ["d0.txt", "d2.txt"]
+    assert con.execute("select count(*) from passages").fetchone()[0] == 8
 
 
 def test_parallel_import_gives_the_same_passages(tmp_path):

@@ -41,3 +41,69 @@ def test_report_renders_in_a_headless_browser(chromium, small_report, tmp_path):
     image = Image.open(shot).convert("L")
     lo, hi = image.getextrema()
     assert image.size == (1200, 1600) and hi - lo > 100  # a drawn page, not a blank one
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium driven by Selenium (Debian's chromium and chromium-driver)."""
+    from tests.web.helpers import CHROMEDRIVER
+
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must test the HTML report in Chromium: .ci/run installs chromium and chromium-driver")
+        pytest.skip("no chromium/chromedriver here (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _visible_top(driver, element) -> float:
+    """Where the element's top is in the window (0 = the window's top edge)."""
+    return driver.execute_script("return arguments[0].getBoundingClientRect().top", element)
+
+
+def test_a_wide_table_scrolls_in_its_box_not_the_page(browser, small_report):
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(450, 900)  # a phone, or a narrow window: the small project's matrix is wider
+    browser.get((small_report[0] / "report.html").as_uri())
+    js = browser.execute_script
+    assert js("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")  # no page scroll
+    box = browser.find_element(By.CSS_SELECTOR, "#cooccurrence_matrix .scroll")
+    assert js("return arguments[0].scrollWidth > arguments[0].clientWidth + 100", box)  # the matrix is wider than its box
+    js("arguments[0].scrollLeft = 10000", box)
+    assert js("return arguments[0].scrollLeft", box) > 50 and js("return window.scrollX") == 0  # the box scrolled
+
+
+@pytest.mark.parametrize("table", ["cooccurrence_matrix", "framework"])
+def test_a_count_opens_the_list_of_its_passages(browser, small_report, table):
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(1200, 900)
+    browser.get((small_report[0] / "report.html").as_uri())
+    links = browser.find_elements(By.CSS_SELECTOR, f"#{table} a.n")
+    assert links
+    link = links[-1]
+    count = int(link.text.removeprefix("n="))
+    target = browser.find_element(By.ID, link.get_dom_attribute("href").removeprefix("#"))
+    assert not target.is_displayed()  # a list shows only when a count opens it
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
+    link.click()
+    assert target.is_displayed() and -2 <= _visible_top(browser, target) < 100  # shown and scrolled to (top)
+    items = target.find_elements(By.CSS_SELECTOR, "li")
+    assert len(items) == count  # a cell that says n lists n passages
+    passage_link = items[0].find_element(By.TAG_NAME, "a")
+    passage = browser.find_element(By.ID, passage_link.get_dom_attribute("href").removeprefix("#"))
+    passage_link.click()
+    # and on to the passage's full text (in view, marked; at the end of the page it cannot reach the top)
+    assert browser.execute_script("return arguments[0].matches(':target')", passage)
+    assert -2 <= _visible_top(browser, passage) < browser.execute_script("return window.innerHeight") - 40
+    assert passage_link.text in passage.text

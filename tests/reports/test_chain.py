@@ -128,8 +128,8 @@ def test_chain_figure_is_greyscale_with_chinese_glyphs(small, tmp_path):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=r".*[Gg]lyph.*missing.*")
         paths = write_chain_plots(chain(load(small)), tmp_path)
-    assert sorted(p.name for p in paths) == ["chain_01_东街道.png", "chain_01_东街道.svg", "chain_02_西街道.png",
-                                             "chain_02_西街道.svg"]
+    assert sorted(p.name for p in paths) == ["chain_01_东街道.pdf", "chain_01_东街道.png", "chain_01_东街道.svg",
+                                             "chain_02_西街道.pdf", "chain_02_西街道.png", "chain_02_西街道.svg"]
     svg = (tmp_path / "chain_01_东街道.svg").read_text(encoding="utf-8")
     colours = set(re.findall(r"(?:fill|stroke)[:=]\s*\"?(#[0-9a-fA-F]{6})", svg))
     assert colours and all(c[1:3] == c[3:5] == c[5:7] for c in colours), colours  # greys only

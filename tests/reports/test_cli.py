@@ -57,6 +57,20 @@ def test_run_imports_autocodes_and_reports_on_proposals(runner, project, tmp_pat
     assert "Imported" in out and "Auto-coded" in out
     assert "No accepted or manual codings yet: the reports count the unreviewed proposals" in out
     report = (project.root / "outputs" / "report.md").read_text(encoding="utf-8")
-    assert "accepted, manual and proposed (unreviewed) codings" in report
+    assert "已接受、手工及未审核的自动编码" in report  # in the project's language, Chinese
     again = invoke(runner, project, "run", "--corpus", str(corpus), "--no-plots")
     assert "1 documents already imported; not importing again" in again
+
+
+def test_report_lang_translates_headers_and_labels_for_people_not_for_scripts(runner, small, tmp_path):
+    from openpyxl import load_workbook
+
+    zh = invoke(runner, small, "report", "frequencies", "--lang", "zh")
+    assert zh.splitlines()[0].split()[:3] == ["编码", "名称", "英文名"]
+    en = invoke(runner, small, "report", "frequencies", "--lang", "en")
+    assert en.splitlines()[0].startswith("Code") and "Network" in en and "组织网络" not in en
+    assert invoke(runner, small, "report", "frequencies", "--lang", "en", "--format", "csv").startswith(
+        "code,label,label_en")  # CSV keeps the column ids
+    invoke(runner, small, "report", "frequencies", "--lang", "en", "-o", str(tmp_path / "f.xlsx"))
+    ws = load_workbook(tmp_path / "f.xlsx").active
+    assert [c.value for c in ws[1]][:3] == ["Code", "Label", "English label"]

@@ -57,8 +57,9 @@ def test_latex_tables_are_three_line():
     from qualcode.reports.render.latex import escape
 
     tex = (GOLDEN / "frequencies.tex").read_text(encoding="utf-8")
-    assert tex.count(r"\toprule") == tex.count(r"\midrule") == tex.count(r"\bottomrule") == 1
-    assert "|" not in tex.split(r"\begin{tabular}{")[1].split("}")[0]  # no vertical rules
+    # the header (rule above, rule below) on the first page and again on every page the table runs on
+    assert tex.count(r"\toprule") == tex.count(r"\midrule") == 2 and tex.count(r"\bottomrule") == 1
+    assert "|" not in tex.split(r"\begin{longtable}{")[1].split(r"\caption")[0]  # no vertical rules
     assert escape("a_b & 50% #1") == r"a\_b \& 50\% \#1"
 
 
@@ -86,7 +87,7 @@ def test_html_is_self_contained_with_highlighted_spans(small_report):
     assert "<script" not in html and "<link" not in html and 'src="http' not in html  # nothing fetched
     assert html.count("<svg") == 6  # the plots are inline (4, and one chain figure per case)
     assert 'class="l"' in html and "离退休党员</span>" in html  # the retirees span carries its label
-    assert "退休党员" in html and "Coded passages" in html
+    assert "退休党员" in html and "编码段落" in html  # in the report's language (zh by default)
 
 
 def test_same_project_gives_identical_bytes(small_report, tmp_path):

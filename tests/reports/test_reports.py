@@ -169,8 +169,20 @@ def test_codebook_table(small):
     c = row(cb, code="construction")
     assert c.definition == "党组织建立组织网络。"
     assert c.criteria == "纳入: 描述党组织的设置 / 排除: 党员个人任职"
-    assert c.example == "「街道有大工委。」（街道办事处主任A）"
     assert (c.codings, c.passages, c.documents) == (3, 3, 3)
+    # the example is said in this study's interviews (a sub-code's coding: construction has none of its
+    # own), with the interviewee's code, never the codebook's invented example
+    assert c.example == "「答：网格党支部很有用。」" and c.example_by == "社区党组织书记A"
+    assert "大工委" not in "".join(cb["example"])
+    assert row(cb, code="construction/hub").example == ""  # never coded: no quote
+
+
+def test_codebook_examples_only_when_asked_and_labelled(small):
+    data = load(small)
+    data.codings, data._expanded = data.codings.iloc[:0], {}  # nothing coded: no quote of the study's own
+    assert "大工委" not in "".join(codebook_table(data)["example"])
+    c = row(codebook_table(data, codebook_examples=True), code="construction")
+    assert (c.example, c.example_by) == ("「街道有大工委。」", "codebook example")
 
 
 def test_passage_cooccurrence_without_reading_passages_equals_the_overlap_count(small, monkeypatch):

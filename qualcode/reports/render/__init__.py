@@ -38,7 +38,7 @@ def write_all(bundle, output: Path, plots: bool | None = None) -> dict:
     warnings: list[str] = []
 
     xlsx = output / LAYOUT["xlsx"]
-    write_xlsx(bundle.tables, xlsx)
+    write_xlsx(bundle.tables, xlsx, lang=bundle.options.lang, codes=frozenset(bundle.data.codes["code"]))
     written["xlsx"].append(xlsx)
     for t in bundle.tables:
         cols = [str(c) for c in t.df.columns]
@@ -54,7 +54,7 @@ def write_all(bundle, output: Path, plots: bool | None = None) -> dict:
     svgs: dict[str, str] = {}
     if bundle.options.plots if plots is None else plots:
         try:
-            for name, paths in plotting.write_plots(bundle, output / "plots").items():
+            for name, paths in plotting.write_plots(bundle, output / "plots", skipped=warnings).items():
                 written["plots"].extend(paths)
                 for path in (p for p in paths if p.suffix == ".svg"):  # the chain has one figure per case
                     svg = path.read_text(encoding="utf-8")
