@@ -9,7 +9,7 @@ whole run less the loop around them:
 
 * reading: the five queries per chunk of documents (``run._rows``);
 * units: each document's ``rules.Document`` (token ends, spans, roles; ``run.rules_document``);
-* matching: ``RuleSet.match_document``, of which ``scan`` is the automaton pass;
+* matching: ``RuleSet.match_documents`` (a chunk of documents at once), of which ``scan`` is the automaton pass;
 * evidence: the proposals' evidence JSON (``run._EvidenceJSON.unit``);
 * writing: comparing with the stored proposals and inserting them (``run.sync_proposals``).
 
@@ -64,7 +64,7 @@ def profile(project_dir: Path, unit: str) -> None:
     timer = Timer()
     timer.wrap(run, "_rows", "reading (queries)")
     timer.wrap(run, "rules_document", "units (rules_document)")
-    timer.wrap(rules.RuleSet, "match_document", "matching (match_document)")
+    timer.wrap(rules.RuleSet, "match_documents", "matching (match_document)")
     timer.wrap(rules._Scanner, "scan", "  of which the automaton pass (scan)")
     timer.wrap(run._EvidenceJSON, "unit", "evidence JSON")
     timer.wrap(run, "sync_proposals", "writing (sync_proposals)")

@@ -35,9 +35,10 @@ class RunResult:
 
 
 def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = None, output: Path | None = None,
-                 plots: bool = True, progress: Callable[[str], None] = lambda line: None) -> RunResult:
+                 plots: bool = True, lang: str | None = None, progress: Callable[[str], None] = lambda line: None) -> RunResult:
     """Import (only when the project has no documents yet), auto-code, report.
 
+    ``lang``: the reports' language (zh or en; default: the project's ``lang`` setting).
     Reports count accepted and manual codings; while there are none (right after the first
     auto-coding) they count the proposals instead, and say so.
     """
@@ -57,7 +58,7 @@ def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = No
     progress(f"Auto-coded {coded.units} passages in {coded.documents} documents with "
              f"{Path(coded.codebook).name}: {coded.summary()}")
     if scorer_setting(project) == "combined":
-        progress(f"Combined scorer: confidence on {attach_confidence(project, codebook)} open rule proposals")
+        progress(f"Combined scorer: {attach_confidence(project, codebook).summary()}")
     else:
         clear_confidence(project.store)
     reviewed = queries.count_counted_codings(project.store)
@@ -68,7 +69,7 @@ def run_pipeline(project, corpus: Path | None = None, manifest: Path | None = No
         progress(f"Reporting on {reviewed} accepted and manual codings (proposals are left out)")
     output = Path(output) if output else project.root / "outputs"
     data = load(project, selection, codebook=codebook)
-    written = report_all(project, output, options=ReportOptions(plots=plots, lang=project.report_lang), data=data)
+    written = report_all(project, output, options=ReportOptions(plots=plots, lang=lang or project.report_lang), data=data)
     for line in chain_summary(chain(data)):  # the framework's chain: where each case breaks
         progress(f"Chain: {line}")
     return RunResult(output, written, selection)

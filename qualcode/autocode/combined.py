@@ -7,6 +7,8 @@ whose features are
   score), log(1 + the number of distinct terms) and whether the rule was negative evidence
   (``absent``); and, for every code of the codebook, whether a rule for it fired (one
   column each), so that one code's evidence can speak for or against another;
+* how many of the code's rule terms occur anywhere in the passage (``code_term_lists``,
+  log(1 + count)): a looser signal than the rules, whatever their other conditions;
 * the text: TF-IDF of the stored jieba tokens and of character 2-3-grams within clauses
   (the features of ``qualcode suggest``, ``estimator.make_vectorizer``).
 
@@ -33,6 +35,12 @@ positive or no negative example yet falls back on the rules: ``1 - 0.5 ** score`
 rule fired (as ``review`` reads a rule score), 0 otherwise. Every step is deterministic
 (liblinear with a fixed seed).
 
+What the combination proposes (``combine``): every rule proposal, kept whatever its
+probability (below ``T_LOW`` it is low-confidence and reviewed last: not proposing those lost
+correct proposals at every cut-off on ``corpus/gold/tune.csv``), and every code no rule found
+whose probability is at least ``T_ADD`` (0.7: the lowest cut-off that added no wrong proposal
+on ``tune.csv``, before and after simulated decisions; chosen on that file only).
+
 scikit-learn and numpy are imported inside functions; this module is imported only inside
 the ``suggest``/``evaluate`` code paths, so ``qualcode --help`` stays fast.
 """
@@ -55,7 +63,10 @@ C = 1.0
 CLASS_WEIGHT = "balanced"  # a code and its absence weigh the same (chosen on corpus/gold/tune.csv only)
 RULE_SCALE = 1.0
 BACKGROUND_WEIGHT = 0.1  # an unlabelled passage as a negative, next to one labelled example  # the rule features' scale next to the unit-length TF-IDF rows
-OWN_FEATURES = ("rule_fired", "rule_score", "rule_terms", "rule_absent")
+T_ADD = 0.7  # a code no rule found is proposed (origin ``model``) at this probability (chosen on corpus/gold/tune.csv only)
+T_LOW = 0.5  # a rule proposal whose probability is below this is low-confidence: kept, reviewed last
+OWN_FEATURES = ("rule_fired", "rule_score", "rule_terms", "rule_absent", "code_terms")
+TERM_SCALE = 1.0  # weight of the code's term-list feature (see ``code_term_lists``)
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,14 @@ def rule_probability(ev: Evidence | None) -> float:
     if ev is None or ev.absent:
         return 0.0
     return 1.0 - 0.5 ** max(ev.score, 0.0)
+
+
+def combine(rule_codes: set[str], probabilities: Mapping[str, float], t_add: float = T_ADD) -> tuple[set[str], set[str]]:
+    """What the combination proposes for one passage: (the rule proposals, kept whatever their
+    probability: a low one only orders them last; the codes no rule found whose probability
+    is at least ``t_add``)."""
+    added = {c for c, p in probabilities.items() if c not in rule_codes and p >= t_add}
+    return set(rule_codes), added
 
 
 # ---------------------------------------------------------------------------- codebook examples
@@ -146,6 +165,25 @@ def evidence_of_text(ruleset, text: str, tokens: Sequence[str]) -> dict[str, Evi
     return {h.code: Evidence.from_hit(h) for h in hits}
 
 
+def code_term_lists(codebook) -> dict[str, tuple[str, ...]]:
+    """Per code, the script-folded literal terms of its positive rules (``any``, ``all`` and
+    ``near``; not ``none`` nor negative-evidence rules): a looser signal than the rules
+    themselves, counted anywhere in a passage whatever the rule's other conditions."""
+    out: dict[str, tuple[str, ...]] = {}
+    for code in codebook.codes:
+        seen: dict[str, None] = {}
+        for rule in code.rules:
+            if rule.absent:
+                continue
+            groups = [rule.any, rule.all] + ([rule.near.terms, rule.near.with_] if rule.near is not None else [])
+            for group in groups:
+                for term in group:
+                    if len(term.text) >= 2:
+                        seen.setdefault(fold(term.text), None)
+        out[code.path] = tuple(seen)
+    return out
+
+
 # ---------------------------------------------------------------------------- the model
 
 
@@ -153,13 +191,14 @@ class CombinedScorer:
     """Logistic regression per code over rule evidence and text (module docstring)."""
 
     def __init__(self, codes: Sequence[str], C: float = C, random_state: int = 0, class_weight=CLASS_WEIGHT,
-                 rule_scale: float = RULE_SCALE, vectorizer=None):
+                 rule_scale: float = RULE_SCALE, vectorizer=None, term_lists: Mapping[str, Sequence[str]] | None = None):
         self.codes = list(codes)
         self.C = C
         self.random_state = random_state
         self.class_weight = class_weight
         self.rule_scale = rule_scale
         self.vectorizer = vectorizer  # already fitted: used as it is (e.g. on every passage of a project)
+        self.term_lists = {c: tuple(v) for c, v in (term_lists or {}).items()}  # code → terms (code_term_lists)
 
     def _rule_matrix(self, examples: Sequence[Example]):
         import numpy as np
@@ -176,11 +215,15 @@ class CombinedScorer:
         import numpy as np
 
         out = np.zeros((len(examples), len(OWN_FEATURES)))
+        terms = getattr(self, "term_lists", {}).get(code, ())
         for row, ex in enumerate(examples):
             ev = ex.rules.get(code)
             if ev is not None:
-                out[row] = (0.0 if ev.absent else 1.0, math.log1p(max(ev.score, 0.0)),
-                            math.log1p(len(set(ev.terms))), 1.0 if ev.absent else 0.0)
+                out[row, :4] = (0.0 if ev.absent else 1.0, math.log1p(max(ev.score, 0.0)),
+                                math.log1p(len(set(ev.terms))), 1.0 if ev.absent else 0.0)
+            if terms:
+                text = "".join(ex.tokens)
+                out[row, 4] = TERM_SCALE * math.log1p(sum(term in text for term in terms))
         return out
 
     def _features(self, examples, code, text, fired):
@@ -252,6 +295,33 @@ class CombinedScorer:
             else:
                 out[:, j] = model.predict_proba(self._features(examples, code, text, fired))[:, 1]
         return out
+
+    def top_features(self, example: Example, code: str, k: int = 5) -> list[dict]:
+        """The ``k`` features that raise ``code``'s score most in ``example``: ``{"feature",
+        "kind" (token, chars, rule, terms or fired: another code's rule), "weight"}``, weight =
+        coefficient × value (why the model proposes the code)."""
+        model = self.models_.get(code)
+        if model is None:
+            return []
+        text = self.vectorizer_.transform([list(example.tokens)])
+        row = self._features([example], code, text, self._rule_matrix([example])).tocoo()
+        names = list(self.vectorizer_.get_feature_names_out())
+        n_text = len(names)
+        out = []
+        for col, value in zip(row.col, row.data):
+            weight = float(model.coef_[0][col] * value)
+            if weight <= 0:
+                continue
+            if col < n_text:
+                kind, _, name = names[col].partition("__")
+            elif col < n_text + len(OWN_FEATURES):
+                name = OWN_FEATURES[col - n_text]
+                kind = "terms" if name == "code_terms" else "rule"
+            else:
+                kind, name = "fired", self.codes[col - n_text - len(OWN_FEATURES)]
+            out.append({"feature": name, "kind": kind, "weight": round(weight, 4)})
+        out.sort(key=lambda f: (-f["weight"], f["feature"]))
+        return out[:k]
 
     def rule_weights(self) -> dict[str, float]:
         """Per learned code, the coefficient of 'a rule for this code fired' (how far the model

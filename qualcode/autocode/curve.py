@@ -9,8 +9,8 @@ documents is in play (the gold file's reading: a passage without a gold row carr
   is to a coin toss (``min |p - 0.5|`` over the codes); the researcher reviews the
   ``step`` most uncertain passages not yet reviewed (ties in reading order).
 * Reviewing a passage is **one decision** in this count. It yields what the researcher
-  would record in the tool: every code proposed for it (by a rule, or by the combined
-  scorer at ``threshold``) is accepted when the gold file has it and rejected otherwise,
+  would record in the tool: every code proposed for it (by a rule, or added by the combined
+  scorer at ``t_add``, ``combined.combine``) is accepted when the gold file has it and rejected otherwise,
   and every gold code nobody proposed is added by hand (a positive).
 * After each step the combined scorer is retrained on the codebook's examples and every
   decision so far; the order of the next step uses it.
@@ -22,7 +22,8 @@ of passages) the passages **not yet reviewed** are scored for
 * ``model``: the suggestion model (``PassageClassifier``) trained on the reviewed
   passages, each passage labelled with its gold codes (codes with too few examples are
   not predicted);
-* ``combined``: the combined scorer at ``threshold``.
+* ``combined``: the combination as ``autocode`` makes it: the rules' proposals and the codes
+  the combined scorer adds at ``t_add`` (``combined.T_ADD``).
 
 Micro and macro F1 (macro over every code in the gold or predicted pairs of those
 passages, undefined = 0; ``qualcode.autocode.evaluate``). Every step is deterministic
@@ -36,7 +37,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from qualcode.autocode.combined import CombinedScorer, Example, codebook_examples
+from qualcode.autocode.combined import T_ADD, CombinedScorer, Example, code_term_lists, codebook_examples, combine
 from qualcode.autocode.estimator import DEFAULT_THRESHOLD, PassageClassifier, make_vectorizer
 from qualcode.autocode.evaluate import load_gold, scores_by_code
 from qualcode.autocode.suggest import _rule_evidence, load_passages, tuned_documents
@@ -68,7 +69,7 @@ def _f1s(gold: list[set[str]], pred: list[set[str]], idx: Sequence[int]) -> tupl
 
 
 def learning_curve(project, gold_path: Path, checkpoints: Sequence[int] = CHECKPOINTS, step: int = 5,
-                   threshold: float = DEFAULT_THRESHOLD, seed: int = 0, codebook=None) -> CurveReport:
+                   threshold: float = DEFAULT_THRESHOLD, seed: int = 0, codebook=None, t_add: float = T_ADD) -> CurveReport:
     """Rules, model and combined scorer on the unreviewed passages as decisions come in (module docstring)."""
     if step < 1:
         raise QualcodeError(f"--step {step}: must be at least 1")
@@ -87,6 +88,7 @@ def learning_curve(project, gold_path: Path, checkpoints: Sequence[int] = CHECKP
     evidence = _rule_evidence(project, codebook, passages)
     rules = [{c for c, ev in evidence.get(p.id, {}).items() if not ev.absent} for p in passages]
     seeds = codebook_examples(codebook, project.segmenter(codebook))
+    terms = code_term_lists(codebook)
     features = [Example(p.tokens, evidence.get(p.id, {})) for p in passages]
     # the text features' vocabulary: the codebook's examples and every passage (unlabelled), fitted once
     vectorizer = make_vectorizer().fit([list(e.tokens) for e in seeds] + [list(p.tokens) for p in passages])
@@ -94,8 +96,8 @@ def learning_curve(project, gold_path: Path, checkpoints: Sequence[int] = CHECKP
     def fit(decisions: list[Example], reviewed: list[int]) -> CombinedScorer:
         done = set(reviewed)
         background = [features[i] for i in range(n) if i not in done]  # unlabelled: weak negatives
-        return CombinedScorer(codes, random_state=seed, vectorizer=vectorizer).fit(seeds + decisions,
-                                                                                   background=background)
+        return CombinedScorer(codes, random_state=seed, vectorizer=vectorizer, term_lists=terms).fit(
+            seeds + decisions, background=background)
 
     stops = sorted({0, *(c for c in checkpoints if 0 < c < n)})
     reviewed: list[int] = []
@@ -109,7 +111,8 @@ def learning_curve(project, gold_path: Path, checkpoints: Sequence[int] = CHECKP
         if len(reviewed) in stops:
             combined: list[set[str]] = [set() for _ in range(n)]
             for pos, i in enumerate(unreviewed):
-                combined[i] = {c for j, c in enumerate(codes) if proba[pos, j] >= threshold}
+                kept, added = combine(rules[i], dict(zip(codes, map(float, proba[pos]))), t_add)
+                combined[i] = kept | added
             model: list[set[str]] = [set() for _ in range(n)]
             if reviewed:
                 est = PassageClassifier(random_state=seed).fit([passages[i].tokens for i in reviewed],
@@ -129,7 +132,8 @@ def learning_curve(project, gold_path: Path, checkpoints: Sequence[int] = CHECKP
         order = sorted(range(len(unreviewed)), key=lambda pos: (round(uncertainty[pos], 9), pos))
         for pos in order[:min(step, limit - len(reviewed))]:
             i = unreviewed[pos]
-            proposed = rules[i] | {c for j, c in enumerate(codes) if proba[pos, j] >= threshold}
+            kept, added = combine(rules[i], dict(zip(codes, map(float, proba[pos]))), t_add)
+            proposed = kept | added
             labels = {c: int(c in gold[i]) for c in proposed if c in known}
             labels.update({c: 1 for c in gold[i] if c in known})
             reviewed.append(i)

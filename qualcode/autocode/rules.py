@@ -6,10 +6,13 @@ combined prefilter. Matching a unit is one automaton pass; token boundaries are 
 by bisection in the unit's token ends; groups, proximity, negation and thresholds are
 evaluated only for rules that have candidate occurrences.
 
-``match_document`` gives the same hits for every unit of a document at once (autocode's
-path): one automaton pass over the document for all terms, regex prefilter strings and
-negators, with boundaries, scope and units checked on numpy arrays, and the same rule
-evaluation (``_decide``) for the units that have candidates.
+``match_documents`` gives the same hits for every unit of several documents at once
+(autocode's path, a chunk of documents per call): one automaton pass for all terms, regex
+prefilter strings and negators, with boundaries, scope and units checked on numpy arrays,
+and the rules evaluated on arrays too (counts, distinct terms, proximity pairs), so that
+Python work is per (unit, rule) that passes them, plus the occurrences a negator or an
+organisation suffix is close to and the regular-expression rules. ``match`` stays the
+per-unit reference; tests compare the two on random texts.
 
 Offsets are Python ``str`` indices into the unit text, half-open ``[start, end)``.
 Folding (``qualcode.script.fold``) keeps the length, so offsets in the folded text are
@@ -230,6 +233,7 @@ class RuleSet:
         neg_cache: dict[Negation, _Neg] = {}
         suffixes = [fold(s) for s in codebook.effective_entity_suffixes() if s]
         entity = _Entity(suffixes) if suffixes else None
+        self._entity_first = np.array(sorted(ord(c) for c in entity.first) if entity else [], dtype=np.uint32)
         attr_names: set[str] = set()
         rx_parts: list[str] = []
         rx_all_combinable = True
@@ -238,7 +242,9 @@ class RuleSet:
         rx_factors: dict[str, list[tuple]] = {}
         pattern_rule: list[int] = []
         pattern_runs: list[int] = []
-        self._rx_unconditional: list[int] = []  # rules with a pattern that has no such runs
+        # rules with patterns that have no such runs -> those patterns (their index in cr.regex)
+        self._rx_unconditional_slots: dict[int, list[int]] = {}
+        pattern_slot: list[int] = []  # the index in cr.regex of each pattern with runs
 
         def add(term: Term, r: int, slot: int, trigger: bool) -> None:
             key = fold(term.text)
@@ -277,13 +283,14 @@ class RuleSet:
                 cr.requires = tuple(subtree[p] for p in rule.requires_codes)
                 cr.unless = tuple(subtree[p] for p in rule.unless_codes)
                 cr.regex = []
-                for pat in rule.regex:
+                for k_pat, pat in enumerate(rule.regex):
                     compiled = _compiled_rule_pattern(fold(pat), code.path)
                     cr.regex.append((pat, compiled))
                     runs = _regex_factors(fold(pat))
                     if runs is None:
-                        self._rx_unconditional.append(r)
+                        self._rx_unconditional_slots.setdefault(r, []).append(k_pat)
                         continue
+                    pattern_slot.append(k_pat)
                     for k, run in enumerate(runs):
                         for f in run:
                             rx_factors.setdefault(f, []).append((r, len(pattern_rule), k))
@@ -315,6 +322,7 @@ class RuleSet:
         self._near_rule = np.array([cr.near is not None for cr in self._rules], dtype=np.bool_)
         self._scanner_built: _Scanner | Literal[False] | None = None
         self._pattern_rule = np.array(pattern_rule, dtype=np.int64)
+        self._pattern_slot = np.array(pattern_slot, dtype=np.int64)
         self._pattern_runs = np.array(pattern_runs, dtype=np.int64)
         self._max_runs = max(pattern_runs, default=0)
         self._no_such_run = np.arange(self._max_runs) >= self._pattern_runs[:, None]  # pattern x run: padding
@@ -322,6 +330,18 @@ class RuleSet:
         self._neg_index = np.array([self._negs.index(cr.neg) if cr.neg is not None else -1 for cr in self._rules],
                                    dtype=np.int64)
         self._rx_rules = [cr for cr in self._rules if cr.regex]
+        # rules the document path evaluates on arrays: all but those with regular expressions (they go
+        # through ``_evaluate`` occurrence by occurrence, as ``match`` does)
+        rules = self._rules
+        self._on_arrays = np.array([not cr.regex for cr in rules], dtype=np.bool_)
+        self._near_within = np.array([cr.near[0] if cr.near else 0 for cr in rules], dtype=np.int64)
+        self._near_tokens = np.array([bool(cr.near and cr.near[1]) for cr in rules], dtype=np.bool_)
+        self._near_ordered = np.array([bool(cr.near and cr.near[2]) for cr in rules], dtype=np.bool_)
+        self._needs_any = np.array([cr.needs_any for cr in rules], dtype=np.bool_)
+        self._n_all = np.array([cr.n_all for cr in rules], dtype=np.int64)
+        self._min_hits = np.array([cr.min_hits for cr in rules], dtype=np.int64)
+        self._min_terms = np.array([cr.min_terms if cr.min_terms > 1 else 0 for cr in rules], dtype=np.int64)
+        self._guarded = np.array([cr.entity is not None for cr in rules], dtype=np.bool_)
         self._rx_prefilter = None
         self._rx_always = bool(self._rx_rules) and not rx_all_combinable
         if rx_parts:
@@ -449,10 +469,12 @@ class RuleSet:
                 lst.append((use[1], s, e, use[3], use[4], use[5]))
 
     @staticmethod
-    def _regex_occurrences(cr: _Rule, folded: str, lo: int, occ: dict[int, list], hi: int | None = None) -> None:
-        """Append the matches of ``cr``'s patterns in ``folded[lo:hi]`` (offsets from ``lo``)."""
+    def _regex_occurrences(cr: _Rule, folded: str, lo: int, occ: dict[int, list], hi: int | None = None,
+                           slots: Sequence[int] | None = None) -> None:
+        """Append the matches of ``cr``'s patterns (those at ``slots`` when given, in order) in
+        ``folded[lo:hi]`` (offsets from ``lo``)."""
         text = folded if lo == 0 and hi is None else folded[lo:hi]
-        for pat, compiled in cr.regex:
+        for pat, compiled in (cr.regex if slots is None else [cr.regex[k] for k in slots]):
             for m in compiled.finditer(text):
                 if m.end() > m.start():
                     occ.setdefault(cr.index, []).append((_REGEX, m.start(), m.end(), 1.0, pat, True))
@@ -467,23 +489,45 @@ class RuleSet:
 
         The terms are found by one automaton pass over the whole document; token boundaries,
         scope and unit membership are checked on arrays, and a term is tested for negation
-        only when a negator is close enough before or after it. Only units with candidate
-        occurrences reach the rule evaluation, which is the same as ``match``'s.
+        only when a negator is close enough before or after it. The rules are evaluated on
+        arrays (counts, distinct terms, proximity); only the (unit, rule) groups that pass them,
+        and the rules with regular expressions, reach Python, where the result is the same as
+        ``match``'s.
         """
-        n_units = len(doc.spans)
+        return self.match_documents([doc])[0]
+
+    def match_documents(self, docs: Sequence[Document]) -> list[list[list[Hit]]]:
+        """``match_document`` for each of ``docs``, in one pass (the array work is shared)."""
+        folded_parts, spans_parts, ends_parts, masks = [], [], [], []
+        offset = 0
+        for doc in docs:
+            by_role = {role: self._mask_for(doc.kind, role, doc.attributes) for role in set(doc.roles)}
+            masks += [by_role[role] for role in doc.roles]
+            folded_doc = doc.folded if doc.folded is not None else fold(doc.text)
+            folded_parts.append(folded_doc)
+            spans_parts.append(np.asarray(doc.spans, dtype=np.int64).reshape(-1, 2) + offset)
+            ends_parts.append(np.asarray(doc.token_ends, dtype=np.int64) + offset)
+            offset += len(folded_doc) + 1  # a line break between documents: no term spans it
+            folded_parts.append("\n")
+        flat = self._match_spans("".join(folded_parts), np.concatenate(spans_parts) if docs else np.zeros((0, 2), np.int64),
+                                 np.concatenate(ends_parts) if docs else np.zeros(0, np.int64), masks)
+        out, at = [], 0
+        for doc in docs:
+            out.append(flat[at:at + len(doc.spans)])
+            at += len(doc.spans)
+        return out
+
+    def _match_spans(self, folded: str, spans: np.ndarray, token_ends: np.ndarray, masks: list[bytes]) -> list[list[Hit]]:
+        """The hits of each unit ``spans[i]`` of ``folded`` in scope ``masks[i]``."""
+        n_units = len(spans)
         result: list[list[Hit]] = [[] for _ in range(n_units)]
-        by_role = {role: self._mask_for(doc.kind, role, doc.attributes) for role in set(doc.roles)}
-        masks = [by_role[role] for role in doc.roles]
         scanner = self._scanner()
         if not any(masks) or scanner is None:
             return result
-        folded = doc.folded if doc.folded is not None else fold(doc.text)
-        spans = np.asarray(doc.spans, dtype=np.int64).reshape(-1, 2)
         starts, stops = spans[:, 0], spans[:, 1]
         n_rules = len(self._rules)
         scope = np.frombuffer(b"".join(m or bytes(n_rules) for m in masks), dtype=np.uint8)
         scope = scope.reshape(n_units, n_rules).astype(bool)
-        token_ends = np.asarray(doc.token_ends, dtype=np.int64)
         edge = np.zeros(len(folded) + 1, dtype=bool)  # token boundaries and unit edges
         edge[token_ends] = edge[starts] = edge[stops] = True
         found = scanner.scan(_wide(folded), starts, stops)
@@ -493,9 +537,9 @@ class RuleSet:
 
         trigger = self._occurrences(scanner.trigger, found, edge, scope)
         regex: dict[tuple[int, int], list] = {}
-        for i, rule in self._regex_candidates(scanner.factor, span, key, scope):
+        for i, rule, slots in self._regex_candidates(scanner.factor, span, key, scope):
             rule_occ: dict[int, list] = {}
-            self._regex_occurrences(self._rules[rule], folded, int(starts[i]), rule_occ, int(stops[i]))
+            self._regex_occurrences(self._rules[rule], folded, int(starts[i]), rule_occ, int(stops[i]), slots)
             if rule_occ:
                 regex[i, rule] = rule_occ[rule]
         triggered = np.zeros((n_units, n_rules), dtype=bool)
@@ -512,18 +556,185 @@ class RuleSet:
         partnered = np.zeros_like(triggered)
         partnered[context.span[slot == _NEAR_B], context.rule[slot == _NEAR_B]] = True
         dead |= triggered & self._near_rule & ~partnered
-        trigger = trigger.where(~dead[trigger.span, trigger.rule])
-        context = context.where(~dead[context.span, context.rule])
+        live_trigger = ~dead[trigger.span, trigger.rule]
+        live_context = ~dead[context.span, context.rule]
+        on_arrays = self._on_arrays
+        texts: dict[int, _SpanText] = {}
+
+        def text(i: int) -> _SpanText:
+            t = texts.get(i)
+            if t is None:
+                t = texts[i] = _SpanText(folded, int(starts[i]), int(stops[i]), token_ends)
+            return t
+
+        # proximity and regex rules: occurrence tuples for ``_evaluate``, as ``match`` builds them
         occ: list[dict[int, list]] = [{} for _ in range(n_units)]
-        self._append(trigger, starts, negator_ends, negator_starts, occ)
+        self._append(trigger.where(live_trigger & ~on_arrays[trigger.rule]), starts, negator_ends, negator_starts,
+                     occ)
         for (i, rule), found_rx in regex.items():
             if not dead[i, rule]:
                 occ[i].setdefault(rule, []).extend(found_rx)
-        self._append(context, starts, negator_ends, negator_starts, occ)
+        self._append(context.where(live_context & ~on_arrays[context.rule]), starts, negator_ends, negator_starts,
+                     occ)
+        # the other rules on arrays: only the (unit, rule) groups that pass their counts reach Python
+        groups, columns = self._array_groups(
+            [trigger.where(live_trigger & on_arrays[trigger.rule]), context.where(live_context & on_arrays[context.rule])],
+            scanner.labels, folded, starts, stops, token_ends, negator_ends, negator_starts, text)
+        candidates: dict[int, list[tuple]] = {}
+        for group in groups:
+            candidates.setdefault(group[0], []).append(group[1:])
         for i in range(n_units):
             if occ[i]:
-                result[i] = self._decide(occ[i], _SpanText(folded, int(starts[i]), int(stops[i]), token_ends))
+                candidates.setdefault(i, []).extend((rule, -1, -1, -1, -1) for rule in occ[i])
+        for i, items in candidates.items():
+            result[i] = self._decide_unit(sorted(items), occ[i], columns, text(i))
         return result
+
+    def _array_groups(self, parts: list[_Found], label_text: np.ndarray, folded: str, starts: np.ndarray,
+                      stops: np.ndarray, token_ends: np.ndarray, negator_ends: list, negator_starts: list, text):
+        """Evaluate the rules without regular expressions on the occurrences in ``parts``.
+
+        Returns the (unit, rule, lo, hi, near_lo, near_hi) groups that pass the rule's counts
+        (any, all, proximity, min_hits, min_terms), in order, and the columns they slice:
+        ``lo:hi`` the counted any/all occurrences of the group, ``near_lo:near_hi`` its
+        proximity anchors that have a partner, with that partner (the nearest, the first of
+        equals), as ``_evaluate`` finds them; offsets in the unit.
+
+        An occurrence counts unless it is negated or inside an organisation's name; both are
+        asked of ``_negated`` and ``_entity_name`` only for the occurrences an array test finds
+        a negator close to, or an organisation suffix's first character right after."""
+        nothing: tuple[list, tuple] = ([], ([],) * 11)
+        span = np.concatenate([f.span for f in parts])
+        if not len(span):
+            return nothing
+        rule = np.concatenate([f.rule for f in parts])
+        start = np.concatenate([f.start for f in parts])
+        end = np.concatenate([f.end for f in parts])
+        slot, label, weight, negation = (np.concatenate([getattr(f.uses, name)[f.use] for f in parts])
+                                         for name in ("slot", "label", "weight", "negation"))
+        ask_negation = negation & (self._neg_index[rule] >= 0)
+        if ask_negation.any():
+            ask_negation[ask_negation] = self._near_negator(start[ask_negation], end[ask_negation],
+                                                            rule[ask_negation], negator_ends, negator_starts)
+        ask_entity = self._guarded[rule] & (end < stops[span])
+        if ask_entity.any():
+            codes = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
+            ask_entity[ask_entity] = np.isin(codes[end[ask_entity]], self._entity_first)
+        valid = np.ones(len(span), dtype=bool)
+        asked = np.flatnonzero(ask_negation | ask_entity)
+        if len(asked):
+            rules = self._rules
+            for j, i, r, s, e, neg in zip(asked.tolist(), span[asked].tolist(), rule[asked].tolist(),
+                                          start[asked].tolist(), end[asked].tolist(), ask_negation[asked].tolist()):
+                t, cr = text(i), rules[r]
+                base = t._lo
+                if neg and _negated(t.folded, s - base, e - base, cr.neg, t.ends):
+                    valid[j] = False
+                elif cr.entity is not None and _entity_name(t.folded, s - base, e - base, cr.entity, t.ends):
+                    valid[j] = False
+        n_rules = len(self._rules)
+        key = span * n_rules + rule
+        kept = np.flatnonzero(valid)
+        kept = kept[np.argsort(key[kept], kind="stable")]  # by unit and rule, in match's order within
+        key, span, rule, slot, label, weight, start, end = (
+            a[kept] for a in (key, span, rule, slot, label, weight, start, end))
+        counted = (slot == _ANY) | (slot >= 0)
+        anchor, partner = slot == _NEAR_A, slot == _NEAR_B
+        # proximity: every (anchor, partner) pair of a group, its gap, and the best partner of each anchor
+        a_idx, b_idx = np.flatnonzero(anchor), np.flatnonzero(partner)
+        b_key = key[b_idx]
+        first = np.searchsorted(b_key, key[a_idx], side="left")
+        n_b = np.searchsorted(b_key, key[a_idx], side="right") - first
+        pair_a = np.repeat(np.arange(len(a_idx)), n_b)
+        pair_b = np.arange(len(pair_a)) - np.repeat(np.cumsum(n_b) - n_b, n_b) + np.repeat(first, n_b)
+        ai, bi = a_idx[pair_a], b_idx[pair_b]
+        a_s, a_e, b_s, b_e = start[ai], end[ai], start[bi], end[bi]
+        near_rule = rule[ai]
+        within, by_tokens, ordered = self._near_within[near_rule], self._near_tokens[near_rule], self._near_ordered[near_rule]
+        after, before = b_s >= a_e, (a_s >= b_e) & ~(b_s >= a_e)
+        left = np.where(after, a_e, b_e)  # the end of the earlier occurrence and the start of the later one
+        right = np.where(after, b_s, a_s)
+        gap = right - left
+        if by_tokens.any():
+            lo = starts[span[ai]]
+            below = np.searchsorted(token_ends, lo, side="right")
+            last_left = np.searchsorted(token_ends, left, side="left") - below
+            first_right = np.searchsorted(token_ends, right, side="right") - below
+            gap = np.where(by_tokens, np.maximum(0, first_right - last_left - 1), gap)
+        gap = np.where(after | before, gap, 0)  # overlapping: no gap
+        ok = ~((a_s == b_s) & (a_e == b_e)) & ~(before & ordered) & (gap <= within)
+        pair_a, pair_b, gap = pair_a[ok], pair_b[ok], gap[ok]
+        best = np.lexsort((pair_b, gap, pair_a))
+        best = best[np.concatenate([[True], pair_a[best][1:] != pair_a[best][:-1]])] if len(best) else best
+        anchors = a_idx[pair_a[best]]  # the anchors with a partner, in order, and their partners
+        partners = b_idx[pair_b[best]]
+        # the groups: keys of counted occurrences and of anchors with a partner
+        c_idx = np.flatnonzero(counted)
+        c_key, n_key = key[c_idx], key[anchors]
+        group_key = np.unique(np.concatenate([c_key, n_key]))
+        n_groups = len(group_key)
+        if not n_groups:
+            return nothing
+        c_lo = np.searchsorted(c_key, group_key, side="left")
+        c_hi = np.searchsorted(c_key, group_key, side="right")
+        n_lo = np.searchsorted(n_key, group_key, side="left")
+        n_hi = np.searchsorted(n_key, group_key, side="right")
+        grule = group_key % n_rules
+        c_group = np.repeat(np.arange(n_groups), c_hi - c_lo)
+        n_group = np.repeat(np.arange(n_groups), n_hi - n_lo)
+        ok = (c_hi - c_lo) + (n_hi - n_lo) >= self._min_hits[grule]
+        ok &= ~self._near_rule[grule] | (n_hi > n_lo)
+        ok &= ~self._needs_any[grule] | (np.bincount(c_group[slot[c_idx] == _ANY], minlength=n_groups) > 0)
+        if self._n_all[grule].any():
+            c_slot = slot[c_idx]
+            width = int(c_slot.max()) + 2
+            pairs = np.unique(c_group[c_slot >= 0] * width + c_slot[c_slot >= 0])
+            ok &= np.bincount(pairs // width, minlength=n_groups) >= self._n_all[grule]
+        if self._min_terms[grule].any():
+            width = len(label_text)
+            pairs = np.unique(np.concatenate([c_group * width + label[c_idx], n_group * width + label[anchors]]))
+            ok &= np.bincount(pairs // width, minlength=n_groups) >= self._min_terms[grule]
+        base = starts[span]
+        columns = tuple(x.tolist() for x in (
+            label_text[label[c_idx]], start[c_idx] - base[c_idx], end[c_idx] - base[c_idx], weight[c_idx],
+            label_text[label[anchors]], start[anchors] - base[anchors], end[anchors] - base[anchors],
+            weight[anchors], label_text[label[partners]], start[partners] - base[partners],
+            end[partners] - base[partners]))
+        out = (group_key[ok] // n_rules, grule[ok], c_lo[ok], c_hi[ok], n_lo[ok], n_hi[ok])
+        return zip(*(x.tolist() for x in out)), columns
+
+    def _decide_unit(self, items: list[tuple], occ: dict[int, list[tuple]], columns, text: _SpanText) -> list[Hit]:
+        """``_decide`` for one unit of a document: ``items`` are (rule, lo, hi, near_lo, near_hi)
+        in rule order, a group of ``_array_groups`` that passed its counts, or (rule, -1, …)
+        for a rule whose occurrences ``occ`` holds (evaluated by ``_evaluate``)."""
+        labels, s_col, e_col, w_col, a_label, a_s, a_e, a_w, b_label, b_s, b_e = columns
+        rules = self._rules
+        fired: dict[int, list[tuple]] = {}
+        fired_codes: set[int] = set()
+        for r, lo, hi, near_lo, near_hi in items:
+            cr = rules[r]
+            if lo < 0:
+                result = self._evaluate(cr, occ[r], text, fired_codes)
+                if result is None:
+                    continue
+            else:
+                if cr.requires and any(not (sub & fired_codes) for sub in cr.requires):
+                    continue
+                if cr.unless and any(sub & fired_codes for sub in cr.unless):
+                    continue
+                evidence = list(zip(labels[lo:hi], s_col[lo:hi], e_col[lo:hi]))
+                if near_hi > near_lo:
+                    score = float(sum(w_col[lo:hi] + a_w[near_lo:near_hi]))
+                    evidence += zip(a_label[near_lo:near_hi], a_s[near_lo:near_hi], a_e[near_lo:near_hi])
+                    evidence += zip(b_label[near_lo:near_hi], b_s[near_lo:near_hi], b_e[near_lo:near_hi])
+                else:
+                    score = float(sum(w_col[lo:hi]))
+                if cr.threshold is not None and score < cr.threshold:
+                    continue
+                result = (score, evidence)
+            fired.setdefault(cr.code_index, []).append((cr.position, cr.rule_id, *result))
+            fired_codes.add(cr.code_index)
+        return self._hits(fired)
 
     def _scanner(self) -> _Scanner | None:
         """The document path's automaton over every key, built on first use."""
@@ -584,12 +795,14 @@ class RuleSet:
             out[sel] = near
         return out
 
-    def _regex_candidates(self, factor: _Uses, span: np.ndarray, key: np.ndarray, scope: np.ndarray):
-        """(unit, rule) pairs, in order, whose patterns may match in the unit: every required
-        string set of some pattern has a member there (or the pattern has none)."""
+    def _regex_candidates(self, factor: _Uses, span: np.ndarray, key: np.ndarray,
+                          scope: np.ndarray) -> list[tuple[int, int, tuple[int, ...]]]:
+        """(unit, rule, patterns) in order, for the rules in scope whose patterns may match in
+        the unit: the patterns (indices in the rule's list, in order) of which every required
+        string set has a member there, and those that have none (always run)."""
         if not self._rx_rules:
             return []
-        candidate = np.zeros_like(scope)
+        wanted: dict[tuple[int, int], set[int]] = {}
         which, use = factor.expand(key)
         if len(use):
             # seen[unit, pattern, run]: a string of that run of that pattern occurs in the unit
@@ -597,10 +810,14 @@ class RuleSet:
             seen[span[which], factor.pattern[use], factor.run[use]] = True
             complete = (seen | self._no_such_run).all(axis=2)  # unit x pattern
             units, patterns = np.nonzero(complete)
-            candidate[units, self._pattern_rule[patterns]] = True
-        candidate[:, self._rx_unconditional] = True
-        candidate &= scope
-        return zip(*(a.tolist() for a in np.nonzero(candidate)))
+            rules = self._pattern_rule[patterns]
+            keep = scope[units, rules]
+            for u, r, k in zip(units[keep].tolist(), rules[keep].tolist(), self._pattern_slot[patterns[keep]].tolist()):
+                wanted.setdefault((u, r), set()).add(k)
+        for r, slots in self._rx_unconditional_slots.items():
+            for u in np.flatnonzero(scope[:, r]).tolist():
+                wanted.setdefault((u, r), set()).update(slots)
+        return sorted((u, r, tuple(sorted(ks))) for (u, r), ks in wanted.items())
 
     def _decide(self, occ: dict[int, list[tuple]], text: _Text | _SpanText) -> list[Hit]:
         """Evaluate the rules with occurrences (dependency order) and build the hits."""
@@ -612,6 +829,10 @@ class RuleSet:
             if result is not None:
                 fired.setdefault(cr.code_index, []).append((cr.position, cr.rule_id, *result))
                 fired_codes.add(cr.code_index)
+        return self._hits(fired)
+
+    def _hits(self, fired: dict[int, list[tuple]]) -> list[Hit]:
+        """The hits of a unit from its fired rules: code index -> (position, rule id, score, evidence)."""
         if not fired:
             return []
         n = self._n_codes
@@ -623,10 +844,14 @@ class RuleSet:
             self._apply_exclusive(fired)
         hits = []
         for ci in sorted(fired):
-            parts = sorted(fired[ci])
-            evidence = sorted({ev for *_, evs in parts for ev in evs}, key=_BY_POSITION)
-            hits.append(Hit(self._code_paths[ci % n], parts[0][1], sum(p[2] for p in parts), evidence,
-                            tuple(p[1] for p in parts), absent=ci >= n))
+            parts = fired[ci]
+            if len(parts) == 1:
+                evidence = sorted(set(parts[0][3]), key=_BY_POSITION)
+            else:
+                parts.sort()
+                evidence = sorted(set(chain.from_iterable(p[3] for p in parts)), key=_BY_POSITION)
+            hits.append(Hit(self._code_paths[ci % n], parts[0][1], sum([p[2] for p in parts]), evidence,
+                            tuple([p[1] for p in parts]), absent=ci >= n))
         return hits
 
     def _evaluate(self, cr: _Rule, occurrences: list[tuple], text: _Text | _SpanText, fired_codes: set[int]):
@@ -743,7 +968,9 @@ class _Uses:
     # the columns (set from ``columns``): of term tables, and of the regex prefilter table
     slot: np.ndarray
     substring: np.ndarray
+    weight: np.ndarray
     negation: np.ndarray
+    label: np.ndarray
     pattern: np.ndarray
     run: np.ndarray
 
@@ -800,9 +1027,15 @@ class _Scanner:
             self.automaton.add_word(_wide(k), i)
         self.automaton.make_automaton()
         self.length = np.array([len(k) for k in keys], dtype=np.int64)
-        terms = {"slot": (1, np.int64), "substring": (2, bool), "negation": (5, bool)}
+        terms = {"slot": (1, np.int64), "substring": (2, bool), "weight": (3, np.float64), "negation": (5, bool)}
         self.trigger = _Uses(ids, tables["trigger"], terms)
         self.context = _Uses(ids, tables["context"], terms)
+        # the terms as written (evidence labels), numbered in string order
+        labels = sorted({u[4] for uses in (self.trigger, self.context) for u in uses.uses})
+        label_id = {t: i for i, t in enumerate(labels)}
+        self.labels = np.array(labels + [""], dtype=object)
+        for uses in (self.trigger, self.context):
+            uses.label = np.array([label_id[u[4]] for u in uses.uses], dtype=np.int64)
         self.factor = _Uses(ids, tables["factor"], {"pattern": (1, np.int64), "run": (2, np.int64)})
         self.negators = []  # per _Neg: which keys are its negators
         for neg in negs:

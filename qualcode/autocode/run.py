@@ -8,7 +8,9 @@ imported codings are outside this module's reach.
 """
 from __future__ import annotations
 
+import gc
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,9 +71,23 @@ def autocode(project, codebook, unit: str = "passage", dry_run: bool = False) ->
     with store.read() as conn:
         doc_ids = [i for (i,) in conn.execute(select(t.documents.c.id).order_by(t.documents.c.id))]
     for at in range(0, len(doc_ids), CHUNK):
-        with store.transaction() as conn:
+        with store.transaction() as conn, _no_cycle_collection():
             _autocode_documents(conn, doc_ids[at:at + CHUNK], ruleset, segmenter, version, unit, dry_run, report)
     return report
+
+
+@contextmanager
+def _no_cycle_collection():
+    """Python's cycle collector paused while a chunk is coded: the chunk's many short-lived
+    lists, tuples and hits form no cycles, yet with a chunk of documents alive at once the
+    collector's passes over them cost about a tenth of the run; it resumes afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _retokenize(conn, doc_id: int, text: str, passage_rows, segmenter: Segmenter) -> list[tuple]:
@@ -109,6 +125,7 @@ def _autocode_documents(conn, doc_ids: list[int], ruleset, segmenter, version, u
 
     wanted: dict[int, dict[tuple, dict]] = {}
     evidence = _EvidenceJSON()
+    documents = []
     for doc_id, text, dict_version, case in docs:
         rows = passages[doc_id]
         if dict_version != segmenter.version and not dry_run:
@@ -116,11 +133,14 @@ def _autocode_documents(conn, doc_ids: list[int], ruleset, segmenter, version, u
             report.retokenized += 1
         if case:
             attrs[doc_id]["case"] = case
-        document, pids = rules_document(text, rows, sentences, unit, attrs[doc_id], roles)
+        documents.append(rules_document(text, rows, sentences, unit, attrs[doc_id], roles))
+    # the chunk's documents matched at once: the array work of the rule evaluation is shared
+    matched = ruleset.match_documents([document for document, _ in documents])
+    for (doc_id, *_), (document, pids), document_hits in zip(docs, documents, matched):
         found = wanted[doc_id] = {}
         report.units += len(pids)
         report.characters += sum(end - start for start, end in document.spans)
-        for (start, end), pid, hits in zip(document.spans, pids, ruleset.match_document(document)):
+        for (start, end), pid, hits in zip(document.spans, pids, document_hits):
             if not hits:
                 continue
             for hit, encoded in zip(hits, evidence.unit(hits, start)):

@@ -8,10 +8,11 @@ is light (no scikit-learn), so a rules-only ``autocode`` never loads the scorer.
 """
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 
 from qualcode.errors import ConfigError
 from qualcode.store import schema as t
+from qualcode.store.queries import AUTOCODER
 
 SCORERS = ("rules", "combined")
 
@@ -26,8 +27,17 @@ def scorer_setting(project) -> str:
     return value
 
 
-def clear_confidence(store) -> None:
-    """Forget every stored confidence (back to rules only)."""
+def clear_confidence(store) -> int:
+    """Back to rules only: forget every stored confidence and remove the combined scorer's open
+    proposals (origin ``model``, coder ``autocode``, with their memos); decisions on them stay.
+    How many proposals were removed."""
     k = t.codings
+    ours = (k.c.origin == "model", k.c.coder == AUTOCODER, k.c.status == "proposed")
     with store.transaction() as conn:
+        stale = [i for (i,) in conn.execute(select(k.c.id).where(*ours))]
+        if stale:
+            conn.execute(delete(k).where(k.c.id.in_(stale)))
+            conn.execute(delete(t.memos).where(t.memos.c.target_type == "coding",
+                                               t.memos.c.target.in_([str(i) for i in stale])))
         conn.execute(update(k).where(k.c.confidence.is_not(None)).values(confidence=None))
+    return len(stale)

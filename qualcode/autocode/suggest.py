@@ -35,10 +35,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from qualcode import __version__
-from qualcode.autocode.combined import CombinedScorer, Evidence, Example, codebook_examples
+from qualcode.autocode.combined import (
+    T_ADD,
+    T_LOW,
+    CombinedScorer,
+    Evidence,
+    Example,
+    code_term_lists,
+    codebook_examples,
+    combine,
+)
 from qualcode.autocode.estimator import (  # `x as x`: explicit re-exports, see below
     DEFAULT_THRESHOLD,
     PassageClassifier,
@@ -48,7 +57,7 @@ from qualcode.autocode.estimator import (  # `x as x`: explicit re-exports, see 
 )
 from qualcode.autocode.evaluate import gold_documents, macro_average
 from qualcode.autocode.rules import compile_rules
-from qualcode.autocode.run import SUGGESTER, rules_document, sync_proposals
+from qualcode.autocode.run import AUTOCODER, SUGGESTER, rules_document, sync_proposals
 from qualcode.errors import ConfigError, NotFound, QualcodeError, not_found
 from qualcode.store import queries, schema as t, utcnow
 from qualcode.store.queries import passage_ref
@@ -273,7 +282,6 @@ def _no_training_data(ts: TrainingSet, coder: str | None) -> QualcodeError:
 def train(project, codes: Sequence[str] | None = None, coder: str | None = None, codebook=None,
           **params) -> TrainReport:
     """Fit a PassageClassifier on the project's accepted codings and store it in models/."""
-    import joblib
     import sklearn
 
     codebook = codebook or project.codebook()
@@ -312,14 +320,7 @@ def train(project, codes: Sequence[str] | None = None, coder: str | None = None,
         "qualcode": __version__,
     }
     model_path, sidecar_path = model_paths(project)
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    # Write both under temporary names, then swap: readers never see a half-written model.
-    tmp_model = model_path.with_name(model_path.name + ".part")
-    tmp_side = sidecar_path.with_name(sidecar_path.name + ".part")
-    joblib.dump({"model": model_id, "estimator": est}, tmp_model)
-    tmp_side.write_text(json.dumps(sidecar, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    tmp_model.replace(model_path)
-    tmp_side.replace(sidecar_path)
+    _save_model(model_path, sidecar_path, {"model": model_id, "estimator": est}, sidecar)
     return TrainReport(
         model=model_id, path=model_path, codebook_version=codebook.version, fingerprint=fp,
         passages=len(ts.passages), documents=len(ts.documents), codes=list(est.classes_),
@@ -328,16 +329,34 @@ def train(project, codes: Sequence[str] | None = None, coder: str | None = None,
     )
 
 
-def model_info(project) -> dict:
-    """The stored model's sidecar (JSON); NotFound when no model was trained."""
-    _, sidecar_path = model_paths(project)
+def _save_model(model_path: Path, sidecar_path: Path, payload: dict, sidecar: dict) -> None:
+    """Write a joblib model and its JSON sidecar under temporary names, then swap both:
+    readers never see a half-written model."""
+    import joblib
+
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_model = model_path.with_name(model_path.name + ".part")
+    tmp_side = sidecar_path.with_name(sidecar_path.name + ".part")
+    joblib.dump(payload, tmp_model)
+    tmp_side.write_text(json.dumps(sidecar, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp_model.replace(model_path)
+    tmp_side.replace(sidecar_path)
+
+
+def _read_sidecar(sidecar_path: Path, what: str, train: str) -> dict:
+    """A stored model's sidecar (JSON); NotFound when none was trained."""
     if not sidecar_path.is_file():
-        raise NotFound("this project has no suggestion model", hint="train one: qualcode suggest train")
+        raise NotFound(f"this project has no {what}", hint=f"train one: {train}")
     try:
         return json.loads(sidecar_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise QualcodeError(f"{sidecar_path}: unreadable model description ({exc})",
-                            hint="retrain: qualcode suggest train") from None
+        raise QualcodeError(f"{sidecar_path}: unreadable {what} description ({exc})",
+                            hint=f"retrain: {train}") from None
+
+
+def model_info(project) -> dict:
+    """The stored model's sidecar (JSON); NotFound when no model was trained."""
+    return _read_sidecar(model_paths(project)[1], "suggestion model", "qualcode suggest train")
 
 
 def load_model(project, codebook=None) -> tuple[dict, PassageClassifier]:
@@ -507,11 +526,13 @@ def evaluate(project, codes: Sequence[str] | None = None, coder: str | None = No
     fold_docs = []
     for train_idx, test_idx in splits:
         fold_docs.append((sorted({docs[i] for i in train_idx}), sorted({docs[i] for i in test_idx})))
-        scorer = CombinedScorer(ts.codes, random_state=proto.random_state or 0)
+        scorer = CombinedScorer(ts.codes, random_state=proto.random_state or 0, term_lists=code_term_lists(codebook))
         scorer.fit(seeds + [examples[i] for i in train_idx])
         cproba = scorer.predict_proba([examples[i] for i in test_idx])
         for pos, i in enumerate(test_idx):
-            combined[i] = {c for j, c in enumerate(scorer.codes) if cproba[pos, j] >= threshold}
+            fired = {c for c, ev in examples[i].rules.items() if not ev.absent}
+            kept, added = combine(fired, dict(zip(scorer.codes, map(float, cproba[pos]))))
+            combined[i] = kept | added
         est = PassageClassifier(**proto.get_params())
         est.fit([ts.passages[i].tokens for i in train_idx], [gold[i] for i in train_idx])
         if not est.classes_:
@@ -652,9 +673,24 @@ def _apply_document(conn, doc_id, rows, row_of, M, proba, est, model_id, version
                 score=f"{prob:.4f}", evidence=json.dumps(evidence, ensure_ascii=False, sort_keys=True),
             )
     wanted = {key: dict(w, rule=None, codebook_version=version) for key, w in wanted.items()}
+    # the combined scorer's open proposals (origin model, coder autocode) are not this model's: kept as they are
+    theirs = []
+    for r in conn.execute(select(k.c.start, k.c.end, k.c.code, k.c.passage_id, k.c.score, k.c.evidence,
+                                 k.c.codebook_version).where(
+            k.c.document_id == doc_id, k.c.origin == "model", k.c.coder == AUTOCODER, k.c.status == "proposed")):
+        if r.code in est.classes_ and (r.start, r.end, r.code) not in wanted:  # other codes: sync leaves them
+            theirs.append(r.code)
+            wanted[(r.start, r.end, r.code)] = dict(document_id=doc_id, passage_id=r.passage_id, start=r.start,
+                                                    end=r.end, code=r.code, score=r.score, evidence=r.evidence,
+                                                    rule=None, codebook_version=r.codebook_version)
     sync_proposals(conn, {doc_id: wanted}, origin="model", unit="passage", coder=SUGGESTER,
                    codes=set(est.classes_), version=version,
                    report=report, compare=("score", "evidence", "codebook_version"))
+    report.unchanged -= len(theirs)  # counted by sync_proposals, but not this model's
+    for code in theirs:
+        report.per_code[code] -= 1
+        if not report.per_code[code]:
+            del report.per_code[code]
 
 
 # ---------------------------------------------------------------------------- similar
@@ -778,14 +814,14 @@ def scorer_paths(project) -> tuple[Path, Path]:
 
 def train_scorer(project, codebook=None, coder: str | None = None, seed: int = 0) -> ScorerReport:
     """Fit the combined scorer on the codebook's examples and the decisions so far; store it in models/."""
-    import joblib
     import sklearn
 
     codebook = codebook or project.codebook()
     seeds = codebook_examples(codebook, project.segmenter(codebook))
     decisions = decision_examples(project, codebook, coder)
-    scorer = CombinedScorer([c.path for c in codebook.codes], random_state=seed).fit(
-        seeds + decisions, background=background_examples(project))
+    scorer = CombinedScorer([c.path for c in codebook.codes], random_state=seed,
+                            term_lists=code_term_lists(codebook)).fit(seeds + decisions,
+                                                                      background=background_examples(project))
     n_decisions = sum(len(e.labels) for e in decisions)
     blob = json.dumps([[e.tokens, sorted(e.labels.items())] for e in decisions] + [codebook.version, seed, coder],
                       ensure_ascii=False, sort_keys=True)
@@ -799,26 +835,13 @@ def train_scorer(project, codebook=None, coder: str | None = None, seed: int = 0
         "scikit_learn": sklearn.__version__, "qualcode": __version__,
     }
     model_path, sidecar_path = scorer_paths(project)
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_model = model_path.with_name(model_path.name + ".part")
-    tmp_side = sidecar_path.with_name(sidecar_path.name + ".part")
-    joblib.dump({"model": model_id, "scorer": scorer}, tmp_model)
-    tmp_side.write_text(json.dumps(sidecar, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    tmp_model.replace(model_path)
-    tmp_side.replace(sidecar_path)
+    _save_model(model_path, sidecar_path, {"model": model_id, "scorer": scorer}, sidecar)
     return ScorerReport(model_id, model_path, codebook.version, len(seeds), n_decisions, scorer.counts_, weights)
 
 
 def scorer_info(project) -> dict:
     """The stored combined scorer's sidecar (JSON); NotFound when none was trained."""
-    _, sidecar_path = scorer_paths(project)
-    if not sidecar_path.is_file():
-        raise NotFound("no combined scorer", hint="train one: qualcode suggest scorer train")
-    try:
-        return json.loads(sidecar_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise QualcodeError(f"{sidecar_path}: unreadable scorer description ({exc})",
-                            hint="retrain: qualcode suggest scorer train") from None
+    return _read_sidecar(scorer_paths(project)[1], "combined scorer", "qualcode suggest scorer train")
 
 
 SCORER_COLUMNS = ["code", "codebook_positive", "codebook_negative", "positive", "negative", "rule_weight"]
@@ -849,10 +872,39 @@ def load_scorer(project, codebook) -> CombinedScorer | None:
     return payload["scorer"]
 
 
-def attach_confidence(project, codebook=None) -> int:
-    """Write the combined scorer's confidence on every open rule proposal (the stored scorer,
-    trained first when there is none for this codebook version); how many were scored.
-    ``qualcode.autocode.scoring.scorer_setting`` says whether a project uses it."""
+@dataclass
+class CombineReport:
+    """What ``attach_confidence`` did: rule proposals scored, of them low-confidence, and the
+    scorer's own proposals (codes no rule found) added, updated, removed, left unchanged."""
+
+    model: str = ""
+    scored: int = 0
+    low: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+    def summary(self) -> str:
+        return (f"confidence on {self.scored} open rule proposals ({self.low} below {T_LOW}, reviewed last); "
+                f"codes no rule found, proposed at probability {T_ADD} or more: {self.added} added, "
+                f"{self.updated} updated, {self.removed} removed, {self.unchanged} unchanged")
+
+
+def attach_confidence(project, codebook=None, t_add: float = T_ADD) -> CombineReport:
+    """The combined scorer over the project (the stored scorer, trained first when there is none
+    for this codebook version; ``qualcode.autocode.scoring.scorer_setting`` says whether a
+    project uses it):
+
+    * every open rule proposal gets its probability in ``confidence`` (below ``T_LOW`` it is
+      low-confidence: kept, ordered last by ``review --order confidence|uncertainty``);
+    * every code no rule found in a passage whose probability is at least ``t_add`` is
+      proposed: origin ``model``, coder ``autocode``, unit ``passage``, the probability in
+      ``score`` and ``confidence``, ``{"scorer", "probability", "top_features"}`` in
+      ``evidence``. Idempotent; decisions are never changed; a (passage, code) with an
+      accepted coding (any origin, manual included) or any other coding of the same span and
+      code (a rejected one, an open rule or ``suggest`` proposal) gets none.
+    """
     codebook = codebook or project.codebook()
     k = t.codings
     scorer = load_scorer(project, codebook)
@@ -860,20 +912,72 @@ def attach_confidence(project, codebook=None) -> int:
         train_scorer(project, codebook)
         scorer = load_scorer(project, codebook)
     assert scorer is not None
-    column = {c: j for j, c in enumerate(scorer.codes)}
+    model_id = scorer_info(project)["model"]
+    report = CombineReport(model=model_id)
+    passages = load_passages(project.store)
+    by_doc: dict[int, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.document_id, []).append(p)
     with project.store.read() as conn:
-        open_rows = conn.execute(select(k.c.id, k.c.document_id, k.c.passage_id, k.c.code).where(
+        evidence = _stored_evidence(conn, [p.id for p in passages])
+        open_rule = conn.execute(select(k.c.id, k.c.passage_id, k.c.code).where(
             k.c.origin == "rule", k.c.status == "proposed", k.c.passage_id.is_not(None))).all()
-    if not open_rows:
-        return 0
-    passages = {p.id: p for p in load_passages(project.store, {r.document_id for r in open_rows})}
-    pids = sorted({r.passage_id for r in open_rows if r.passage_id in passages})
-    with project.store.read() as conn:
-        evidence = _stored_evidence(conn, pids)
-    proba = scorer.predict_proba([Example(passages[pid].tokens, evidence.get(pid, {})) for pid in pids])
-    row_of = {pid: i for i, pid in enumerate(pids)}
-    values = [{"cid": r.id, "conf": round(float(proba[row_of[r.passage_id], column[r.code]]), 4)}
-              for r in open_rows if r.passage_id in row_of and r.code in column]
+        accepted = _codings_by_passage(conn, by_doc, ("accepted",))
+        taken = conn.execute(select(k.c.id, k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.origin, k.c.coder,
+                                    k.c.status, k.c.score, k.c.evidence)).all()
+    examples = [Example(p.tokens, evidence.get(p.id, {})) for p in passages]
+    proba = scorer.predict_proba(examples) if examples else None
+    row_of = {p.id: i for i, p in enumerate(passages)}
+    column = {c: j for j, c in enumerate(scorer.codes)}
+    values = []
+    for r in open_rule:
+        if r.passage_id in row_of and r.code in column and proba is not None:
+            conf = round(float(proba[row_of[r.passage_id], column[r.code]]), 4)
+            values.append({"cid": r.id, "conf": conf})
+            report.low += conf < T_LOW
+    report.scored = len(values)
+    now = utcnow()
+    wanted: dict[tuple, dict] = {}
+    for i, p in enumerate(passages):
+        if proba is None:
+            break
+        fired = {c for c, ev in examples[i].rules.items() if not ev.absent}
+        _, added = combine(fired, {c: float(proba[i, j]) for c, j in column.items()}, t_add)
+        for code in sorted(added):
+            if code in accepted.get(p.id, ()):
+                continue  # coded already (by hand or accepted): never a duplicate
+            prob = float(proba[i, column[code]])
+            ev = {"scorer": model_id, "probability": round(prob, 4),
+                  "top_features": scorer.top_features(examples[i], code)}
+            wanted[(p.document_id, p.start, p.end, code)] = dict(
+                document_id=p.document_id, passage_id=p.id, start=p.start, end=p.end, code=code,
+                score=f"{prob:.4f}", confidence=round(prob, 4), evidence=json.dumps(ev, ensure_ascii=False, sort_keys=True))
+    stale, changed, new = [], [], []
+    ours = [r for r in taken if r.origin == "model" and r.coder == AUTOCODER and r.status == "proposed"]
+    for row in taken:  # a decision, or another proposal of the same span and code: none of ours there
+        if not (row.origin == "model" and row.coder == AUTOCODER and row.status == "proposed"):
+            wanted.pop((row.document_id, row.start, row.end, row.code), None)
+    for row in ours:
+        want = wanted.pop((row.document_id, row.start, row.end, row.code), None)
+        if want is None:
+            stale.append(row.id)
+        elif (want["score"], want["evidence"]) != (row.score, row.evidence):
+            changed.append({"cid": row.id, "s": want["score"], "e": want["evidence"], "conf": want["confidence"]})
+        else:
+            report.unchanged += 1
+    new = [dict(w, coder=AUTOCODER, origin="model", status="proposed", unit="passage", rule=None,
+                codebook_version=codebook.version, created_at=now, updated_at=now) for w in wanted.values()]
+    report.added, report.updated, report.removed = len(new), len(changed), len(stale)
     with project.store.transaction() as conn:
-        conn.execute(update(k).where(k.c.id == bindparam("cid")).values(confidence=bindparam("conf")), values)
-    return len(values)
+        if values:
+            conn.execute(update(k).where(k.c.id == bindparam("cid")).values(confidence=bindparam("conf")), values)
+        if stale:
+            conn.execute(delete(k).where(k.c.id.in_(stale)))
+            conn.execute(delete(t.memos).where(t.memos.c.target_type == "coding",
+                                               t.memos.c.target.in_([str(i) for i in stale])))
+        if changed:
+            conn.execute(update(k).where(k.c.id == bindparam("cid")).values(
+                score=bindparam("s"), evidence=bindparam("e"), confidence=bindparam("conf"), updated_at=now), changed)
+        if new:
+            conn.execute(insert(k), new)
+    return report

@@ -36,7 +36,7 @@ def autocode(ctx, codebook_file, unit, dry_run):
     if scorer_setting(project) == "combined":
         from qualcode.autocode.suggest import attach_confidence
 
-        click.echo(f"Combined scorer: confidence on {attach_confidence(project, cb)} open rule proposals")
+        click.echo(f"Combined scorer: {attach_confidence(project, cb).summary()}")
     else:
         clear_confidence(project.store)
 

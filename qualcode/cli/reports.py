@@ -50,8 +50,9 @@ def _load(ctx, selection):
 
 
 def _in_language(df):
-    """``df`` with the code labels in ``--lang`` and the header to show per column."""
-    from qualcode.reports.labels import header
+    """``df`` with the code labels and id values (``not assessable``, ``overall`` …) in ``--lang``
+    and the header to show per column."""
+    from qualcode.reports.labels import header, localize
     from qualcode.reports.render.common import code_columns
 
     ctx = click.get_current_context()
@@ -61,6 +62,8 @@ def _in_language(df):
         return df, columns
     if lang == "en" and "label" in df.columns and "label_en" in df.columns:
         df = df.assign(label=[en or zh for zh, en in zip(df["label"], df["label_en"])])
+    df = localize(df, lang)
+    columns = [str(c) for c in df.columns]
     keep = code_columns(columns, ctx.meta.get("report_codes", frozenset()))
     titles = [c if c in keep else header(c, lang) for c in columns]
     return df, [t if titles.count(t) == 1 else f"{t} ({c})" for t, c in zip(titles, columns)]  # never two alike
@@ -228,6 +231,14 @@ def report_saturation(ctx, selection, order, manifest, base, run_length,
         return
     _emit(summary[["scope", "interviews", "codes_observed", "guest", "band_median", "band_p05", "band_p95",
                    "francis", "chao2_bc", "chao2_lower", "chao2_upper", "coverage"]], fmt, None, "saturation")
+    if ctx.meta.get("report_lang") == "zh":  # the sentences in Chinese too
+        from qualcode.reports.labels import localize, t
+
+        for _, row in localize(summary, "zh").iterrows():
+            click.echo(f"\n{row['scope']}：" + "\n  ".join(s for s in (row["sentence"], row["band"], row["estimate"]) if s))
+        if warning:
+            click.echo("\n" + t("sat.warning", "zh"))
+        return
     for scope, sentence, band, estimate in zip(summary["scope"], summary["sentence"], summary["band"],
                                                summary["estimate"]):
         click.echo(f"\n{scope}: {sentence}" + (f"\n  Order sensitivity: {band}." if band else "") + f"\n  {estimate}")
@@ -413,15 +424,16 @@ def report_all_cmd(ctx, selection, output, options):
 @click.option("--manifest", type=click.Path(dir_okay=False), help="Manifest (default: CORPUS/manifest.csv).")
 @click.option("--output", "-o", type=click.Path(file_okay=False), help="Report directory (default: the project's outputs/).")
 @click.option("--no-plots", is_flag=True, help="Skip the plots.")
+@lang_option
 @click.pass_context
-def run_cmd(ctx, corpus, manifest, output, no_plots):
+def run_cmd(ctx, corpus, manifest, output, no_plots, lang):
     """The main job: import the corpus (once), auto-code it, write every report into outputs/."""
     from qualcode.workflow import run_pipeline
 
     project = open_project(ctx)
     result = run_pipeline(project, corpus=Path(corpus) if corpus else None,
                           manifest=Path(manifest) if manifest else None,
-                          output=Path(output) if output else None, plots=not no_plots,
+                          output=Path(output) if output else None, plots=not no_plots, lang=lang,
                           progress=lambda line: click.echo(line))
     click.echo(f"Reports written to {result.output}:")
     _print_written(result.written, result.output)

@@ -4,12 +4,18 @@
 the YAML node tree and hand it to ``qualcode.codebook.validate``, which raises every
 problem at once as :class:`CodebookError`. With ``cache_dir`` they remember which contents
 libyaml reads exactly as PyYAML does, so that loading them again is several times faster
-(:class:`_LibyamlChecks`).
+(:class:`_LibyamlChecks`), and keep the validated codebook of each content as plain JSON
+(:class:`_ValidatedCache`), so that a command that only needs the codebook skips validation.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
+import json
 import os
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +47,22 @@ def parse_codebook(text: str, source: str = "<codebook>", name: str | None = Non
                    cache_dir: Path | None = None) -> Codebook:
     """Validate YAML ``text`` into a Codebook; ``source`` names it in problem messages;
     ``cache_dir`` as for :func:`load_codebook`."""
+    default_name = name or Path(source).stem or "codebook"
+    validated = _ValidatedCache(Path(cache_dir), text, source, default_name) if cache_dir is not None else None
+    if validated is not None and (cached := validated.get()) is not None:
+        return cached
     checks = _LibyamlChecks(Path(cache_dir), text, _LIBYAML) if cache_dir is not None and _LIBYAML else None
     try:
         root, loader, problem = _parse(text, source, checks)
         if problem is not None:
             raise CodebookError(source, [problem])
-        return validate_tree(root, loader, source, name or Path(source).stem or "codebook")
+        codebook = validate_tree(root, loader, source, default_name)
     except RecursionError:  # thousands of nested brackets, or an alias that contains itself
         raise CodebookError(source, [f"{source}:1: (yaml): nested too deeply, or an alias (*name) that refers to "
                                      "itself; a codebook is a tree a few levels deep"]) from None
+    if validated is not None:
+        validated.put(codebook)
+    return codebook
 
 
 _LIBYAML = getattr(yaml, "CSafeLoader", None)  # None: PyYAML was built without libyaml
@@ -145,3 +158,98 @@ class _LibyamlChecks:
         except OSError:  # e.g. a read-only project: PyYAML parses every time, as before
             pass
 
+
+
+class _Uncacheable(Exception):
+    """A value JSON cannot carry exactly (a date in ``meta`` …): validate every time instead."""
+
+
+def _plain(value: Any) -> Any:
+    """The model as JSON data: dataclasses as objects of their fields, tuples as lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise _Uncacheable
+        return {k: _plain(v) for k, v in value.items()}
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    raise _Uncacheable
+
+
+def _build(kind: Any, data: Any) -> Any:
+    """The value of type ``kind`` (a model annotation) that :func:`_plain` turned into ``data``."""
+    if kind is Any:
+        return data
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is typing.Union or origin is types.UnionType:
+        options = [a for a in args if a is not type(None)]
+        if data is None:
+            return None
+        if len(options) != 1:
+            raise _Uncacheable
+        return _build(options[0], data)
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        hints = _hints(kind)
+        return kind(**{k: _build(hints[k], v) for k, v in data.items()})
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_build(args[0], x) for x in data)
+        return tuple(_build(a, x) for a, x in zip(args, data, strict=True))
+    if origin is list:
+        return [_build(args[0], x) for x in data]
+    if origin is dict:
+        return {k: _build(args[1], v) for k, v in data.items()}
+    if kind is float and isinstance(data, int) and not isinstance(data, bool):
+        return data  # kept as validation left it (1 stays 1)
+    if not isinstance(data, kind):
+        raise _Uncacheable
+    return data
+
+
+@functools.cache
+def _hints(kind: type) -> dict[str, Any]:
+    return typing.get_type_hints(kind)
+
+
+class _ValidatedCache:
+    """The validated codebook of one content, as plain JSON beside the libyaml checks.
+
+    Keyed by the sha256 of the text, the source and default name, and the versions of qualcode
+    and PyYAML: any edit, upgrade or move validates again. JSON, never pickle: a project folder
+    may be shared, and opening it must not run code someone else put there. A missing, stale or
+    unreadable file only means validating again.
+    """
+
+    FORMAT = 1
+
+    def __init__(self, folder: Path, text: str, source: str, default_name: str):
+        self.key = hashlib.sha256("\0".join(
+            (str(self.FORMAT), __version__, yaml.__version__, source, default_name, text)).encode("utf-8")).hexdigest()
+        self.path = folder / f"codebook-{hashlib.sha256(source.encode('utf-8')).hexdigest()[:16]}.json"
+
+    def get(self) -> Codebook | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("key") != self.key:
+                return None
+            codebook = _build(Codebook, data["codebook"])
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, _Uncacheable):
+            return None
+        return codebook if isinstance(codebook, Codebook) else None
+
+    def put(self, codebook: Codebook) -> None:
+        try:
+            # ASCII: a lone surrogate from a YAML escape ("\\ud800") survives the round trip
+            blob = json.dumps({"key": self.key, "codebook": _plain(codebook)}, allow_nan=True)
+        except (_Uncacheable, ValueError):
+            return
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.part")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(blob, encoding="ascii")
+            tmp.replace(self.path)
+        except OSError:  # a read-only project validates every time, as before
+            tmp.unlink(missing_ok=True)

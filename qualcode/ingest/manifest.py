@@ -49,6 +49,8 @@ class Manifest:
         self._by_path: dict[str, ManifestRow] = {}
         self._by_name: dict[str, ManifestRow] = {}
         self._globs: list[ManifestRow] = []
+        self._folder: Path | None = None  # the manifest's folder, resolved on first lookup
+        self._found: dict[Path, ManifestRow | None] = {}  # lookups by path
         for row in self.rows:
             if _is_glob(row.file):
                 self._globs.append(row)
@@ -60,8 +62,17 @@ class Manifest:
     def lookup(self, path: Path) -> dict | None:
         """Metadata for ``path``: first row matching its relative path, else file name, else glob."""
         path = Path(path)
+        # An import looks every file up twice (choosing the files, then their metadata).
+        if path not in self._found:
+            self._found[path] = self._row(path)
+        row = self._found[path]
+        return row.as_dict() if row is not None else None
+
+    def _row(self, path: Path) -> ManifestRow | None:
+        if self._folder is None:
+            self._folder = self.path.resolve().parent
         try:
-            rel = _key(Path(os.path.relpath(path.resolve(), self.path.resolve().parent)).as_posix())
+            rel = _key(Path(os.path.relpath(path.resolve(), self._folder)).as_posix())
         except ValueError:  # another drive on Windows
             rel = _key(path.as_posix())
         full = _key(path.as_posix())
@@ -69,14 +80,14 @@ class Manifest:
         # relative path to the manifest, else any trailing part of the path as given
         for key in (rel, *("/".join(parts[i:]) for i in range(len(parts) - 1))):
             if key in self._by_path:
-                return self._by_path[key].as_dict()
+                return self._by_path[key]
         for key in (_key(path.name), _key(path.stem)):
             if key in self._by_name:
-                return self._by_name[key].as_dict()
+                return self._by_name[key]
         name = _key(path.name)
         for row in self._globs:
             if fnmatch.fnmatchcase(rel, row.file) or fnmatch.fnmatchcase(name, row.file):
-                return row.as_dict()
+                return row
         return None
 
 

@@ -67,6 +67,17 @@ def clean_line(s: str) -> str:
     return s.rstrip()
 
 
+def clean_lines(lines: list[str]) -> list[str]:
+    """``[clean_line(line) for line in lines]``, with one check of the whole text: when no
+    character needs cleaning and the text is NFC (then so is every line: no character
+    composes across the newline that joins them), a line without a parenthesis only loses
+    its trailing spaces."""
+    text = "\n".join(lines)  # _NEEDS_CLEANING never matches a newline
+    if _NEEDS_CLEANING.search(text) or not unicodedata.is_normalized("NFC", text):
+        return [clean_line(line) for line in lines]
+    return [clean_line(line) if "(" in line or "（" in line else line.rstrip() for line in lines]
+
+
 # --- character plausibility ---------------------------------------------------------
 
 # Conversational particles and written Cantonese that the jieba dictionary under-represents.

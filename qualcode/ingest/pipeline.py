@@ -34,7 +34,7 @@ from qualcode.ingest.readers import read_source, skip_reason
 from qualcode.ingest.speakers import infer_roles
 from qualcode.ingest.styles import parse
 from qualcode.text.script import convert, detect_script, fold
-from qualcode.text.segment import Segmenter, split_sentences
+from qualcode.text.segment import Segmenter, passage_sentences
 
 if TYPE_CHECKING:
     pass
@@ -174,9 +174,11 @@ def prepare(path: Path, options: ImportOptions, segmenter: Segmenter, content_ha
     folded = fold(text)
     mojibake = suspect_mojibake_spans(text, spans, folded)
     tokens = segmenter.passage_tokens(folded, spans)
+    sentences = passage_sentences(text, spans)  # relative to each passage; shifted on write
     passages: list[PreparedPassage] = []
     speakers: dict[str, str | None] = {}
-    for seq, (turn, (start, end), flag, blob) in enumerate(zip(turns, spans, mojibake, tokens), start=1):
+    for seq, (turn, (start, end), flag, blob, parts) in enumerate(
+            zip(turns, spans, mojibake, tokens, sentences), start=1):
         if turn.speaker is not None:
             speakers.setdefault(turn.speaker, turn.role)
         passages.append(
@@ -188,7 +190,7 @@ def prepare(path: Path, options: ImportOptions, segmenter: Segmenter, content_ha
                 start=start,
                 end=end,
                 tokens=blob,
-                sentences=split_sentences(text[start:end]),  # relative to the passage; shifted on write
+                sentences=parts,
                 mojibake=flag,
             )
         )
@@ -286,6 +288,7 @@ def import_paths(
             fresh.append((path, digest, rel_paths[path]))
 
     prepared_docs = _prepared(fresh, options, words, project.segmenter_kind, jobs)
+    coder = project.default_coder  # for every document's audit entry (a user lookup each time)
     done = False
     while not done:
         # Documents are written in batches, one transaction each (fewer commits), every
@@ -297,7 +300,7 @@ def import_paths(
             started = time.monotonic()
             done = True
             for path, prepared, error in prepared_docs:
-                batch.append(_written(conn, project, path, prepared, error, options))
+                batch.append(_written(conn, project, path, prepared, error, options, coder))
                 if len(batch) >= BATCH_DOCUMENTS or time.monotonic() - started >= BATCH_SECONDS:
                     done = False
                     break
@@ -312,7 +315,8 @@ BATCH_DOCUMENTS = 20
 BATCH_SECONDS = 1.0
 
 
-def _written(conn, project, path: Path, prepared: PreparedDocument | None, error, options: ImportOptions) -> ImportResult:
+def _written(conn, project, path: Path, prepared: PreparedDocument | None, error, options: ImportOptions,
+             coder: str | None = None) -> ImportResult:
     """Write one prepared document in a savepoint of ``conn``; the result, or why it was not."""
     shown = files.shown_name(path)
     if error is not None:
@@ -322,11 +326,24 @@ def _written(conn, project, path: Path, prepared: PreparedDocument | None, error
             return ImportResult(shown, FAILED, files.shown_name(error.message))
         return ImportResult(shown, FAILED, f"{shown}: internal error while reading ({type(error).__name__})")
     assert prepared is not None
+    # The document's savepoint, through the driver's cursor: SQLAlchemy's begin_nested() cost
+    # more than writing a small document. Any other error rolls back the whole batch.
+    cursor = conn.connection.cursor()
     try:
-        with conn.begin_nested():
-            return writer.write_in(conn, project, prepared, replace=options.replace)
-    except QualcodeError as exc:
-        return ImportResult(shown, FAILED, files.shown_name(exc.message))
+        cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            result = writer.write_in(conn, project, prepared, replace=options.replace, coder=coder)
+        except QualcodeError as exc:
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            return ImportResult(shown, FAILED, files.shown_name(exc.message))
+        cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        return result
+    finally:
+        cursor.close()
+
+
+_SAVEPOINT = "qualcode_document"
 
 
 def _prepared(todo: list[tuple[Path, str, str]], options: ImportOptions, words: list[str], kind: str, jobs: int):

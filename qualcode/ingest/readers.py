@@ -9,7 +9,7 @@ from qualcode import files
 from qualcode.errors import InputFileError
 from qualcode.ingest.encoding import decode
 from qualcode.ingest.model import RawSource
-from qualcode.ingest.normalize import clean_line
+from qualcode.ingest.normalize import clean_lines
 
 SUPPORTED = (".txt", ".md", ".docx", ".srt", ".vtt")
 
@@ -63,7 +63,7 @@ def skip_reason(path: Path) -> str | None:
 
 def _split_lines(text: str) -> list[str]:
     # str.splitlines covers \r\n, \r, \n, U+2028/2029, \x0b, \x0c, \x85.
-    return [clean_line(line) for line in text.lstrip("\ufeff").splitlines()]
+    return clean_lines(text.lstrip("\ufeff").splitlines())
 
 
 # --- docx -----------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def _read_docx(data: bytes, path: str) -> list[str]:
         ) from None
     if lines is None:
         lines = _docx_lines_python_docx(data, path)
-    return [clean_line(line) for line in lines]
+    return clean_lines(lines)
 
 
 def read_source(path: Path, encoding: str | None = None) -> RawSource:

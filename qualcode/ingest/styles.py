@@ -31,6 +31,7 @@ _NUMBERED_AT = r"(?:说话人|发言人)\s*\d+"
 # --- shared helpers ------------------------------------------------------------------
 
 
+@lru_cache(maxsize=16384)  # once per turn; clock times repeat across a folder's files
 def _norm_ts(ts: str) -> str:
     """'00:41' -> '0:00:41', '00:00:41.52' -> '0:00:41.520', SRT commas to dots."""
     main, _, frac = ts.replace(",", ".").partition(".")
@@ -67,7 +68,9 @@ _MD = re.compile(r"^\s*(?:#{1,6}\s+|>\s?)|\*\*|__")
 
 def _prep(line: str) -> str:
     """Drop Markdown emphasis/heading marks (transcripts pasted from chat tools) and trim."""
-    return _MD.sub("", line).strip()
+    if "#" in line or ">" in line or "**" in line or "__" in line:  # else _MD finds nothing
+        line = _MD.sub("", line)
+    return line.strip()
 
 
 # Regexes are compiled here, once: parsing calls these helpers for every line of every file.
@@ -136,6 +139,16 @@ _EMPTY_AUDIO = re.compile(
     r"(?:为空|无有效(?:内容|语音)|未识别到(?:有效)?(?:语音|内容|文字)|没有识别到(?:有效)?(?:语音|内容)|"
     r"无识别结果|识别结果为空|未检测到(?:有效)?语音)\s*[）)】\]]?[。.!！]?$"
 )
+# Characters that can open a match of _RULE and _PART (after _PART's optional bracket and
+# spaces), and words every _EMPTY_AUDIO match contains: cheap tests before the regexes.
+_RULE_FIRST = frozenset("=＝-—_*~·")
+_PART_FIRST = frozenset("（(【[片第主个机")
+
+
+def _may_be_empty_notice(line: str) -> bool:
+    return "识别" in line or "为空" in line or "无有效" in line or "检测到" in line
+
+
 _SENTENCE_END = "。！？!?…"
 _INTERJECTIONS = "嗯啊哦呃吧呢吗好对是"
 
@@ -153,14 +166,21 @@ def _header_fields(line: str, before_dialogue: bool) -> list[tuple[str, str]] | 
     if folded not in _KEY_STARTS and "\t" not in line:
         return None
     folded = fold(line)
-    cell = _TABLE_FIELD.match(line)
-    if cell and before_dialogue:
+    cell = _TABLE_FIELD.match(line) if before_dialogue and "\t" in line else None
+    if cell:
         # a two-cell table row above the dialogue (docx metadata table): field, value
         key = folded[: cell.end(1)]
         return [(key if key in _HEADER_KEYS else cell.group(1), cell.group(2).strip())]
     # Only a field at the start of the line makes it a header; most lines are speech, and
     # the anchored match spares them a scan of the whole line for every key.
-    hits = list(_FIELD.finditer(folded)) if _FIELD.match(folded) else []
+    # A further field needs a colon or tab after the first (fold never makes one).
+    first = _FIELD.match(folded)
+    if first is None:
+        hits = []
+    elif any(folded.find(sep, first.end()) >= 0 for sep in "：:\t"):
+        hits = list(_FIELD.finditer(folded))
+    else:
+        hits = [first]
     if not hits or hits[0].start() != 0:
         bare = _BARE_KEY.match(folded)
         return [(bare.group(1), line[bare.start(2):].strip() if bare.group(2) else "")] if bare else None
@@ -243,12 +263,15 @@ class _Header:
             self.pending = None
             return True
         self.pending = None
-        if _EMPTY_AUDIO.match(line):
+        # Each regex is tried only where it can match (a word it requires, its first
+        # character): most lines are speech and pass none of these cheap tests.
+        first = line[0]
+        if _may_be_empty_notice(line) and _EMPTY_AUDIO.match(line):
             self.empty_notice = self.empty_notice or line
             return True
-        if _RULE.match(line):
+        if first in _RULE_FIRST and _RULE.match(line):
             return True
-        if _PART.match(line):
+        if (first in _PART_FIRST or first.isspace()) and _PART.match(line):
             self.warnings.append(f"part marker {line} at line {lineno} (one of several parts of an interview?)")
             return True
         fields = _header_fields(line, before_dialogue)
@@ -310,6 +333,8 @@ _NAME_CLOCK = re.compile(rf"({_NAME_CHARS}{{1,12}})[ \t]+({_CLOCK})")
 
 
 def _feishu_markers(line: str, ctx: _Context) -> list[_Marker]:
+    if ":" not in line:  # both patterns need a clock
+        return []
     if ctx.glued is None:
         known = "|".join(map(re.escape, sorted(ctx.names, key=len, reverse=True)))
         ctx.glued = re.compile(rf"({_NUMBERED_AT}{'|' + known if known else ''})[ \t]*({_CLOCK})")
@@ -331,7 +356,9 @@ _BRACKET_TS = re.compile(rf"\[({_TS})\]")
 
 
 def _bracketed_markers(line: str, ctx: _Context) -> list[_Marker]:
-    found = []
+    found: list[_Marker] = []
+    if "[" not in line:
+        return found
     for m in _BRACKET_TS.finditer(line):
         speaker, used = _split_label(line[m.end():], ctx)
         found.append(_Marker(m.start(), m.end() + used, speaker, m.group(1)))
@@ -350,7 +377,9 @@ _BRACKET_LABEL = re.compile(r"【([^】]{1,12})】\s*[：:]?")
 
 
 def _merged_markers(line: str, ctx: _Context) -> list[_Marker]:
-    found = []
+    found: list[_Marker] = []
+    if "【" not in line:
+        return found
     for m in _BRACKET_LABEL.finditer(line):
         name = m.group(1).strip()
         if m.start() == 0 or label_role(name) or ctx.counts.get(name, 0) >= 2:
@@ -360,6 +389,8 @@ def _merged_markers(line: str, ctx: _Context) -> list[_Marker]:
 
 def _qa_markers(line: str, ctx: _Context) -> list[_Marker]:
     found = ctx.qa.get(line)
+    if found is None and "：" not in line and ":" not in line:
+        found = ctx.qa[line] = []  # a qa label ends with a colon (_COLON_END below)
     if found is None:
         speaker, used = _split_label(line, ctx)
         # Without a colon only bracketed transcripts glue labels to speech.
@@ -386,10 +417,10 @@ def _context(lines: list[str]) -> _Context:
     names: set[str] = set()
     counts: dict[str, int] = {}
     for line in lines:
-        m = _NAME_CLOCK_LINE.fullmatch(line)
+        m = _NAME_CLOCK_LINE.fullmatch(line) if ":" in line else None
         if m and not _NUMBERED.match(m.group(1)) and not any(c in m.group(1) for c in _NOT_IN_NAMES):
             names.add(m.group(1))
-        m = _LINE_LABEL.match(line)
+        m = _LINE_LABEL.match(line) if "：" in line or ":" in line or "【" in line else None
         if m:
             name = m.group(1) or m.group(2)
             counts[name] = counts.get(name, 0) + 1
@@ -436,11 +467,13 @@ def _parse_labelled(
             else:
                 draft.extend(line, lineno)
             continue
-        draft.extend(line[: markers[0].start], lineno)
+        if markers[0].start:
+            draft.extend(line[: markers[0].start], lineno)
         for k, marker in enumerate(markers):
             end = markers[k + 1].start if k + 1 < len(markers) else len(line)
             draft.start(line[marker.end: end], marker.speaker, marker.timestamp, lineno)
-        glued += sum(1 for marker in markers if marker.start > 0)
+        # markers are in line order: only the first can open the line
+        glued += len(markers) - (markers[0].start == 0)
     warnings = [f"{glued} glued turn{'s' if glued > 1 else ''} split"] if glued else []
     return draft.turns, warnings
 
@@ -498,6 +531,12 @@ def _parse_cues(
 _QUOTE_TAG = re.compile(
     r"[（(]\s*([^（）()，,、]{1,20}?)\s*[，,、]\s*([^（）()]{0,12}(?:访谈|调研|座谈|田野)[^（）()]{0,12})\s*[）)]\s*[。.]?$"
 )
+
+
+def _may_be_quote_tag(line: str) -> bool:
+    return "访谈" in line or "调研" in line or "座谈" in line or "田野" in line
+
+
 _ENCLOSING_QUOTES = (("“", "”"), ("「", "」"), ('"', '"'), ("『", "』"))
 
 
@@ -547,32 +586,38 @@ def _scores(src: RawSource, lines: list[str], ctx: _Context | None = None) -> di
     score = dict.fromkeys(STYLES, 0.0)
     score["plain"] = 1.5  # any other style needs at least one strong or two weak hits
     ctx = _context(lines) if ctx is None else ctx
+    # Each pattern is tried only on lines that can match it: by the first character of its
+    # match (a digit, 说/发, a bracket ...) or a character or word it requires (a colon for a
+    # clock, 访谈/调研/座谈/田野 for a quote tag). The scores are the same as trying all.
     for line in lines:
         if not line:
             continue
-        timing = _TIMING.match(line)
-        if timing:
-            score["srt" if "," in timing.group(1) else "vtt"] += 3
-            continue
-        feishu = _FEISHU_LABEL.match(line)
+        first = line[0]
+        digit = first.isdigit()  # every character \d matches (and a few more)
+        if digit:
+            timing = _TIMING.match(line)
+            if timing:
+                score["srt" if "," in timing.group(1) else "vtt"] += 3
+                continue
+        feishu = _FEISHU_LABEL.match(line) if first in "说发" else None
         if feishu:
             score["feishu" if feishu.group(2) else "iflytek"] += 2
-        elif line in ctx.names or _SHORT_CLOCK_LINE.fullmatch(line) and _feishu_markers(line, ctx):
+        elif line in ctx.names or ":" in line and _SHORT_CLOCK_LINE.fullmatch(line) and _feishu_markers(line, ctx):
             score["feishu"] += 1
-        if _BRACKET_TS.match(line):
+        if first == "[" and _BRACKET_TS.match(line):
             score["bracketed"] += 2
-        if _TS_ALONE.match(line):
+        if (digit or first in "[(（") and _TS_ALONE.match(line):
             score["timestamp"] += 2
-        if _BRACKET_LABEL.match(line):
+        if first == "【" and _BRACKET_LABEL.match(line):
             score["merged"] += 2
         qa = _qa_markers(line, ctx)
         if qa and _header_fields(line, True) is None:
             score["qa"] += 2 if label_role(qa[0].speaker) else 1
-        if _QUOTE_TAG.search(line):
+        if line[-1] in "）)。." and _may_be_quote_tag(line) and _QUOTE_TAG.search(line):
             score["quote"] += 2
-        if _IFLYTEK_HEADER.match(line):
+        if digit and _IFLYTEK_HEADER.match(line):
             score["iflytek"] += 3
-        if _FEISHU_HEADER.match(line):
+        if (digit or first == "文") and _FEISHU_HEADER.match(line):
             score["feishu"] += 3
     first = next((line for line in lines if line), "")
     if first.startswith("WEBVTT"):

@@ -156,9 +156,12 @@ def write(project, prepared: p.PreparedDocument, replace: bool = False) -> p.Imp
         return write_in(conn, project, prepared, replace)
 
 
-def write_in(conn, project, prepared: p.PreparedDocument, replace: bool = False) -> p.ImportResult:
+def write_in(conn, project, prepared: p.PreparedDocument, replace: bool = False,
+             coder: str | None = None) -> p.ImportResult:
     """Write one document within the caller's transaction ``conn`` (``import qdpx`` writes a
-    whole project in one, so that a killed import leaves nothing behind)."""
+    whole project in one, so that a killed import leaves nothing behind). ``coder`` is the
+    audit entry's coder (default: the project's ``default_coder``; an import of many
+    documents asks for it once)."""
     with closing(_Statements(conn)) as db:
         cid = _case_id(db, prepared.case)
         existing = _same_document(db, prepared, cid)
@@ -247,7 +250,7 @@ def write_in(conn, project, prepared: p.PreparedDocument, replace: bool = False)
             status = p.REPLACED
             message += "; " + _relocate_codings(conn, project, doc_id, name, old_text, prepared, passage_ids)
         db.run(
-            "new_audit_entry", now, project.default_coder, "import" if existing is None else "replace", name,
+            "new_audit_entry", now, coder or project.default_coder, "import" if existing is None else "replace", name,
             json.dumps({"path": prepared.path, "hash": prepared.content_hash}, ensure_ascii=False),
         )
     return p.ImportResult(prepared.path, status, message, name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qualcode.reports.cases import case_matrix, stage_profile
 from qualcode.reports.chain import chain
@@ -12,7 +13,7 @@ from qualcode.reports.cooccurrence import cooccurrence, cooccurrence_matrix
 from qualcode.reports.framework import framework_matrix
 from qualcode.reports.frequencies import frequencies, frequencies_by
 from qualcode.reports.interviews import interviews
-from qualcode.reports.labels import chain_lines, check_lang, header, percent, saturation_lines, t
+from qualcode.reports.labels import chain_lines, check_lang, header, labelled, localize, percent, saturation_lines, t
 from qualcode.reports.quotes import quotes
 from qualcode.reports.render import write_all
 from qualcode.reports.saturation import saturation
@@ -54,6 +55,11 @@ class Table:
     paper: object = None  # DataFrame for docx/LaTeX (a subset), None: not in the paper outputs
     note_zh: str = ""
     appendix: bool = False  # printed after the tables, numbered 附表1 / Table A1
+    shown: object = None  # df as people read it in the report's language (labels.localize); CSV keeps df
+
+    def for_people(self):
+        """The table the workbook, HTML and Markdown appendix show: ``shown``, else ``df``."""
+        return self.df if self.shown is None else self.shown
 
     def caption(self, lang: str = "zh") -> str:
         """The title in ``lang`` (without its number)."""
@@ -75,17 +81,17 @@ class Bundle:
         return next(t for t in self.tables if t.name == name)
 
 
-def _labelled(df, data: ReportData, lang: str):
-    """A paper table with code labels in ``lang``: the label columns and the columns named
-    after a code (the framework's stages) take the English label in English."""
-    if lang != "en":
-        return df
-    en = {zh: (e or zh) for zh, e in zip(data.codes["label"], data.codes["label_en"])}
-    out = df.copy()
-    for col in ("label", "label_a", "label_b"):
-        if col in out.columns:
-            out[col] = out[col].map(lambda v: en.get(v, v))
-    return out.rename(columns={c: en[c] for c in out.columns if isinstance(c, str) and c in en})
+def _shown(table: Table, data: ReportData, lang: str, names: dict[str, str]):
+    """The whole table as the workbook, HTML and Markdown appendix show it: code labels, codebook
+    texts and id values in ``lang``, no column of the other language's labels."""
+    df: Any = table.df
+    if table.name == "codebook":
+        df = df.assign(definition=df["definition"].map(lambda d: _in_language(d, lang)),
+                       criteria=df["criteria"].map(lambda c: _criteria(c, lang)))
+    df = labelled(df, data, lang)
+    if "label_en" in df.columns:
+        df = df.drop(columns=["label_en"])
+    return localize(df, lang, names)
 
 
 def _frequencies_paper(freq, data: ReportData):
@@ -124,6 +130,13 @@ def _in_language(text: str, lang: str) -> str:
     return (en if lang == "en" else zh).strip() if sep else text
 
 
+def _criteria(text: str, lang: str) -> str:
+    """A code's include/exclude criteria in ``lang`` (the English glosses for coders left out in Chinese)."""
+    if lang == "en":
+        return text.replace("纳入: ", "Include: ").replace("排除: ", "Exclude: ")
+    return _GLOSS.sub("", text).replace("纳入: ", "纳入：").replace("排除: ", "排除：")
+
+
 def _codebook_paper(cb, lang: str):
     def example(r) -> str:
         if not r.example:
@@ -132,14 +145,9 @@ def _codebook_paper(cb, lang: str):
             return r.example + t("codebook_example", lang)
         return r.example + (f"（{r.example_by}）" if r.example_by else "")
 
-    def criteria(text: str) -> str:
-        if lang == "en":
-            return text.replace("纳入: ", "Include: ").replace("排除: ", "Exclude: ")
-        return _GLOSS.sub("", text)  # the English glosses the codebook adds for coders
-
     return cb.assign(example=[example(r) for r in cb.itertuples(index=False)],
                      definition=cb["definition"].map(lambda d: _in_language(d, lang)),
-                     criteria=cb["criteria"].map(criteria))[
+                     criteria=cb["criteria"].map(lambda c: _criteria(c, lang)))[
         ["code", "label", "definition", "criteria", "example", "codings"]]
 
 
@@ -172,10 +180,7 @@ def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bund
     cited = interview_counts[interview_counts["interviews"] > 0]
     interview_paper = cited.assign(interviews_pct=[percent(n, of) for n, of in zip(cited["interviews"], cited["of"])])[
         ["label", "role", "case", "interviews_pct", "of", "interviewees"]]
-    status_zh = {"present": "存在", "absent": "缺失", "not discussed": "未涉及"}
     chain_paper = stage_rows[["case", "label", "status", "interviews", "roles", "quote", "quote_by"]]
-    if lang != "en":
-        chain_paper = chain_paper.assign(status=chain_paper["status"].map(lambda s: status_zh.get(s, s)))
     tables = [
         Table("codebook", "Codebook", "编码表", cb, paper=_codebook_paper(cb, lang),
               note="Example: a quote from this project's codings of the code (a pinned exemplar first, else the "
@@ -255,9 +260,12 @@ def build_tables(data: ReportData, options: ReportOptions | None = None) -> Bund
               paper=quote_table[["label", "rank", "quote", "role", "case"]], appendix=True,
               note_zh=f"每个编码至多列出{o.k}条引语，受访者编号见“受访者编号”列。"),
     ]
+    names = {c: (en or zh) if lang == "en" else zh
+             for c, zh, en in zip(data.codes["code"], data.codes["label"], data.codes["label_en"])}
     for table in tables:
+        table.shown = _shown(table, data, lang, names)
         if table.paper is not None:
-            table.paper = _labelled(table.paper, data, lang)
+            table.paper = localize(labelled(table.paper, data, lang), lang, names)
     sentences = saturation_lines(summary, lang) + chain_lines(links, lang, english)
     return Bundle(data, o, tables, sentences)
 

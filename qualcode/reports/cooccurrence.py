@@ -10,7 +10,7 @@ import math
 from qualcode.errors import QualcodeError
 from qualcode.reports.placement import codable_passages, inside_own_passages, overlap_pairs, passage_rows, ranges
 from qualcode.reports.selection import ReportData
-from qualcode.vocabulary import COOCCURRENCE_UNITS
+from qualcode.vocabulary import COOCCURRENCE_UNITS, Role
 
 UNITS = COOCCURRENCE_UNITS
 PAIR_COLUMNS = ["code_a", "label_a", "code_b", "label_b", "n_a", "n_b", "n_ab", "units", "jaccard", "lift", "pmi",
@@ -44,6 +44,11 @@ def incidence(data: ReportData, unit: str = "passage", window: int = 1, level: i
         # then each coding overlaps its own passage and no other (passages do not overlap):
         # the passage ids are the units, and the passages need not be read
         return k["pid"].to_numpy(dtype=np.int64), cols, codes, int(data.passage_counts.sum())
+    if unit == "passage" and not all_units and data.store is not None and not data.passages_read \
+            and _inside_own_passages(k):
+        # each coding counts in its own passage, which is codable (see codable_passages):
+        # the passage ids are the units, and N is counted without reading the passages
+        return _own_passage_units(data, k, cols, codes)
     units = data.passages if all_units else codable_passages(data)
     passages = units.sort_values(["doc_id", "start"], kind="stable").reset_index(drop=True)
     if unit == "sentence":
@@ -71,6 +76,24 @@ def incidence(data: ReportData, unit: str = "passage", window: int = 1, level: i
         n = hi - lo
         return np.repeat(windows, n), cols[_ranges(lo, n)], codes, n_windows
     return rows, cols, codes, len(passages)
+
+
+def _own_passage_units(data: ReportData, k, cols, codes):
+    """``incidence`` at passage level over the codable passages when every coding lies
+    inside its own passage: rows are passage ids, and N (the codable passages, as
+    ``codable_passages`` selects them) is counted in SQL plus the coded passages it adds."""
+    import numpy as np
+
+    coded = data.coded_passages()
+    pids = k["pid"].to_numpy(dtype=np.int64)
+    inside = np.isin(pids, coded.index.to_numpy())  # as passage_rows and the mapping to units drop
+    speech = data.speech_counts()
+    talk = speech["talk"] + speech["unlabelled"].where(speech["labelled"] == 0, 0)
+    own = data.codings["pid"]
+    mine = coded[coded.index.isin(own[own >= 0])]
+    header = ~mine["has_speaker"] & mine["doc_id"].map(speech["labelled"]).gt(0)
+    added = int(((mine["speaker_role"] == Role.INTERVIEWER) | header).sum())  # codable because coded
+    return pids[inside], cols[inside], codes, int(talk.sum()) + added
 
 
 _inside_own_passages = inside_own_passages

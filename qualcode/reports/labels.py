@@ -62,7 +62,42 @@ TEXT: dict[str, tuple[str, str]] = {
     "sat.ci": ("（95%置信区间{lo}–{hi}）", " (95% CI {lo}–{hi})"),
     "sat.warning": ("计数包含未审核的自动编码建议，引用饱和结论前请先审核。",
                     "Counts include unreviewed proposals: review them before citing saturation."),
+    "sat.chao2_note": ("Q1 = {q1}，Q2 = {q2}：偏差校正Chao2估计没有未见编码，故不给出置信区间",
+                       "Q1 = {q1}, Q2 = {q2}: the bias-corrected Chao2 estimates no unseen codes, so it has no "
+                       "interval"),
+    "chain.missing": ("{labels}缺失", "{labels} absent"),
 }
+
+# String values the tables hold as stable ids (CSV and JSON keep them; scripts rely on them),
+# shown in the report's language in every output people read (docx, LaTeX, Markdown, HTML, xlsx).
+VALUES: dict[str, tuple[str, str]] = {
+    "overall": ("全部访谈", "overall"),
+    "passages in scope": ("纳入统计的段落数", "passages in scope"),
+    "not assessable": ("无法判定", "not assessable"),
+    "undefined": ("无法判定", "undefined"),
+    "undefined (no codes in the base)": ("无法判定（基础样本无编码）", "undefined (no codes in the base)"),
+    "reached": ("达到", "reached"),
+    "not reached": ("未达到", "not reached"),
+    "met": ("达到", "met"),
+    "not met": ("未达到", "not met"),
+    "present": ("存在", "present"),
+    "absent": ("缺失", "absent"),
+    "not discussed": ("未涉及", "not discussed"),
+    "stage": ("阶段", "stage"),
+    "mechanism": ("机制", "mechanism"),
+    "dimension": ("维度", "dimension"),
+    "proposed": ("未审核", "proposed"),
+    "accepted": ("已接受", "accepted"),
+    "rejected": ("已拒绝", "rejected"),
+}
+# values whose meaning depends on the column: the saturation's interview order, a coding's origin
+COLUMN_VALUES: dict[str, dict[str, tuple[str, str]]] = {
+    "order": {"date": ("按访谈日期", "date"), "manifest": ("按清单顺序", "manifest"), "name": ("按文件名", "name"),
+              "import": ("按导入顺序", "import")},
+    "origin": {"rule": ("编码规则", "rule"), "manual": ("手工", "manual"), "model": ("学习模型", "model"),
+               "import": ("外部导入", "import")},
+}
+_VALUE_COLUMNS = {"scope", "guest", "francis", "status", "kind", "band_p05", "band_p95", "band_median"}
 
 # Column headers of the paper tables (docx, LaTeX, Markdown) and the workbook.
 HEADERS: dict[str, dict[str, str]] = {
@@ -88,7 +123,7 @@ HEADERS: dict[str, dict[str, str]] = {
         "code_b": "编码B代码", "codes": "编码数", "cumulative": "累计编码", "date": "日期", "doubletons": "双现编码",
         "estimate": "估计", "expected": "期望累计编码", "francis_interview": "Francis饱和访谈", "guest_interview": "Guest饱和访谈",
         "kind": "类型", "new": "新增编码", "new_codes": "新增编码列表", "order": "顺序", "position": "序次",
-        "reason": "原因", "run": "连续次数", "sentence": "结论（英文）", "sentence_zh": "结论", "singletons": "单现编码",
+        "reason": "原因", "run": "连续次数", "sentence": "结论", "sentence_zh": "结论", "singletons": "单现编码",
         "threshold": "新信息阈值", "units": "单位数", "warning": "提示",
     },
     "en": {
@@ -144,6 +179,52 @@ def percent(n: int, of: int) -> str:
     return f"{int(n)} ({100 * n / of:.1f})" if of else f"{int(n)} (—)"
 
 
+def value(text, lang: str = DEFAULT_LANGUAGE):
+    """A stable id value (``not assessable``, ``overall`` …) in ``lang``; anything else as it is."""
+    if isinstance(text, str) and text in VALUES:
+        return VALUES[text][1 if lang == "en" else 0]
+    return text
+
+
+def missing_reason(reason: str, lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None) -> str:
+    """The chain's ``reason`` ("governance/rules, governance/legitimacy absent") in ``lang``, the
+    sub-codes by their labels (``names``: code → label in ``lang``)."""
+    reason = str(reason or "")
+    if not reason.endswith(" absent"):
+        return reason
+    names = names or {}
+    missing = [names.get(c.strip(), c.strip()) for c in reason[:-len(" absent")].split(",")]
+    return t("chain.missing", lang, labels=(", " if lang == "en" else "、").join(missing))
+
+
+def localize(df, lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None):
+    """``df`` as people read it in ``lang``: the stable id values of the columns that hold them
+    (``scope``, ``guest``, ``francis``, ``status`` …) translated, the chain's ``reason`` with the
+    sub-codes' labels, and the saturation summary's sentences in that one language (``names``:
+    code → label in ``lang``). CSV and JSON keep ``df`` itself."""
+    out = df.copy()
+    i = 1 if lang == "en" else 0
+    for col in out.columns:
+        if col in COLUMN_VALUES:
+            out[col] = out[col].map(lambda v, m=COLUMN_VALUES[col]: m[v][i] if isinstance(v, str) and v in m else v)
+        elif col in _VALUE_COLUMNS or (col == "label" and "passages in scope" in set(out[col].astype(str))):
+            out[col] = out[col].map(lambda v: value(v, lang))
+    if "reason" in out.columns:
+        out["reason"] = out["reason"].map(lambda r: missing_reason(r, lang, names))
+    if "sentence" in out.columns and "sentence_zh" in out.columns:  # the saturation summary
+        if lang == "en":
+            out = out.drop(columns=["sentence_zh"])
+        else:
+            out["sentence"] = out["sentence_zh"]
+            out = out.drop(columns=["sentence_zh"])
+            zh = [_saturation_zh(row) for _, row in df.iterrows()]
+            out["band"] = [band for band, _, _ in zh]
+            out["estimate"] = [estimate for _, estimate, _ in zh]
+            out["chao2_note"] = [note for _, _, note in zh]
+            out["warning"] = [t("sat.warning", lang) if row["warning"] else "" for _, row in df.iterrows()]
+    return out
+
+
 def describe_selection(selection, lang: str = DEFAULT_LANGUAGE) -> str:
     """``Selection.describe()`` in ``lang``."""
     if lang == "en":
@@ -177,11 +258,9 @@ def chain_lines(links, lang: str = DEFAULT_LANGUAGE, english: dict[str, str] | N
             continue
         r = part[part["link"] == at].iloc[0]
         status = r["status"] if lang == "en" else TEXT.get(f"status.{r['status']}", (r["status"], r["status"]))[0]
-        reason = str(r["reason"] or "")
-        if reason.endswith(" absent"):  # "governance/rules absent": the sub-codes by their labels
-            missing = [names.get(c.strip(), c.strip()) for c in reason[:-len(" absent")].split(",")]
-            reason = (", ".join(english.get(m, m) for m in missing) + " absent" if lang == "en"
-                      else "、".join(missing) + "缺失")
+        reason = missing_reason(r["reason"], lang,
+                                {str(c): str(english.get(label, label) if lang == "en" else label)
+                                 for c, label in names.items()})
         label = english.get(r["label"], r["label"]) if lang == "en" else r["label"]
         lines.append(t("chain.breaks", lang, case=g, label=label, status=status,
                        why=(f"; {reason}" if lang == "en" else f"；{reason}") if reason else ""))
@@ -197,26 +276,50 @@ def saturation_lines(summary, lang: str = DEFAULT_LANGUAGE) -> list[str]:
         lines = [row["sentence"]] + ([row["band"]] if row["band"] else []) + [row["estimate"]]
         lines += [row["warning"]] if row["warning"] else []
         return [line[:1].upper() + line[1:] + ("" if line.endswith(".") else ".") for line in lines]
-    lines = [row["sentence_zh"]]
-    if row["band"]:
-        lines.append(t("sat.band", lang, orders=int(row["band_orders"]), median=_num(row["band_median"]),
-                       p05=_num(row["band_p05"]), p95=_num(row["band_p95"]),
-                       reached=f"{100 * float(row['band_reached']):.0f}%"))
-    chao2 = row["chao2_bc"]
-    if _present(chao2):
-        ci = (t("sat.ci", lang, lo=f"{float(row['chao2_lower']):.1f}", hi=f"{float(row['chao2_upper']):.1f}")
-              if _present(row["chao2_lower"]) else "")
-        lines.append(t("sat.estimate", lang, n=int(row["interviews"]), observed=int(row["codes_observed"]),
-                       chao2=f"{float(chao2):.1f}", ci=ci,
-                       coverage=f"{float(row['coverage']):.2f}" if _present(row["coverage"]) else "—"))
+    band, estimate, _ = _saturation_zh(row)
+    lines = [row["sentence_zh"]] + [line for line in (band, estimate) if line]
     if row["warning"]:
         lines.append(t("sat.warning", lang))
     return lines
+
+
+def _saturation_zh(row) -> tuple[str, str, str]:
+    """A saturation summary row's order band, Chao2 sentence and Chao2 note in Chinese."""
+    band = estimate = note = ""
+    if row["band"]:
+        band = t("sat.band", "zh", orders=int(row["band_orders"]), median=_num(value(row["band_median"])),
+                 p05=_num(value(row["band_p05"])), p95=_num(value(row["band_p95"])),
+                 reached=f"{100 * float(row['band_reached']):.0f}%")
+    chao2 = row["chao2_bc"]
+    if _present(chao2):
+        ci = (t("sat.ci", "zh", lo=f"{float(row['chao2_lower']):.1f}", hi=f"{float(row['chao2_upper']):.1f}")
+              if _present(row["chao2_lower"]) else "")
+        estimate = t("sat.estimate", "zh", n=int(row["interviews"]), observed=int(row["codes_observed"]),
+                     chao2=f"{float(chao2):.1f}", ci=ci,
+                     coverage=f"{float(row['coverage']):.2f}" if _present(row["coverage"]) else "—")
+    if row["chao2_note"]:
+        note = t("sat.chao2_note", "zh", q1=int(row["singletons"]), q2=int(row["doubletons"]))
+    return band, estimate, note
 
 
 def _present(value) -> bool:
     return value is not None and value == value and value != ""
 
 
-def _num(value) -> str:
-    return str(int(value)) if _present(value) and float(value).is_integer() else str(value)
+def _num(v) -> str:
+    if isinstance(v, str):
+        return v
+    return str(int(v)) if _present(v) and float(v).is_integer() else str(v)
+
+
+def labelled(df, data, lang: str):
+    """``df`` with code labels in ``lang``: the label columns and the columns named after a
+    code (the framework's stages) take the English label in English."""
+    if lang != "en":
+        return df
+    en = {zh: (e or zh) for zh, e in zip(data.codes["label"], data.codes["label_en"])}
+    out = df.copy()
+    for col in ("label", "label_a", "label_b"):
+        if col in out.columns:
+            out[col] = out[col].map(lambda v: en.get(v, v))
+    return out.rename(columns={c: en[c] for c in out.columns if isinstance(c, str) and c in en})

@@ -30,7 +30,7 @@ def rank_candidates(data: ReportData, k_frame=None):
     import numpy as np
 
     k = data.codings if k_frame is None else k_frame
-    p = data.passages.set_index("pid")
+    p = data.coded_passages()
     others = data.codings[data.codings["pid"] >= 0].groupby("pid")["code"].nunique()
     length = (k["end"] - k["start"]).to_numpy()
     penalty = np.where(length < IDEAL_MIN, IDEAL_MIN - length, np.where(length > IDEAL_MAX, length - IDEAL_MAX, 0))
@@ -125,7 +125,7 @@ def describe_rows(data: ReportData, rows, max_chars: int = 120, context: int = 3
     texts = data.texts(rows["doc_id"].unique())
     anchors = _anchors(data, rows["id"])
     docs = data.documents.set_index("doc_id")
-    seqs = data.passages.set_index("pid")["seq"]
+    seqs = data.coded_passages()["seq"]
     out = []
     for r in rows.itertuples(index=False):
         quote, line = excerpt(texts[r.doc_id], int(r.start), int(r.end), anchors.get(int(r.id)), max_chars, context)

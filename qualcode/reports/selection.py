@@ -11,11 +11,12 @@ from itertools import chain
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Integer, func, select
+from sqlalchemy import Integer, String, func, select
 
 from qualcode.errors import QualcodeError, not_found
 from qualcode.store import queries, schema as t
 from qualcode.store.queries import AUTOCODER, SUGGESTER
+from qualcode.vocabulary import Role
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -107,6 +108,8 @@ class ReportData:
     attribute_keys: list[str] = field(default_factory=list)
     absences: pd.DataFrame | None = None
     _passages: pd.DataFrame | None = field(default=None, repr=False)
+    _coded_passages: pd.DataFrame | None = field(default=None, repr=False)
+    _speech: pd.DataFrame | None = field(default=None, repr=False)
     _texts: dict = field(default_factory=dict, repr=False)
     _expanded: dict = field(default_factory=dict, repr=False)
 
@@ -121,6 +124,54 @@ class ReportData:
             with self.store.read() as conn:
                 self._passages = _of_documents(read_passages(conn), self.documents["doc_id"])
         return self._passages
+
+    def coded_passages(self) -> pd.DataFrame:
+        """doc_id, seq, speaker_role and has_speaker (index pid) of the passages in scope that
+        the selected codings are in: every passage when they are read already, else only those
+        (one query). What ranking and describing quotes need, without reading every passage of
+        a big project."""
+        columns = ["doc_id", "seq", "speaker_role", "has_speaker"]
+        if self._passages is not None:
+            return self._passages.set_index("pid")[columns]
+        if self._coded_passages is None:
+            assert self.store is not None, "report data without a store: passages must be given"
+            p, k = t.passages, t.codings
+            # the codings' passage ids as load() selects them (a superset: every status counted)
+            coded = select(k.c.passage_id).where(*_coding_filters(self.selection))
+            with self.store.read() as conn:
+                found = read_passages(conn, p.c.id.in_(coded))
+            found = _of_documents(found, self.documents["doc_id"]).set_index("pid")
+            pids = self.codings["pid"]
+            if not pids[pids >= 0].isin(found.index).all():  # codings not made as the selection says
+                return self.passages.set_index("pid")[columns]
+            self._coded_passages = found[columns]
+        return self._coded_passages
+
+    def speech_counts(self) -> pd.DataFrame:
+        """Per document in scope (index doc_id), counted in SQL: ``labelled`` passages (with a
+        speaker label), ``talk`` (labelled, not the interviewer's) and ``unlabelled`` (one
+        query, made once)."""
+        import pandas as pd
+
+        if self._speech is not None:
+            return self._speech
+        assert self.store is not None, "report data without a store: passages must be given"
+        p, s = t.passages, t.speakers
+        labelled = p.c.speaker_id.is_not(None)
+        query = select(p.c.document_id, func.count(p.c.speaker_id),
+                       func.count(p.c.speaker_id).filter(func.coalesce(s.c.role, "") != Role.INTERVIEWER.value),
+                       func.count().filter(~labelled)).select_from(
+            p.outerjoin(s, p.c.speaker_id == s.c.id)).group_by(p.c.document_id)
+        with self.store.read() as conn:
+            rows = conn.execute(query).all()
+        counts = pd.DataFrame(rows, columns=["doc_id", "labelled", "talk", "unlabelled"]).set_index("doc_id")
+        self._speech = counts.reindex(self.documents["doc_id"], fill_value=0).astype("int64")
+        return self._speech
+
+    @property
+    def passages_read(self) -> bool:
+        """Whether the passages are read already (see :attr:`passages`)."""
+        return self._passages is not None
 
     @property
     def n_passages(self) -> int:
@@ -196,11 +247,39 @@ class ReportData:
             return k
         key = (level, rollup)
         if key not in self._expanded:
-            lists = k["code"].map(self.ancestors(level))
-            out = k.drop(columns=["code"]).assign(code=lists).explode("code")
-            out = out.drop_duplicates(subset=["id", "code"])
+            out = _expand_codes(k, self.ancestors(level))
+            if out is None:  # the general way (an unknown code, repeated ids, no codings)
+                lists = k["code"].map(self.ancestors(level))
+                out = k.drop(columns=["code"]).assign(code=lists).explode("code")
+                out = out.drop_duplicates(subset=["id", "code"])
             self._expanded[key] = pd.DataFrame(out).reset_index(drop=True)
         return self._expanded[key]
+
+
+def _expand_codes(k, ancestors: dict[str, list[str]]):
+    """What ``explode`` of each coding's ancestor list gives (same rows, order and columns),
+    built with one ``take`` instead of a Python list per coding; None when the shortcut does
+    not apply. With unique coding ids and distinct ancestors, no row repeats an (id, code)."""
+    import numpy as np
+    import pandas as pd
+
+    if not len(k) or not k["id"].is_unique:
+        return None
+    which, uniques = pd.factorize(k["code"])
+    if (which < 0).any() or any(code not in ancestors for code in uniques):
+        return None
+    lists = [ancestors[code] for code in uniques]
+    if any(len(set(x)) != len(x) or not x for x in lists):
+        return None
+    sizes = np.array([len(x) for x in lists], dtype=np.int64)
+    flat = np.empty(int(sizes.sum()), dtype=object)
+    flat[:] = [a for x in lists for a in x]
+    n = sizes[which]
+    first = (np.cumsum(sizes) - sizes)[which]
+    taken = np.repeat(first, n) + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+    out = k.drop(columns=["code"]).take(np.repeat(np.arange(len(k)), n)).reset_index(drop=True)
+    out["code"] = flat[taken]
+    return out
 
 
 FETCH = 65536  # rows fetched at a time: the driver's row tuples never exist all at once
@@ -223,6 +302,7 @@ def frame(conn, query, columns: list[str]):
     result = conn.execute(query)
     cursor = result.cursor
     integer = [isinstance(column.type, Integer) for column in query.selected_columns]
+    text = [isinstance(column.type, String) for column in query.selected_columns]
     parts: list[list] = [[] for _ in columns]  # per column: int64 arrays, or lists, one per chunk
     strings: list[dict] = [{} for _ in columns]
     n = 0
@@ -234,13 +314,17 @@ def frame(conn, query, columns: list[str]):
         for i in range(len(columns)):
             if integer[i]:
                 try:
-                    parts[i].append(np.fromiter((r[i] for r in rows), dtype=np.int64, count=len(rows)))
+                    parts[i].append(np.fromiter(map(itemgetter(i), rows), dtype=np.int64, count=len(rows)))
                     continue
                 except TypeError:  # a NULL: the column becomes a list, and pandas chooses its type as before
                     integer[i] = False
                     parts[i] = [a.tolist() for a in parts[i]]
-            same = strings[i]
-            parts[i].append([same.setdefault(v, v) if v.__class__ is str else v for v in map(itemgetter(i), rows)])
+            values = list(map(itemgetter(i), rows))
+            if text[i]:  # str or None: equal strings become one object (None maps to itself)
+                parts[i].append(list(map(strings[i].setdefault, values, values)))
+            else:
+                same = strings[i]
+                parts[i].append([same.setdefault(v, v) if v.__class__ is str else v for v in values])
         del rows
     result.close()
     if not n:
@@ -254,18 +338,28 @@ def frame(conn, query, columns: list[str]):
     return pd.DataFrame(data, columns=columns)
 
 
-def read_passages(conn) -> pd.DataFrame:
-    """Every passage: pid, doc_id, seq, start, end, speaker_role ("" without a role),
-    has_speaker (False for a line without a speaker label: a header, or speech of a
-    transcript without labels)."""
+def read_passages(conn, where=None) -> pd.DataFrame:
+    """Every passage (or those ``where`` selects): pid, doc_id, seq, start, end, speaker_role
+    ("" without a role), has_speaker (False for a line without a speaker label: a header, or
+    speech of a transcript without labels)."""
+
+    import numpy as np
+    import pandas as pd
 
     p, s = t.passages, t.speakers
-    passages = frame(conn, select(p.c.id, p.c.document_id, p.c.seq, p.c.start, p.c.end, s.c.role,
-                                  p.c.speaker_id.is_not(None))
-                     .select_from(p.outerjoin(s, p.c.speaker_id == s.c.id)).order_by(p.c.document_id, p.c.seq),
-                     ["pid", "doc_id", "seq", "start", "end", "speaker_role", "has_speaker"])
-    passages["speaker_role"] = passages["speaker_role"].fillna("")
-    passages["has_speaker"] = passages["has_speaker"].astype(bool)
+    # the speaker's id as an integer column (-1: none), its role looked up here: cheaper than
+    # a join and a column of booleans over a million passages
+    query = select(p.c.id, p.c.document_id, p.c.seq, p.c.start, p.c.end, func.coalesce(p.c.speaker_id, -1))
+    if where is not None:
+        query = query.where(where)
+    passages = frame(conn, query.order_by(p.c.document_id, p.c.seq), ["pid", "doc_id", "seq", "start", "end", "speaker"])
+    speakers = conn.execute(select(s.c.id, s.c.role)).all()
+    roles = np.empty(len(speakers) + 1, dtype=object)
+    roles[:] = [role or "" for _, role in speakers] + [""]  # position -1: no speaker, or none known
+    speaker = passages.pop("speaker").to_numpy(dtype=np.int64)
+    where = pd.Index([i for i, _ in speakers], dtype="int64").get_indexer(speaker)
+    passages["speaker_role"] = pd.Series(roles[where].tolist(), index=passages.index, dtype="str")
+    passages["has_speaker"] = speaker >= 0
     return passages
 
 
@@ -316,6 +410,15 @@ def _codes_frame(codebook, store, used: list[str]):
     return df
 
 
+def _coding_filters(selection: Selection) -> list:
+    """The conditions on the codings table that ``selection`` counts."""
+    k = t.codings
+    out = [queries.counted(selection.proposed)]
+    if selection.coders:  # the program's proposals belong to no coder: they count with any
+        out.append(k.c.coder.in_(list(selection.coders) + list(MACHINE_CODERS)))
+    return out
+
+
 def load(project, selection: Selection | None = None, codebook=None) -> ReportData:
     """Load the selected codings and their context from ``project`` (a Project)."""
     import pandas as pd
@@ -338,9 +441,7 @@ def load(project, selection: Selection | None = None, codebook=None) -> ReportDa
         query = select(k.c.id, k.c.document_id, k.c.passage_id, k.c.start, k.c.end, k.c.code, k.c.coder,
                        k.c.origin, k.c.status, k.c.score, k.c.unit, k.c.absent, k.c.pinned_at.is_not(None),
                        p.c.start, p.c.end).select_from(
-            k.outerjoin(p, k.c.passage_id == p.c.id)).where(queries.counted(selection.proposed))
-        if selection.coders:  # the program's proposals belong to no coder: they count with any
-            query = query.where(k.c.coder.in_(list(selection.coders) + list(MACHINE_CODERS)))
+            k.outerjoin(p, k.c.passage_id == p.c.id)).where(*_coding_filters(selection))
         codings = frame(conn, query.order_by(k.c.document_id, k.c.start, k.c.end, k.c.code, k.c.id),
                         ["id", "doc_id", "pid", "start", "end", "code", "coder", "origin", "status", "score",
                          "unit", "absent", "pinned", "passage_start", "passage_end"])
@@ -385,7 +486,9 @@ def load(project, selection: Selection | None = None, codebook=None) -> ReportDa
     negative = codings["absent"].fillna(0).astype(int) == 1
     absences = codings[negative].drop(columns=["absent"]).reset_index(drop=True)
     codings = codings[~negative].drop(columns=["absent"]).reset_index(drop=True)
-    codes = _codes_frame(codebook, store, sorted(set(codings["code"]) | set(absences["code"])))
+    # unique() first: iterating a column of half a million strings element by element is slow
+    codes = _codes_frame(codebook, store, sorted(set(codings["code"].unique().tolist())
+                                                 | set(absences["code"].unique().tolist())))
     counts = pd.Series([passage_counts.get(doc_id, 0) for doc_id in docs["doc_id"]],
                        index=pd.Index(docs["doc_id"], name="doc_id"), dtype="int64")
     return ReportData(project_name=project.name, selection=selection, documents=docs, passage_counts=counts,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import itemgetter
@@ -176,6 +177,7 @@ class Store:
         self.is_postgresql = url.startswith("postgresql")
         self.read_only = False
         self._checked = False  # the integrity check before the first write (SQLite)
+        self._stamp: failures.CheckStamp | None = None  # when the file last passed it (SQLite file)
         kwargs: dict[str, Any] = {"future": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
@@ -185,7 +187,12 @@ class Store:
         except ImportError as exc:
             raise StoreUnavailable(f"no database driver for {display_url(url)}: {exc}",
                                    hint="install it: pip install 'psycopg[binary]'") from None
+        if self._stamp is not None:
+            # closing the last connection checkpoints the WAL into the database file: record
+            # the state it leaves, also when the process simply exits (the CLI never closes)
+            weakref.finalize(self, _close_engine, self.engine, self._stamp)
         if self.is_sqlite:
+            read_only = self.read_only  # not self: the finalizer above keeps the engine alive
 
             @event.listens_for(self.engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -194,7 +201,7 @@ class Store:
                 dbapi_conn.isolation_level = None
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA foreign_keys=ON")
-                if not self.read_only:  # a read-only project is read as it is
+                if not read_only:  # a read-only project is read as it is
                     cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.close()
@@ -222,6 +229,7 @@ class Store:
             # immutable: nobody can change a file in a folder we cannot write to from here,
             # and SQLite could not create its -shm file there
             return f"sqlite:///file:{quote(database)}?mode=ro&immutable=1&uri=true"
+        self._stamp = failures.CheckStamp(Path(database).resolve())
         return url
 
     @contextmanager
@@ -233,16 +241,23 @@ class Store:
                 hint="read commands still work; to change it, copy the project to a folder you can write")
         with self.engine.connect() as conn:
             conn.execution_options(qualcode_write=True)
+            trusted = False  # the file is as checked, or as qualcode's own commits left it
             with conn.begin():
-                if self.is_sqlite and not self._checked:
-                    # once per process, before its first change: never write into a damaged file
-                    problem = failures.integrity_problem(conn)
-                    if problem is not None:
-                        raise failures.DatabaseDamaged(
-                            f"the project database fails its integrity check ({problem}); nothing was changed",
-                            hint=failures.RECOVER_HINT)
+                if self.is_sqlite:
+                    # under the write lock: no other writer can change the files meanwhile
+                    trusted = self._stamp is not None and self._stamp.matches()
+                    if not trusted and not self._checked:
+                        # at most once per process, before a change: never write into a damaged file
+                        problem = failures.integrity_problem(conn)
+                        if problem is not None:
+                            raise failures.DatabaseDamaged(
+                                f"the project database fails its integrity check ({problem}); nothing was changed",
+                                hint=failures.RECOVER_HINT)
+                        trusted = True
                     self._checked = True
                 yield conn
+            if trusted and self._stamp is not None:
+                self._stamp.record()  # the state our own commit left
 
     @contextmanager
     def read(self) -> Iterator:
@@ -298,4 +313,13 @@ class Store:
         return applied
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        _close_engine(self.engine, self._stamp)
+
+
+def _close_engine(engine, stamp: failures.CheckStamp | None) -> None:
+    """Close the pooled connections; if the files were as qualcode recorded them, record the
+    state the closing checkpoint leaves, so that the next command need not check again."""
+    trusted = stamp is not None and stamp.matches()
+    engine.dispose()
+    if trusted and stamp is not None:
+        stamp.record()

@@ -7,7 +7,9 @@ into a :class:`QualcodeError` that names the problem and what to do, without any
 """
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from pathlib import Path
 
 from qualcode.errors import QualcodeError
@@ -100,6 +102,60 @@ def integrity_problem(conn) -> str | None:
     rows = conn.exec_driver_sql("PRAGMA quick_check(1)").fetchall()
     result = str(rows[0][0]) if rows else "ok"
     return None if result == "ok" else result[:160]
+
+
+class CheckStamp:
+    """What the database file and its ``-wal`` file looked like (size, mtime_ns, inode) after
+    qualcode's last successful integrity check or its own last commit, kept in a small JSON
+    file beside the database (``qualcode.db-checked``). When both files still look the same,
+    nothing but qualcode has written them since the check, and ``quick_check`` (whose cost
+    grows with the database) need not run again. Plain JSON: nothing in it is executed."""
+
+    FORMAT = 1
+
+    def __init__(self, database: Path):
+        self.database = Path(database)
+        self.path = Path(f"{database}-checked")
+
+    @staticmethod
+    def _state(path: Path, empty_is_absent: bool = False) -> list[int] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        if empty_is_absent and st.st_size == 0:
+            return None  # SQLite creates an empty -wal when it opens and removes it when it closes
+        return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+    def current(self) -> dict:
+        return {"format": self.FORMAT, "db": self._state(self.database),
+                "wal": self._state(Path(f"{self.database}-wal"), empty_is_absent=True)}
+
+    def matches(self) -> bool:
+        """True when the files are as qualcode last recorded them (never for a missing stamp)."""
+        try:
+            recorded = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        now = self.current()
+        return now["db"] is not None and recorded == now
+
+    def record(self) -> None:
+        """Write the files' present state, atomically; a stamp that cannot be written only
+        means the next change checks again."""
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+            try:
+                # readable by whoever can read the database (mkstemp makes it private)
+                os.chmod(tmp, os.stat(self.database).st_mode & 0o666)
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    json.dump(self.current(), out)
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass
 
 
 def writable_dir(path: Path) -> bool:

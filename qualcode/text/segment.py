@@ -49,6 +49,27 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     return spans
 
 
+def passage_sentences(text: str, spans: Iterable[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """``split_sentences(text[start:end])`` for each passage ``(start, end)`` of ``text``: its
+    sentences relative to the passage, found without copying the passage out of the text
+    (the pattern has no anchors or lookarounds, so searching ``text`` between ``start`` and
+    ``end`` finds exactly what searching the copy would)."""
+    finditer = _SENTENCE_END.finditer
+    out = []
+    for start, end in spans:
+        sentences = []
+        pos = start
+        for m in finditer(text, start, end):
+            stop = m.end()
+            if stop > pos:
+                sentences.append((pos - start, stop - start))
+                pos = stop
+        if pos < end:
+            sentences.append((pos - start, end - start))
+        out.append(sentences)
+    return out
+
+
 def pack_tokens(lengths: Iterable[int]) -> bytes:
     return array("I", lengths).tobytes()
 
@@ -169,6 +190,8 @@ class Segmenter:
         """
         lengths = self.folded_token_lengths(folded)
         ends = list(accumulate(lengths))  # ends[k] is where token k ends
+        packed = pack_tokens(lengths)  # a passage's tokens are a slice of the document's bytes
+        size = array("I").itemsize
         blobs = []
         for start, end in spans:
             first = bisect_left(ends, start) + 1 if start else 0  # the token starting at start
@@ -176,5 +199,5 @@ class Segmenter:
             if (start and (first > len(ends) or ends[first - 1] != start)) or last == len(ends) or ends[last] != end:
                 blobs.append(pack_tokens(self.folded_token_lengths(folded[start:end])))
             else:
-                blobs.append(pack_tokens(lengths[first : last + 1]))
+                blobs.append(packed[first * size : (last + 1) * size])
         return blobs

@@ -4,13 +4,16 @@ Answers draw phrases from pools with a known code: deliberation (商量, 议事�
 knows only 商量 and 协商会), crisis (疫情, 封控, 核酸 …; the rule knows 疫情 and 封控) and
 legitimacy (no rule at all: only the codebook's definition and examples speak for it);
 everyday chatter carries nothing. ``gold_csv`` writes the true codes as a gold file.
+``stale_gold_rows`` checks a bundled gold file against the passages the importer makes.
 """
 from __future__ import annotations
 
 import csv
+import json
 import random
 from pathlib import Path
 
+from qualcode.cli import cli
 from qualcode.ingest.pipeline import ImportOptions, import_paths
 from qualcode.project import Project
 from qualcode.store import queries
@@ -103,3 +106,26 @@ def gold_csv(project: Project, path: Path, doc_ids: list[int]) -> Path:
             if code:
                 w.writerow([row["document"], row["start"], row["end"], row["text"], code])
     return path
+
+
+GOLD_COLUMNS = ["document", "case", "speaker", "role", "passage", "start", "end", "text",
+                "code", "coder", "origin", "status", "evidence"]
+
+
+def stale_gold_rows(runner, project, gold: Path) -> list[str]:
+    """``file:line document start-end`` of every row of ``gold`` whose passage the project's
+    importer no longer makes (same offsets, reference, text, speaker, role and case)."""
+    result = runner.invoke(cli, ["--project", str(project.root), "export", "passages", "--format", "json",
+                                 "-o", "-"])
+    assert result.exit_code == 0, result.output
+    passages = {(p["document"], p["start"], p["end"]): p for p in json.loads(result.stdout)}
+    with open(gold, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and list(rows[0]) == GOLD_COLUMNS
+    stale = []
+    for line, row in enumerate(rows, start=2):
+        passage = passages.get((row["document"], int(row["start"]), int(row["end"])))
+        copied = {k: row[k] for k in ("document", "case", "speaker", "role", "passage", "text")}
+        if passage is None or {k: str(passage[k]) for k in copied} != copied:
+            stale.append(f"{gold.name}:{line} {row['document']} {row['start']}-{row['end']}")
+    return stale

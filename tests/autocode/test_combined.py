@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import insert, select
 
 from qualcode.annotate.review import ReviewSession
-from qualcode.autocode.combined import CombinedScorer, Example, codebook_examples, tokenize
+from qualcode.autocode.combined import T_ADD, CombinedScorer, Example, codebook_examples, tokenize
 from qualcode.autocode.run import autocode
 from qualcode.autocode.suggest import decision_examples
 from qualcode.cli import cli
 from qualcode.project import Project
 from qualcode.store import queries, schema as t, utcnow
-from tests.autocode.helpers import CRISIS, DELIB, LEGIT, make_study
+from tests.autocode.helpers import CRISIS, DELIB, LEGIT, POOLS, make_study
 
 
 @pytest.fixture
@@ -143,3 +143,99 @@ def test_suggest_scorer_train_and_show(study, runner):
 def test_the_same_data_gives_the_same_scores(study):
     ex = [_example(study, "大家坐下来商量停车的事，居民都信得过书记。")]
     assert (_scorer(study).predict_proba(ex) == _scorer(study).predict_proba(ex)).all()
+
+
+
+def _model_rows(project) -> list:
+    k = t.codings
+    with project.store.read() as conn:
+        return conn.execute(select(k.c.id, k.c.passage_id, k.c.code, k.c.coder, k.c.status, k.c.score, k.c.confidence,
+                                   k.c.evidence).where(k.c.origin == "model").order_by(k.c.id)).all()
+
+
+def _texts(project) -> dict[int, tuple[str, str, str]]:
+    """passage id → (ref, document, text)."""
+    return {queries.resolve_passage(project.store, r["passage"]): (r["passage"], r["document"], r["text"])
+            for r in queries.passages(project.store)}
+
+
+@pytest.fixture
+def larger(tmp_path) -> Project:
+    p = make_study(tmp_path, documents=8)
+    yield p
+    p.close()
+
+
+def _teach(project, runner) -> None:
+    """The researcher codes legitimacy by hand in the first three interviews; the scorer is retrained."""
+    for ref, document, text in _texts(project).values():
+        if document in ("访谈1", "访谈2", "访谈3") and any(phrase in text for phrase in POOLS[LEGIT]):
+            _add(project, ref, LEGIT, "accepted")
+    result = runner.invoke(cli, ["--project", str(project.root), "suggest", "scorer", "train"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_combined_scorer_proposes_codes_the_rules_miss_with_why(larger, runner):
+    combined = _use_combined(larger)
+    _teach(combined, runner)
+    result = runner.invoke(cli, ["--project", str(larger.root), "autocode"])
+    assert result.exit_code == 0, result.output
+    rows = _model_rows(combined)
+    # legitimacy has no rule: every proposal of it comes from the combined scorer
+    assert rows and {r.code for r in rows} == {LEGIT}
+    texts = _texts(combined)
+    assert all(any(phrase in texts[r.passage_id][2] for phrase in POOLS[LEGIT]) for r in rows)
+    for r in rows:
+        assert r.coder == "autocode" and r.status == "proposed" and r.confidence == float(r.score) >= T_ADD
+        evidence = json.loads(r.evidence)
+        assert evidence["scorer"].startswith("scorer-") and evidence["probability"] == r.confidence
+        assert evidence["top_features"] and all(f["weight"] > 0 for f in evidence["top_features"])
+    assert f"{len(rows)} added" in result.output
+    # idempotent: a second run keeps the same rows
+    result = runner.invoke(cli, ["--project", str(larger.root), "autocode"])
+    assert result.exit_code == 0, result.output
+    assert _model_rows(combined) == rows and f"{len(rows)} unchanged" in result.output
+    combined.close()
+
+
+def test_model_proposals_never_duplicate_a_manual_coding_and_decisions_survive(larger, runner):
+    combined = _use_combined(larger)
+    _teach(combined, runner)
+    assert runner.invoke(cli, ["--project", str(larger.root), "autocode"]).exit_code == 0
+    rows = _model_rows(combined)
+    assert len(rows) >= 3
+    coded, rejected, accepted = rows[0], rows[1], rows[2]
+    _add(combined, _texts(combined)[coded.passage_id][0], LEGIT, "accepted")  # coded by hand meanwhile
+    k = t.codings
+    with combined.store.transaction() as conn:
+        conn.execute(k.update().where(k.c.id == rejected.id).values(status="rejected", coder="alice"))
+        conn.execute(k.update().where(k.c.id == accepted.id).values(status="accepted", coder="alice"))
+    for _ in range(2):
+        assert runner.invoke(cli, ["--project", str(larger.root), "autocode"]).exit_code == 0
+        on: dict[int, list[str]] = {}
+        for r in _model_rows(combined):
+            on.setdefault(r.passage_id, []).append(r.status)
+        assert coded.passage_id not in on  # the manual coding is the only one there
+        assert on[rejected.passage_id] == ["rejected"]  # never proposed again
+        assert on[accepted.passage_id] == ["accepted"]
+    # back to rules only: the open model proposals go, the decisions stay
+    config = larger.root / "qualcode.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('scorer = "combined"', 'scorer = "rules"'),
+                      encoding="utf-8")
+    assert runner.invoke(cli, ["--project", str(larger.root), "autocode"]).exit_code == 0
+    assert sorted(r.status for r in _model_rows(combined)) == ["accepted", "rejected"]
+    combined.close()
+
+
+def test_suggest_apply_leaves_the_combined_scorers_proposals_alone(larger, runner):
+    combined = _use_combined(larger)
+    _teach(combined, runner)
+    assert runner.invoke(cli, ["--project", str(larger.root), "autocode"]).exit_code == 0
+    ours = [r for r in _model_rows(combined) if r.coder == "autocode"]
+    assert ours
+    result = runner.invoke(cli, ["--project", str(larger.root), "suggest", "train", "--min-examples", "3"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["--project", str(larger.root), "suggest", "apply", "--threshold", "0.99"])
+    assert result.exit_code == 0, result.output
+    assert [r for r in _model_rows(combined) if r.coder == "autocode"] == ours
+    combined.close()

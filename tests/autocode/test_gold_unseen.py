@@ -15,12 +15,11 @@ from qualcode.cli import cli
 from qualcode.ingest.manifest import load_manifest
 from qualcode.ingest.pipeline import ImportOptions, collect, import_paths
 from qualcode.project import Project
+from tests.autocode.helpers import stale_gold_rows
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 UNSEEN = CORPUS / "unseen"
 GOLD = CORPUS / "gold" / "unseen.csv"
-COLUMNS = ["document", "case", "speaker", "role", "passage", "start", "end", "text",
-           "code", "coder", "origin", "status", "evidence"]
 
 
 def gold_rows() -> list[dict]:
@@ -39,23 +38,8 @@ def unseen(tmp_path_factory):
     project.close()
 
 
-def exported_passages(runner, project) -> dict[tuple[str, int, int], dict]:
-    result = runner.invoke(cli, ["--project", str(project.root), "export", "passages", "--format", "json",
-                                 "-o", "-"])
-    assert result.exit_code == 0, result.output
-    return {(p["document"], p["start"], p["end"]): p for p in json.loads(result.stdout)}
-
-
 def test_every_gold_row_is_a_passage_the_importer_makes(unseen, runner):
-    passages = exported_passages(runner, unseen)
-    rows = gold_rows()
-    assert rows and list(rows[0]) == COLUMNS
-    stale = []
-    for line, row in enumerate(rows, start=2):
-        passage = passages.get((row["document"], int(row["start"]), int(row["end"])))
-        copied = {k: row[k] for k in ("document", "case", "speaker", "role", "passage", "text")}
-        if passage is None or {k: str(passage[k]) for k in copied} != copied:
-            stale.append(f"{GOLD.name}:{line} {row['document']} {row['start']}-{row['end']}")
+    stale = stale_gold_rows(runner, unseen, GOLD)
     assert not stale, "gold rows no longer match the imported passages: " + "; ".join(stale[:5])
 
 

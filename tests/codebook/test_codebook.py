@@ -422,3 +422,41 @@ def test_yaml_only_libyaml_accepts_is_still_refused_and_a_damaged_cache_is_ignor
     cache.mkdir(exist_ok=True)
     (cache / "libyaml-checked.txt").write_bytes(b"\xff\xfe not hashes")
     assert load_codebook(DEFAULT, cache_dir=cache).version == load_codebook(DEFAULT).version
+
+
+def test_a_validated_codebook_is_reused_until_its_text_changes(tmp_path, monkeypatch):
+    """The second load of the same content skips validation (a JSON file in the cache folder),
+    and gives the same codebook; an edit, or a cache file someone altered, validates again."""
+    from qualcode.codebook import load
+
+    validations: list[str] = []
+    real = load.validate_tree
+    monkeypatch.setattr(load, "validate_tree", lambda *a: validations.append(a[2]) or real(*a))
+    cache = tmp_path / "cache"
+    path = tmp_path / "cb.yaml"
+    path.write_text(DEFAULT.read_text(encoding="utf-8"), encoding="utf-8")
+    first = load_codebook(path, cache_dir=cache)
+    again = load_codebook(path, cache_dir=cache)
+    assert len(validations) == 1
+    assert again == first and dumps(again) == dumps(first) and again.version == first.version
+    assert [r.explicit_id for c in again for r in c.rules] == [r.explicit_id for c in first for r in c.rules]
+    (stored,) = cache.glob("codebook-*.json")
+    assert stored.read_text(encoding="utf-8").startswith('{"key"')  # plain JSON, never pickle
+    path.write_text(path.read_text(encoding="utf-8").replace("name:", "name: x", 0) + "\n# edited\n",
+                    encoding="utf-8")
+    load_codebook(path, cache_dir=cache)
+    assert len(validations) == 2
+    stored.write_text(stored.read_text(encoding="utf-8").replace('"codes": [', '"codes": 7, "x": ['),
+                      encoding="utf-8")
+    assert load_codebook(path, cache_dir=cache) == first
+    assert len(validations) == 3
+
+
+def test_a_codebook_json_cannot_carry_exactly_is_validated_every_time(tmp_path):
+    cache = tmp_path / "cache"
+    path = tmp_path / "dated.yaml"
+    path.write_text("format: 1\ncodes:\n  - id: a\n    label: 甲\n    meta:\n      since: 2024-01-05\n",
+                    encoding="utf-8")
+    first = load_codebook(path, cache_dir=cache)
+    assert load_codebook(path, cache_dir=cache) == first
+    assert first.get("a").meta["since"].year == 2024

@@ -217,8 +217,8 @@ def test_a_document_that_fails_to_write_is_rolled_back_alone(project, tmp_path, 
         write_text(folder / f"d{i}.txt", QA_TRANSCRIPT.replace("二〇一九", f"{2000 + i}"))
     real = writer.write_in
 
-    def fails_after_writing(conn, project, prepared, replace=False):
-        result = real(conn, project, prepared, replace)
+    def fails_after_writing(conn, project, prepared, replace=False, **kwargs):
+        result = real(conn, project, prepared, replace, **kwargs)
         if prepared.file_name == "d1.txt":  # written, then refused: its savepoint is rolled back
             raise QualcodeError("d1.txt: refused")
         return result

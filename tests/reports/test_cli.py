@@ -60,6 +60,9 @@ def test_run_imports_autocodes_and_reports_on_proposals(runner, project, tmp_pat
     assert "已接受、手工及未审核的自动编码" in report  # in the project's language, Chinese
     again = invoke(runner, project, "run", "--corpus", str(corpus), "--no-plots")
     assert "1 documents already imported; not importing again" in again
+    invoke(runner, project, "run", "--no-plots", "--lang", "en", "-o", str(tmp_path / "en"))
+    english = (tmp_path / "en" / "report.md").read_text(encoding="utf-8")
+    assert "accepted, manual and proposed (unreviewed) codings" in english and "已接受" not in english
 
 
 def test_report_lang_translates_headers_and_labels_for_people_not_for_scripts(runner, small, tmp_path):
@@ -74,3 +77,11 @@ def test_report_lang_translates_headers_and_labels_for_people_not_for_scripts(ru
     invoke(runner, small, "report", "frequencies", "--lang", "en", "-o", str(tmp_path / "f.xlsx"))
     ws = load_workbook(tmp_path / "f.xlsx").active
     assert [c.value for c in ws[1]][:3] == ["Code", "Label", "English label"]
+
+
+def test_report_lang_zh_prints_saturation_values_and_sentences_in_chinese(runner, small):
+    zh = invoke(runner, small, "report", "saturation", "--lang", "zh")
+    assert "全部访谈" in zh and "无法判定" in zh and "无法评估饱和" in zh
+    assert "not assessable" not in zh and "overall" not in zh and "Saturation" not in zh
+    csv_out = invoke(runner, small, "report", "saturation", "--lang", "zh", "--format", "csv")
+    assert "overall" in csv_out and "not assessable" in csv_out  # scripts keep the ids

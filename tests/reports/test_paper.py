@@ -127,8 +127,81 @@ def corpus_reports(tmp_path_factory):
     for lang in ("zh", "en"):
         write_all(build_tables(data, ReportOptions(lang=lang, plots=False)), root / lang)
         out[lang] = root / lang
+    out["latin"] = _corpus_latin(project, data)
     project.close()
     return out
+
+
+# Latin a Chinese table may hold besides the data's own (statistics and their authors, units)
+ALLOWED_LATIN = {"Jaccard", "Fisher", "BH", "PMI", "Chao2", "CI", "Guest", "Francis", "Hennink", "et", "al",
+                 "Benjamini", "Hochberg", "ATLAS.ti", "c", "Q1", "Q2", "b+r", "P5", "P95", "n", "N", "p", "q"}
+LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_.+]*[A-Za-z0-9+]|[A-Za-z]")
+
+
+def _corpus_latin(project, data) -> frozenset[str]:
+    """Latin words that are the data's own: code ids and their parts, document, coder and project
+    names, and every Latin word the transcripts contain (quotes print them as spoken)."""
+    import sqlalchemy as sa
+
+    from qualcode.store.schema import documents
+
+    with project.store.read() as conn:
+        texts = [r[0] for r in conn.execute(sa.select(documents.c.text))]
+    names = [*data.codes["code"], *data.documents["document"], *data.codings["coder"].dropna().astype(str),
+             data.project_name, *texts]
+    words = {w for text in names for w in LATIN.findall(str(text))}
+    return frozenset(words | {seg for c in data.codes["code"] for seg in c.split("/")})
+
+
+def english_words(texts, allowed: frozenset[str]) -> list[str]:
+    """Latin words in ``texts`` that are neither the data's own (``allowed``) nor in ALLOWED_LATIN,
+    a code path's segments counting as the code's id."""
+    found = []
+    for text in texts:
+        for path in re.findall(r"[a-z_]+(?:/[a-z_]+)+", text):
+            if all(seg in allowed for seg in path.split("/")):
+                text = text.replace(path, " ")
+        found += [w for w in LATIN.findall(text) if w not in allowed and w not in ALLOWED_LATIN]
+    return sorted(set(found))
+
+
+def _latex_text(folder: Path) -> list[str]:
+    """What a reader sees of report.tex and its tables: the text with commands and their
+    technical arguments (environments, column specs, labels, files) left out."""
+    out = []
+    for path in sorted(folder.glob("*.tex")):
+        tex = path.read_text(encoding="utf-8")
+        tex = tex.split(r"\begin{document}", 1)[-1]
+        tex = re.sub(r"(?<!\\)%.*", "", tex)
+        tex = re.sub(r"\\begin\{longtable\}\{.*", "", tex)
+        tex = re.sub(r"\\(begin|end|input|label)\{[^}]*\}", " ", tex)
+        tex = re.sub(r"\\text(backslash|asciitilde|asciicircum)\{\}", " ", tex)
+        tex = re.sub(r"\\[A-Za-z@]+\*?", " ", tex)
+        out.append(re.sub(r"\\([%&$#_{}])", r"\1", tex))
+    return out
+
+
+def test_the_chinese_outputs_print_no_english_words(corpus_reports):
+    """The zh Markdown, docx, LaTeX and workbook of the bundled corpus: every caption, note, header
+    and value in Chinese; only code ids, names, the transcripts' own words and the statistics'
+    names (Jaccard, Chao2, Fisher p …) in Latin."""
+    from docx import Document
+    from openpyxl import load_workbook
+
+    folder, allowed = corpus_reports["zh"], corpus_reports["latin"]
+    md = re.sub(r"&(lt|gt|amp);", " ", (folder / "report.md").read_text(encoding="utf-8"))
+    doc = Document(folder / "report.docx")
+    docx = [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    book = load_workbook(folder / "report.xlsx", read_only=True)
+    xlsx = [v for ws in book for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    latex = _latex_text(folder / "latex")
+    assert len(docx) > 1000 and len(xlsx) > 1000 and "表1" in md and r"\caption{编码表}" in "".join(
+        (folder / "latex" / "codebook.tex").read_text(encoding="utf-8"))
+    for name, texts in (("report.md", [md]), ("report.docx", docx), ("latex/", latex), ("report.xlsx", xlsx)):
+        assert english_words(texts, allowed) == [], name
+    # the check finds what it looks for: the English report is full of such words
+    assert {"Codebook", "Note", "overall"} <= set(english_words(
+        [(corpus_reports["en"] / "report.md").read_text(encoding="utf-8")], allowed))
 
 
 def _pdfinfo(pdf: Path) -> dict[str, str]:
@@ -161,8 +234,9 @@ def test_the_corpus_latex_compiles_without_overfull_boxes_or_missing_characters(
                           text=True, check=True).stdout
     n_tables = len(re.findall(r"\\input\{", (folder / "report.tex").read_text(encoding="utf-8")))
     word = "表" if lang == "zh" else "Table "
-    page_of = {label: text[:m.start()].count("\f") for m in re.finditer(r"((?:附表|表|Table A?) ?\d+)", text)
-               for label in [m.group(1).replace(" ", "") if lang == "zh" else m.group(1)]}  # the last mention: the caption
+    page_of = {m.group(1): text[:m.start()].count("\f") for m in re.finditer(r"((?:附表|表|Table A?) ?\d+)", text)}
+    if lang == "zh":  # 表1 as the docx prints it, in the captions and where the text cites them
+        assert "表1 编码表" in text and "表1至表" in text and not re.search(r"表 \d", text)
     main = [f"{word}{i}" for i in range(1, n_tables)]
     assert all(label in page_of for label in main), sorted(page_of)
     assert [page_of[label] for label in main] == sorted(page_of[label] for label in main)  # in citation order
@@ -170,6 +244,28 @@ def test_the_corpus_latex_compiles_without_overfull_boxes_or_missing_characters(
     assert heading is not None
     appendix = text[:heading.start()].count("\f")
     assert page_of[main[-1]] < appendix < pages  # the quotes on pages of their own after the last table
+    assert line_starts(folder / "report.pdf") == []  # no line starts with 」，。、；：？！）》
+
+
+CLOSING = "」』）》，。、；：？！"
+
+
+def line_starts(pdf: Path) -> list[str]:
+    """Words that start a typeset line with closing punctuation: no word ends within about an
+    em to their left on the same line (pdftotext -layout puts a compressed 。 of "）。" on a line
+    of its own, so the words' boxes are compared instead)."""
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    found = []
+    for number, page in enumerate(re.split(r"<page ", bbox)[1:], start=1):
+        words = [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in re.findall(
+            r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)', page)]
+        for x0, y0, _, y1, word in words:
+            height = y1 - y0
+            if word[:1] in CLOSING and not any(
+                    v[0] < x0 and v[2] >= x0 - 1.2 * height and min(v[3], y1) - max(v[1], y0) > 0.3 * height
+                    for v in words):
+                found.append(f"page {number}: {word}")
+    return found
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

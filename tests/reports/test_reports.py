@@ -194,6 +194,34 @@ def test_passage_cooccurrence_without_reading_passages_equals_the_overlap_count(
     assert len(fast) and fast.equals(slow)
 
 
+def test_reports_without_every_passage_equal_those_over_every_passage(small):
+    """Co-occurrence, quotes and the codebook read only the coded passages and counts made in
+    SQL unless the passages are read already; a coded interviewer turn and a coded header
+    count as codable units either way."""
+    from sqlalchemy import insert, select, update
+
+    from qualcode.store import schema as t
+
+    k, p = t.codings, t.passages
+    with small.store.transaction() as conn:
+        for seq in (1, 3):  # doc 1: p1 an interviewer turn, p3 becomes a header (no speaker label)
+            pid, start, end = conn.execute(select(p.c.id, p.c.start, p.c.end)
+                                           .where(p.c.document_id == 1, p.c.seq == seq)).one()
+            for code in ("construction/network", "governance/responsiveness"):
+                conn.execute(insert(k).values(
+                    document_id=1, passage_id=pid, start=start, end=end, code=code, coder="李老师", origin="manual",
+                    status="accepted", unit="passage", created_at="2026-01-02", updated_at="2026-01-02"))
+        conn.execute(update(p).where(p.c.document_id == 1, p.c.seq == 3).values(speaker_id=None))
+    lazy, full = load(small), load(small)
+    assert len(full.passages) == 7  # read: the reports below take the way over every passage
+    pairs = cooccurrence(lazy)
+    assert pairs.equals(cooccurrence(full))
+    assert set(pairs["units"]) == {7}  # 5 interviewee turns + the coded interviewer turn + the coded header
+    assert quotes(lazy, k=5).equals(quotes(full, k=5))
+    assert codebook_table(lazy).equals(codebook_table(full))
+    assert not lazy.passages_read
+
+
 def test_pair_counts_equal_the_incidence_matrix_product():
     import numpy as np
 

@@ -143,15 +143,17 @@ def write_docx(bundle, path: Path) -> None:
     from docx.enum.section import WD_SECTION
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-    from docx.shared import Pt
+    from docx.shared import Pt, RGBColor
 
     data = bundle.data
     lang = bundle.options.lang
     doc = Document()
     _page(doc.sections[0], landscape=False)
     _set_fonts(doc.styles["Normal"], 10.5)
-    for name in ("Title", "Heading 1"):
-        _set_fonts(doc.styles[name])
+    for name, size in (("Title", 16.0), ("Heading 1", 12.0)):  # black, 三号 and 小四 bold (not Word's blue)
+        _set_fonts(doc.styles[name], size, bold=True)
+        doc.styles[name].font.color.rgb = RGBColor(0, 0, 0)
+    doc.styles["Title"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     title = t("title", lang, name=data.project_name)
     props = doc.core_properties
     props.author = props.last_modified_by = "qualcode"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 
-from qualcode.reports.labels import header, t
+from qualcode.reports.labels import header, labelled, t
 from qualcode.reports.placement import codable_passages, passage_rows, placed
 from qualcode.reports.render.common import display_rows, introduction, paper_tables
 
@@ -98,19 +98,6 @@ def colors(data) -> dict[str, str]:
     return out
 
 
-def _localized(df, data, lang: str):
-    """``df`` with code labels in ``lang``: label columns and the columns named after a
-    stage (the framework) take the English label in English."""
-    if lang != "en":
-        return df
-    en = {zh: (e or zh) for zh, e in zip(data.codes["label"], data.codes["label_en"])}
-    out = df.copy()
-    for col in ("label", "label_a", "label_b"):
-        if col in out.columns:
-            out[col] = out[col].map(lambda v: en.get(v, v))
-    return out.rename(columns={c: en[c] for c in out.columns if isinstance(c, str) and c in en})
-
-
 def _cells(df, name: str, shares: set[str]) -> tuple[list[str], list[list[str]]]:
     """Headers (column ids) and cell texts; share tables' group columns as percentages."""
     cols, rows = display_rows(df)
@@ -127,9 +114,10 @@ def html_table(table, label: str, lang: str = "zh", links: dict | None = None, d
                shares: set[str] | None = None) -> str:
     """One table in a box that scrolls sideways when the table is wider than the page;
     ``links``: (row index, column id) → the id of the passage list a cell opens."""
-    df = _localized(table.df, data, lang) if data is not None else table.df
+    shown = table.for_people() if hasattr(table, "for_people") else table.df
+    df = labelled(shown, data, lang) if data is not None else shown
     cols, rows = _cells(df, table.name, shares or set())
-    ids = [str(c) for c in table.df.columns]  # links are keyed by the original column ids
+    ids = [str(c) for c in shown.columns]  # links are keyed by the original column ids
     links = links or {}
     named = code_labels(data, lang) if data is not None else {}  # columns named after a code (co-occurrence)
     head = "".join(f"<th>{html.escape(named.get(c) or header(c, lang))}</th>" for c in cols)

@@ -8,6 +8,8 @@ captions 表1 / Table 1 in the report's language, the quotes in an appendix afte
 """
 from __future__ import annotations
 
+import re
+
 from qualcode.reports.labels import t
 from qualcode.reports.render.common import MARGINS_MM, citing_sentences, introduction, layout, paper_cells, paper_tables
 
@@ -21,6 +23,7 @@ def preamble(lang: str) -> str:
     # appendix tables: 附表1 in Chinese, Table A1 in English
     appendix = (r"\renewcommand{\thetable}{A\arabic{table}}" if lang == "en"
                 else rf"\renewcommand{{\tablename}}{{{t('appendix_table_word', lang)}}}")
+    # 表1 as the docx prints it: the number in a box, so xeCJK puts no CJK–Latin space before it
     label_format = "joined" if lang != "en" else "simple"
     return rf"""\documentclass[a4paper,10pt]{{article}}
 \usepackage[a4paper,top={m['top']}mm,bottom={m['bottom']}mm,left={m['left']}mm,right={m['right']}mm]{{geometry}}
@@ -33,7 +36,7 @@ def preamble(lang: str) -> str:
 \usepackage{{longtable}}
 \usepackage{{pdflscape}}
 \usepackage{{caption}}
-\DeclareCaptionLabelFormat{{joined}}{{#1#2}}
+\DeclareCaptionLabelFormat{{joined}}{{#1\hbox{{#2}}}}
 \captionsetup[table]{{labelformat={label_format},labelsep=quad,font=small,skip=4pt}}
 \renewcommand{{\tablename}}{{{word}}}
 \newcommand{{\appendixtables}}{{\clearpage\setcounter{{table}}{{0}}{appendix}}}
@@ -44,8 +47,18 @@ def preamble(lang: str) -> str:
 """
 
 
+# xeCJK lets a line break between an ellipsis or a closing mark and the closing punctuation
+# after it (……」, ”。): glue them so that no line starts with 」，。、；：？！）》.
+_CLOSING = "」』）》〉】〕，。、；：？！”’"
+_PUNCT_PAIR = re.compile(f"(?<=[…—{_CLOSING}])(?=[{_CLOSING}])")
+
+
+_TABLE_REF = re.compile(r"(附?表)(\d+)")  # 表1 as in the captions: no CJK–Latin space before the number
+
+
 def escape(text: str) -> str:
-    return "".join(_SPECIAL.get(ch, ch) for ch in text).replace("\n", " ")
+    escaped = "".join(_SPECIAL.get(ch, ch) for ch in text).replace("\n", " ")
+    return _PUNCT_PAIR.sub(r"\\nobreak{}", escaped)
 
 
 def _cell(text: str) -> str:
@@ -88,7 +101,7 @@ def latex_files(bundle) -> dict[str, str]:
     if bundle.sentences:
         body.append(rf"\subsection*{{{escape(t('summary', lang))}}}")
         body += [escape(s) + "\n" for s in bundle.sentences]
-    body += [escape(p) + "\n" for p in citing_sentences(bundle)]
+    body += [_TABLE_REF.sub(r"\1\\hbox{\2}", escape(p)) + "\n" for p in citing_sentences(bundle)]
     in_appendix = False
     for label, table in paper_tables(bundle):
         if table.appendix and not in_appendix:

@@ -50,7 +50,7 @@ def markdown_report(bundle) -> str:
     n_appendix = sum(1 for _, tb in numbered if tb.appendix)
     in_appendix = False
     entries = [(label, tb, tb.paper) for label, tb in numbered] + [
-        (t("appendix_table", lang, n=n_appendix + i), tb, tb.df) for i, tb in enumerate(extra, start=1)]
+        (t("appendix_table", lang, n=n_appendix + i), tb, tb.for_people()) for i, tb in enumerate(extra, start=1)]
     for label, tb, df in entries:
         if (tb.appendix or tb.paper is None) and not in_appendix:
             in_appendix = True

@@ -30,14 +30,15 @@ def write_xlsx(tables, path: Path, lang: str = "zh", codes: frozenset[str] = fro
     wb.remove(wb.worksheets[0])  # the default sheet
     for table in tables:
         ws = wb.create_sheet(table.name[:31])
-        columns = [str(c) for c in table.df.columns]
+        df = table.for_people() if hasattr(table, "for_people") else table.df
+        columns = [str(c) for c in df.columns]
         keep = code_columns(columns, codes)
         titles = [c if c in keep else header(c, lang) for c in columns]
         ws.append([xlsx_value(c) for c in titles])
         shares = share_columns(table)
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        rows = records(table.df)
+        rows = records(df)
         for r in rows:
             ws.append([None if r[c] is None else xlsx_value(r[c]) for c in columns])
         ws.freeze_panes = "A2"
