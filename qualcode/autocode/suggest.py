@@ -186,13 +186,12 @@ def _select_codes(codebook, codes: Sequence[str] | None) -> list[str]:
     return [p for p in paths if p in chosen]
 
 
-def training_set(project, codebook, codes: Sequence[str] | None = None, coder: str | None = None) -> TrainingSet:
-    """Passages of the documents with accepted codings, labelled with their accepted codes."""
-    selected = _select_codes(codebook, codes)
-    wanted = set(selected)
+def _decided_documents(project, statuses: tuple[str, ...], coder: str | None):
+    """The documents with a coding in ``statuses`` (by ``coder``), their passages, and the
+    passages grouped by document."""
     k = t.codings
     with project.store.read() as conn:
-        q = select(k.c.document_id).where(k.c.status == "accepted").distinct()
+        q = select(k.c.document_id).where(k.c.status.in_(statuses)).distinct()
         if coder:
             q = q.where(k.c.coder == coder)
         doc_ids = sorted(i for (i,) in conn.execute(q))
@@ -200,6 +199,14 @@ def training_set(project, codebook, codes: Sequence[str] | None = None, coder: s
     by_doc: dict[int, list[Passage]] = {}
     for p in passages:
         by_doc.setdefault(p.document_id, []).append(p)
+    return doc_ids, passages, by_doc
+
+
+def training_set(project, codebook, codes: Sequence[str] | None = None, coder: str | None = None) -> TrainingSet:
+    """Passages of the documents with accepted codings, labelled with their accepted codes."""
+    selected = _select_codes(codebook, codes)
+    wanted = set(selected)
+    doc_ids, passages, by_doc = _decided_documents(project, ("accepted",), coder)
     with project.store.read() as conn:
         accepted = _codings_by_passage(conn, by_doc, ("accepted",), coder=coder, doc_ids=doc_ids)
     known = {c.path for c in codebook.codes}
@@ -765,16 +772,7 @@ def decision_examples(project, codebook, coder: str | None = None) -> list[Examp
     """The researcher's decisions as examples: accepted (any origin, manual included) =
     positive, rejected = negative, per (passage, code); codes outside the codebook are left out."""
     known = {c.path for c in codebook.codes}
-    k = t.codings
-    with project.store.read() as conn:
-        q = select(k.c.document_id).where(k.c.status.in_(("accepted", "rejected"))).distinct()
-        if coder:
-            q = q.where(k.c.coder == coder)
-        doc_ids = sorted(i for (i,) in conn.execute(q))
-    passages = load_passages(project.store, doc_ids)
-    by_doc: dict[int, list[Passage]] = {}
-    for p in passages:
-        by_doc.setdefault(p.document_id, []).append(p)
+    doc_ids, passages, by_doc = _decided_documents(project, ("accepted", "rejected"), coder)
     with project.store.read() as conn:
         accepted = _codings_by_passage(conn, by_doc, ("accepted",), coder=coder, doc_ids=doc_ids)
         rejected = _codings_by_passage(conn, by_doc, ("rejected",), coder=coder, doc_ids=doc_ids)
