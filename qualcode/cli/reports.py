@@ -30,6 +30,10 @@ def codebook_examples_option(f):
                              "labelled as such.")(f)
 
 
+group_by_option = click.option("--by", default="case", show_default=True,
+                               help="case, or a document attribute (community, estate, period …).")
+
+
 def display_lang_option(f):
     def remember(ctx, param, value):
         ctx.meta["report_lang"] = value
@@ -269,8 +273,7 @@ def report_quotes(ctx, selection, k, codes, rollup, max_chars, context,
 
 @report.command("chain")
 @selection_options
-@click.option("--by", default="case", show_default=True,
-              help="case, or a document attribute (community, estate, period …).")
+@group_by_option
 @click.option("--max-chars", type=click.IntRange(10), default=80, show_default=True, help="Trim quotes to this length.")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False),
               help="Also draw one chain figure per case (PNG, SVG and PDF) into this directory, in the "
@@ -302,8 +305,7 @@ def report_chain(ctx, selection, by, max_chars, plot_dir, fmt, output):
 
 @report.command("subcodes")
 @selection_options
-@click.option("--by", default="case", show_default=True,
-              help="case, or a document attribute (community, estate, period …).")
+@group_by_option
 @click.option("--long", "long_", is_flag=True,
               help="One row per case and sub-code (codings, passages, interviews, quote) instead of the matrix.")
 @click.option("--max-chars", type=click.IntRange(10), default=60, show_default=True, help="Trim quotes to this length.")
@@ -322,8 +324,7 @@ def report_subcodes(ctx, selection, by, long_, max_chars, fmt, output):
 
 @report.command("interviews")
 @selection_options
-@click.option("--by", default="case", show_default=True,
-              help="case, or a document attribute (community, estate, period …).")
+@group_by_option
 @click.option("--no-rollup", is_flag=True, help="Count each code as coded (parents do not include sub-codes).")
 @click.option("--all", "all_rows", is_flag=True, help="Also list code × role × case cells with no interview.")
 @output_option

@@ -440,23 +440,11 @@ class Validator:
             if key in m:
                 kw[key] = self.integer(m[key][1], f"{ypath}.{key}", 1)
                 ok = ok and kw[key] is not None
-        if "threshold" in m:
-            kw["threshold"] = self.number(m["threshold"][1], f"{ypath}.threshold")
-            ok = ok and kw["threshold"] is not None
-        if "negation" in m:
-            kw["negation"] = self.negation(m["negation"][1], f"{ypath}.negation")
-            ok = ok and kw["negation"] is not None
-        if "scope" in m:
-            kw["scope"] = self.scope(m["scope"][1], f"{ypath}.scope")
-            ok = ok and kw["scope"] is not None
-        if "note" in m:
-            kw["note"] = self.text(m["note"][1], f"{ypath}.note")
-        if "absent" in m:
-            kw["absent"] = self.boolean(m["absent"][1], f"{ypath}.absent")
-            ok = ok and kw["absent"] is not None
-        if "entity_names" in m:
-            kw["entity_names"] = self.boolean(m["entity_names"][1], f"{ypath}.entity_names")
-            ok = ok and kw["entity_names"] is not None
+        for key, check in (("threshold", self.number), ("negation", self.negation), ("scope", self.scope),
+                           ("note", self.text), ("absent", self.boolean), ("entity_names", self.boolean)):
+            if key in m:
+                kw[key] = check(m[key][1], f"{ypath}.{key}")
+                ok = ok and (kw[key] is not None or key == "note")  # a bad note is reported, the rule kept
         for key in ("requires_codes", "unless_codes"):
             if key in m:
                 refs = []

@@ -46,23 +46,9 @@ def test_report_renders_in_a_headless_browser(chromium, small_report, tmp_path):
 @pytest.fixture(scope="module")
 def browser():
     """Chromium driven by Selenium (Debian's chromium and chromium-driver)."""
-    from tests.web.helpers import CHROMEDRIVER
+    from tests.web.helpers import chromium_driver
 
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must test the HTML report in Chromium: .ci/run installs chromium and chromium-driver")
-        pytest.skip("no chromium/chromedriver here (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
+    yield from chromium_driver("the HTML report")
 
 
 def _visible_top(driver, element) -> float:

@@ -3,14 +3,13 @@ server over it, and a real headless Chromium driven by Selenium (Debian's chromi
 chromium-driver; .ci/run installs them)."""
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 
 from qualcode.project import Project
 from qualcode.web import bind
-from tests.web.helpers import CHROMEDRIVER, CHROMIUM, FLAGS, build_corpus_project
+from tests.web.helpers import build_corpus_project, chromium_driver
 
 
 @pytest.fixture(scope="session")
@@ -38,21 +37,7 @@ def served(corpus_project):
 
 @pytest.fixture(scope="session")
 def browser():
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must test the workspace in Chromium: .ci/run installs chromium and chromium-driver")
-        pytest.skip("no chromium/chromedriver here (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
+    yield from chromium_driver("the workspace")
 
 
 @pytest.fixture

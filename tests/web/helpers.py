@@ -5,6 +5,8 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"
 ARTIFACTS = Path(os.environ.get("QUALCODE_TEST_ARTIFACTS", ROOT / "outputs" / "test-artifacts")) / "web"
@@ -55,3 +57,23 @@ def two_coders_disagree(project, doc: str = "4", code: str = "construction/hub")
     annotate.decide(project, "accepted", rest, coder="李")
     annotate.decide(project, "rejected", [r["id"] for r in split], coder="李")
     return split
+
+
+def chromium_driver(what: str):
+    """Selenium driving Debian's chromium (for a fixture to ``yield from``): fails in CI and
+    skips elsewhere when chromium or chromium-driver is missing; ``what`` names what is tested."""
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must test {what} in Chromium: .ci/run installs chromium and chromium-driver")
+        pytest.skip("no chromium/chromedriver here (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
